@@ -1,0 +1,33 @@
+# Two commands do everything:  `make run` (the bot in this terminal) and `make test`.
+# Both create .venv and install Lotse into it on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test i18n clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/lotse console
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Re-extract messages.pot from the code and merge it into every catalog (then translate).
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k ngettext:1,2 --no-location --sort-output \
+		--project=Lotse --copyright-holder="Lotse contributors" -o locales/messages.pot .
+	for po in locales/*/LC_MESSAGES/messages.po; do \
+		$(BIN)/pybabel update --no-fuzzy-matching -i locales/messages.pot -o $$po -l $$(echo $$po | cut -d/ -f2); \
+	done
+	$(BIN)/python -m bot.catalogs fill-en
+	$(BIN)/python -m bot.catalogs check || true
+
+clean:
+	rm -rf $(VENV) build *.egg-info

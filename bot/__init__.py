@@ -1,0 +1,1 @@
+"""Lotse: brings newly arrived people together with volunteer integration guides."""

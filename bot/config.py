@@ -1,0 +1,236 @@
+"""TOML configuration → typed, validated settings.
+
+Every key is declared once, in the dataclasses below; `config.example.toml` documents each of
+them.  A wrong key, type or value raises `ConfigError` with one line that names the key; the CLI
+prints it and exits with status 2.  No config file at all gives the embedded defaults: SQLite
+under data/ and the terminal transport.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale, UnknownLocaleError
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased as one line that names the key."""
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse "90m", "2h", "1d", "30s", "2w" (one number, one unit) into a timedelta."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like '90m', '2h' or '1d'")
+    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+class Duration(timedelta):
+    """Marker type: a config value written as a duration string."""
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    path: Path = Path("data/lotse.db")
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    enabled: bool = False
+    token: str = ""
+    base_url: str = "https://api.telegram.org"
+
+
+@dataclass(frozen=True)
+class MatrixSettings:
+    enabled: bool = False
+    homeserver: str = ""
+    user_id: str = ""
+    password: str = ""
+    access_token: str = ""
+
+
+@dataclass(frozen=True)
+class RolesSettings:
+    coordinators: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    timezone: str = "Europe/Berlin"
+    default_language: str = "de"
+    languages: tuple[str, ...] = ("de", "en", "ar")
+    dialog_expiry: Duration = Duration(days=7)
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    notice_version: str = "2026-11"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    matrix: MatrixSettings = field(default_factory=MatrixSettings)
+    roles: RolesSettings = field(default_factory=RolesSettings)
+    bot: BotSettings = field(default_factory=BotSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.bot.timezone)
+
+    def is_coordinator(self, platform: str, user_id: str) -> bool:
+        return f"{platform}:{user_id}" in self.roles.coordinators
+
+
+# Secrets that may come from the environment instead of the file (environment wins).
+ENV_SECRETS = {
+    "LOTSE_TELEGRAM_TOKEN": ("telegram", "token"),
+    "LOTSE_MATRIX_PASSWORD": ("matrix", "password"),
+    "LOTSE_MATRIX_ACCESS_TOKEN": ("matrix", "access_token"),
+}
+
+_PLATFORMS = ("telegram", "matrix", "console")
+
+
+def _convert(key: str, value: object, annotation: object) -> object:
+    """Convert one TOML value to the annotated type or raise ConfigError naming `key`."""
+    if annotation is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"config: {key}: expected true or false, got {value!r}")
+        return value
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"config: {key}: expected a whole number, got {value!r}")
+        return value
+    if annotation is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"config: {key}: expected a string, got {value!r}")
+        return value
+    if annotation is Path:
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"config: {key}: expected a file path string, got {value!r}")
+        return Path(value)
+    if annotation is Duration:
+        if not isinstance(value, str):
+            raise ConfigError(f"config: {key}: expected a duration string like \"2h\", got {value!r}")
+        try:
+            return Duration(seconds=parse_duration(value).total_seconds())
+        except ValueError as exc:
+            raise ConfigError(f"config: {key}: {exc}") from None
+    if typing.get_origin(annotation) is tuple:
+        (item_type, _) = typing.get_args(annotation)
+        if not isinstance(value, list):
+            raise ConfigError(f"config: {key}: expected a list, got {value!r}")
+        return tuple(_convert(f"{key}[{i}]", v, item_type) for i, v in enumerate(value))
+    raise AssertionError(f"unsupported annotation {annotation!r} for {key}")  # programming error
+
+
+def _build_section(name: str, cls: type, raw: object) -> object:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config: [{name}] must be a table, got {raw!r}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"config: [{name}] {key}: unknown key (known: {', '.join(sorted(known))})")
+    values = {key: _convert(f"[{name}] {key}", raw[key], hints[key]) for key in raw}
+    return cls(**values)
+
+
+def _validate(settings: Settings) -> None:
+    try:
+        ZoneInfo(settings.bot.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"config: [bot] timezone: unknown time zone {settings.bot.timezone!r}") from None
+    if not settings.bot.languages:
+        raise ConfigError("config: [bot] languages: at least one language is needed")
+    for lang in settings.bot.languages:
+        try:
+            Locale.parse(lang)
+        except (UnknownLocaleError, ValueError):
+            raise ConfigError(f"config: [bot] languages: unknown language code {lang!r}") from None
+    if len(set(settings.bot.languages)) != len(settings.bot.languages):
+        raise ConfigError("config: [bot] languages: a language is listed twice")
+    if settings.bot.default_language not in settings.bot.languages:
+        raise ConfigError(
+            f"config: [bot] default_language: {settings.bot.default_language!r} is not in [bot] languages"
+        )
+    if settings.bot.dialog_expiry <= timedelta(0):
+        raise ConfigError("config: [bot] dialog_expiry: must be longer than zero")
+    for entry in settings.roles.coordinators:
+        platform, sep, user = entry.partition(":")
+        if not sep or platform not in _PLATFORMS or not user:
+            raise ConfigError(
+                f"config: [roles] coordinators: {entry!r} is not \"platform:id\" "
+                f"with platform one of {', '.join(_PLATFORMS)}"
+            )
+    tg = settings.telegram
+    if tg.enabled and not tg.token:
+        raise ConfigError("config: [telegram] token: required when [telegram] enabled = true "
+                          "(or set LOTSE_TELEGRAM_TOKEN)")
+    if not re.match(r"^https?://[^/\s]+", tg.base_url):
+        raise ConfigError(f"config: [telegram] base_url: not an http(s) URL: {tg.base_url!r}")
+    mx = settings.matrix
+    if mx.enabled:
+        if not re.match(r"^https?://[^/\s]+", mx.homeserver):
+            raise ConfigError(f"config: [matrix] homeserver: not an http(s) URL: {mx.homeserver!r}")
+        if not re.match(r"^@[^:\s]+:\S+$", mx.user_id):
+            raise ConfigError(f"config: [matrix] user_id: expected \"@name:server\", got {mx.user_id!r}")
+        if not (mx.password or mx.access_token):
+            raise ConfigError("config: [matrix] password: a password or access_token is required when "
+                              "[matrix] enabled = true (or set LOTSE_MATRIX_PASSWORD)")
+
+
+def load_settings(path: Path | None = None, environ: typing.Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the config file (or the embedded defaults when `path` is None).
+
+    Relative paths in the file are taken relative to the file's directory; the default database
+    path is relative to the working directory.
+    """
+    environ = os.environ if environ is None else environ
+    raw: dict[str, object] = {}
+    base_dir = Path.cwd()
+    if path is not None:
+        try:
+            with open(path, "rb") as fh:
+                raw = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError(f"config: file not found: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config: {path}: not valid TOML: {exc}") from None
+        base_dir = Path(path).resolve().parent
+
+    sections = {f.name: f.type for f in dataclasses.fields(Settings)}
+    hints = typing.get_type_hints(Settings)
+    for name in raw:
+        if name not in sections:
+            raise ConfigError(f"config: [{name}]: unknown section (known: {', '.join(sorted(sections))})")
+    merged = {name: dict(raw.get(name, {})) if isinstance(raw.get(name, {}), dict) else raw[name]
+              for name in sections}
+    for env_name, (section, key) in ENV_SECRETS.items():
+        if environ.get(env_name):
+            merged[section][key] = environ[env_name]
+    built = {name: _build_section(name, hints[name], merged[name]) for name in sections}
+    settings = Settings(**built)
+    db_path = settings.database.path
+    if path is not None and not db_path.is_absolute() and "path" in merged["database"]:
+        settings = dataclasses.replace(
+            settings, database=dataclasses.replace(settings.database, path=base_dir / db_path)
+        )
+    _validate(settings)
+    return settings

@@ -1,0 +1,127 @@
+"""One aiosqlite connection, serialised by a lock, with explicit transactions.
+
+SQLite allows one writer; aiosqlite runs every statement on one worker thread.  If two asyncio
+tasks used the connection freely, a statement of task B could land inside task A's open
+transaction.  So every statement takes `self._lock`, and `transaction()` holds it from BEGIN to
+COMMIT; statements issued by the task that owns the transaction skip the lock (a ContextVar tells).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncio
+
+import aiosqlite
+
+_owner: contextvars.ContextVar[object | None] = contextvars.ContextVar("lotse_db_tx_owner", default=None)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_db_time(moment: datetime) -> str:
+    """Times are stored as UTC ISO-8601 text ("2026-11-25T09:41:42.123456+00:00")."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given to the store; use an aware datetime")
+    return moment.astimezone(UTC).isoformat()
+
+
+def from_db_time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+class Database:
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str, *, busy_timeout_ms: int = 5000) -> "Database":
+        path = Path(path)
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(str(path), isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        return cls(conn, path)
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._conn.close()
+
+    @asynccontextmanager
+    async def _access(self) -> AsyncIterator[None]:
+        if _owner.get() is self:
+            yield
+            return
+        async with self._lock:
+            yield
+
+    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        """Run one statement; returns the number of changed rows."""
+        async with self._access():
+            cursor = await self._conn.execute(sql, params)
+            count = cursor.rowcount
+            await cursor.close()
+            return count
+
+    async def insert(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        """Run one INSERT; returns lastrowid."""
+        async with self._access():
+            cursor = await self._conn.execute(sql, params)
+            rowid = cursor.lastrowid
+            await cursor.close()
+            return int(rowid or 0)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        async with self._access():
+            await self._conn.executemany(sql, rows)
+
+    async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> aiosqlite.Row | None:
+        async with self._access():
+            cursor = await self._conn.execute(sql, params)
+            row = await cursor.fetchone()
+            await cursor.close()
+            return row
+
+    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[aiosqlite.Row]:
+        async with self._access():
+            cursor = await self._conn.execute(sql, params)
+            rows = await cursor.fetchall()
+            await cursor.close()
+            return list(rows)
+
+    async def executescript(self, script: str) -> None:
+        async with self._access():
+            await self._conn.executescript(script)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator["Database"]:
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any exception.  Nested use joins the outer one."""
+        if _owner.get() is self:
+            yield self
+            return
+        async with self._lock:
+            token = _owner.set(self)
+            try:
+                await self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self
+                except BaseException:
+                    await self._conn.execute("ROLLBACK")
+                    raise
+                else:
+                    await self._conn.execute("COMMIT")
+            finally:
+                _owner.reset(token)

@@ -1,0 +1,77 @@
+"""Numbered SQL migrations: bot/store/migrations/NNNN_name.sql, applied in order, each atomically."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.store.db import Database, to_db_time, utcnow
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+
+class MigrationError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    path: Path
+
+
+def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    found: list[Migration] = []
+    for path in sorted(directory.glob("*.sql")):
+        match = _NAME.match(path.name)
+        if not match:
+            raise MigrationError(f"migration file name must look like 0001_name.sql: {path.name}")
+        found.append(Migration(int(match.group(1)), match.group(2), path))
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise MigrationError(f"two migrations share a number in {directory}")
+    return found
+
+
+async def applied_versions(db: Database) -> set[int]:
+    await db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    rows = await db.fetchall("SELECT version FROM schema_migrations")
+    return {row["version"] for row in rows}
+
+
+async def upgrade(db: Database, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """Apply every migration not applied yet; returns those applied now.
+
+    Each file runs inside its own transaction together with its schema_migrations row, so a
+    failing migration leaves the database exactly as it was before that file.
+    """
+    done = await applied_versions(db)
+    newly: list[Migration] = []
+    for migration in discover(directory):
+        if migration.version in done:
+            continue
+        sql = migration.path.read_text(encoding="utf-8")
+        stamp = to_db_time(utcnow())
+        script = (
+            "BEGIN IMMEDIATE;\n"
+            f"{sql}\n;\n"
+            "INSERT INTO schema_migrations (version, name, applied_at) "
+            f"VALUES ({migration.version}, '{migration.name}', '{stamp}');\n"
+            "COMMIT;"
+        )
+        try:
+            await db.executescript(script)
+        except Exception as exc:
+            try:
+                await db.execute("ROLLBACK")
+            except Exception:
+                pass
+            raise MigrationError(f"migration {migration.path.name} failed: {exc}") from exc
+        newly.append(migration)
+    return newly

@@ -1,0 +1,246 @@
+"""The repository: small methods over the schema, grouped by what they hold."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.store.db import Database, from_db_time, to_db_time, utcnow
+from bot.store import migrations
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    platform: str
+    platform_user_id: str
+    chat_id: str
+    language: str | None
+    display_name: str | None
+    role: str | None
+    consent_version: str | None
+    consent_at: datetime | None
+    declined_at: datetime | None
+    unreachable_at: datetime | None
+
+    @property
+    def consented(self) -> bool:
+        return self.consent_at is not None
+
+    @classmethod
+    def from_row(cls, row: Any) -> "Person":
+        return cls(
+            id=row["id"],
+            platform=row["platform"],
+            platform_user_id=row["platform_user_id"],
+            chat_id=row["chat_id"],
+            language=row["language"],
+            display_name=row["display_name"],
+            role=row["role"],
+            consent_version=row["consent_version"],
+            consent_at=from_db_time(row["consent_at"]),
+            declined_at=from_db_time(row["declined_at"]),
+            unreachable_at=from_db_time(row["unreachable_at"]),
+        )
+
+
+@dataclass(frozen=True)
+class DialogState:
+    dialog: str
+    instance: str
+    step: str
+    data: dict[str, Any]
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ButtonToken:
+    token: str
+    person_id: int
+    action: str
+    scope: str
+    payload: Any
+
+
+class People:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get_or_create(self, platform: str, user_id: str, chat_id: str) -> Person:
+        row = await self.db.fetchone(
+            "SELECT * FROM people WHERE platform = ? AND platform_user_id = ?", (platform, user_id)
+        )
+        if row is None:
+            await self.db.execute(
+                "INSERT OR IGNORE INTO people (platform, platform_user_id, chat_id, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                (platform, user_id, chat_id, to_db_time(utcnow())),
+            )
+            row = await self.db.fetchone(
+                "SELECT * FROM people WHERE platform = ? AND platform_user_id = ?", (platform, user_id)
+            )
+        elif row["chat_id"] != chat_id:
+            await self.db.execute("UPDATE people SET chat_id = ? WHERE id = ?", (chat_id, row["id"]))
+            row = await self.db.fetchone("SELECT * FROM people WHERE id = ?", (row["id"],))
+        assert row is not None
+        return Person.from_row(row)
+
+    async def get(self, person_id: int) -> Person | None:
+        row = await self.db.fetchone("SELECT * FROM people WHERE id = ?", (person_id,))
+        return None if row is None else Person.from_row(row)
+
+    async def find(self, platform: str, user_id: str) -> Person | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM people WHERE platform = ? AND platform_user_id = ?", (platform, user_id)
+        )
+        return None if row is None else Person.from_row(row)
+
+    async def set_language(self, person_id: int, language: str) -> None:
+        await self.db.execute("UPDATE people SET language = ? WHERE id = ?", (language, person_id))
+
+    async def set_role(self, person_id: int, role: str) -> None:
+        await self.db.execute("UPDATE people SET role = ? WHERE id = ?", (role, person_id))
+
+    async def record_consent(self, person_id: int, version: str, at: datetime, display_name: str | None) -> None:
+        await self.db.execute(
+            "UPDATE people SET consent_version = ?, consent_at = ?, declined_at = NULL, display_name = ? "
+            "WHERE id = ?",
+            (version, to_db_time(at), display_name, person_id),
+        )
+
+    async def record_decline(self, person_id: int, at: datetime) -> None:
+        """Keep nothing but the decision: ids to recognise the person and the time they declined."""
+        async with self.db.transaction():
+            await self.db.execute("DELETE FROM dialog_states WHERE person_id = ?", (person_id,))
+            await self.db.execute("DELETE FROM button_tokens WHERE person_id = ?", (person_id,))
+            await self.db.execute(
+                "UPDATE people SET language = NULL, display_name = NULL, role = NULL, consent_version = NULL, "
+                "consent_at = NULL, declined_at = ? WHERE id = ?",
+                (to_db_time(at), person_id),
+            )
+
+    async def mark_unreachable(self, person_id: int, at: datetime) -> None:
+        await self.db.execute("UPDATE people SET unreachable_at = ? WHERE id = ?", (to_db_time(at), person_id))
+
+    async def mark_reachable(self, person_id: int) -> None:
+        await self.db.execute(
+            "UPDATE people SET unreachable_at = NULL WHERE id = ? AND unreachable_at IS NOT NULL", (person_id,)
+        )
+
+
+class Dialogs:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, person_id: int) -> DialogState | None:
+        row = await self.db.fetchone("SELECT * FROM dialog_states WHERE person_id = ?", (person_id,))
+        if row is None:
+            return None
+        return DialogState(
+            dialog=row["dialog"],
+            instance=row["instance"],
+            step=row["step"],
+            data=json.loads(row["data"]),
+            updated_at=from_db_time(row["updated_at"]),  # type: ignore[arg-type]
+        )
+
+    async def save(self, person_id: int, state: DialogState) -> None:
+        await self.db.execute(
+            "INSERT INTO dialog_states (person_id, dialog, instance, step, data, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (person_id) DO UPDATE SET "
+            "dialog = excluded.dialog, instance = excluded.instance, step = excluded.step, "
+            "data = excluded.data, updated_at = excluded.updated_at",
+            (person_id, state.dialog, state.instance, state.step,
+             json.dumps(state.data, ensure_ascii=False), to_db_time(state.updated_at)),
+        )
+
+    async def clear(self, person_id: int) -> None:
+        await self.db.execute("DELETE FROM dialog_states WHERE person_id = ?", (person_id,))
+
+
+class Buttons:
+    """Button tokens: 12 url-safe characters (72 random bits), bound to one person."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_urlsafe(9)
+
+    async def mint(self, person_id: int, action: str, scope: str, payloads: Sequence[Any]) -> list[str]:
+        tokens = [self.new_token() for _ in payloads]
+        now = to_db_time(utcnow())
+        await self.db.executemany(
+            "INSERT INTO button_tokens (token, person_id, action, scope, payload, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(t, person_id, action, scope, json.dumps(p, ensure_ascii=False), now) for t, p in zip(tokens, payloads)],
+        )
+        return tokens
+
+    async def get(self, token: str) -> ButtonToken | None:
+        row = await self.db.fetchone("SELECT * FROM button_tokens WHERE token = ?", (token,))
+        if row is None:
+            return None
+        return ButtonToken(row["token"], row["person_id"], row["action"], row["scope"], json.loads(row["payload"]))
+
+    async def revoke(self, person_id: int, action: str) -> None:
+        await self.db.execute("DELETE FROM button_tokens WHERE person_id = ? AND action = ?", (person_id, action))
+
+    async def prune(self, older_than: datetime) -> int:
+        return await self.db.execute("DELETE FROM button_tokens WHERE created_at < ?", (to_db_time(older_than),))
+
+
+class Events:
+    """De-duplication of platform events by their id."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def first_time(self, platform: str, event_id: str) -> bool:
+        changed = await self.db.execute(
+            "INSERT OR IGNORE INTO processed_events (platform, event_id, handled_at) VALUES (?, ?, ?)",
+            (platform, event_id, to_db_time(utcnow())),
+        )
+        return changed == 1
+
+    async def prune(self, older_than: datetime) -> int:
+        return await self.db.execute(
+            "DELETE FROM processed_events WHERE handled_at < ?", (to_db_time(older_than),)
+        )
+
+
+class Store:
+    """Everything persistent, opened and migrated in one call."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.people = People(db)
+        self.dialogs = Dialogs(db)
+        self.buttons = Buttons(db)
+        self.events = Events(db)
+
+    @classmethod
+    async def open(cls, path: Path | str) -> "Store":
+        db = await Database.open(path)
+        try:
+            await migrations.upgrade(db)
+        except BaseException:
+            await db.close()
+            raise
+        return cls(db)
+
+    def transaction(self):  # noqa: ANN201 - an async context manager
+        return self.db.transaction()
+
+    async def prune(self, now: datetime, keep: timedelta) -> None:
+        await self.buttons.prune(now - keep)
+        await self.events.prune(now - keep)
+
+    async def close(self) -> None:
+        await self.db.close()
