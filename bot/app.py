@@ -1,0 +1,83 @@
+"""Wiring: store, catalogs, router and handlers, messenger, transports; start and stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+
+from bot.config import Settings
+from bot.core.context import Services
+from bot.core.i18n import Catalogs
+from bot.core.messenger import Messenger
+from bot.core.router import Router
+from bot.core.transport import Transport
+from bot.store import Store
+from bot.store.db import utcnow
+from handlers import COMMANDS, register_all
+
+log = logging.getLogger(__name__)
+
+
+class App:
+    def __init__(self, settings: Settings, transports: list[Transport]) -> None:
+        self.settings = settings
+        self.transports = transports
+        self.store: Store | None = None
+        self.router: Router | None = None
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        settings = self.settings
+        self.store = await Store.open(settings.database.path)
+        await self.store.prune(utcnow(), keep=max(settings.bot.dialog_expiry, timedelta(days=7)))
+        catalogs = Catalogs(settings.bot.languages, settings.bot.default_language, settings.zone)
+        messenger = Messenger(self.store)
+        services = Services(settings, self.store, catalogs, messenger)
+        self.router = Router(services, COMMANDS)
+        register_all(self.router)
+        for transport in self.transports:
+            messenger.add(transport)
+        started: list[Transport] = []
+        try:
+            for transport in self.transports:
+                await transport.start(self.router.dispatch)
+                started.append(transport)
+        except BaseException:
+            for transport in reversed(started):
+                await transport.stop()
+            await self.store.close()
+            raise
+
+    async def stop(self) -> None:
+        for transport in reversed(self.transports):
+            try:
+                await transport.stop()
+            except Exception:
+                log.exception("stopping %s failed", transport.platform)
+        if self.store is not None:
+            await self.store.close()
+            self.store = None
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Start, serve until a signal or until every transport is done, then stop cleanly."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self.request_stop)
+            except (NotImplementedError, RuntimeError):
+                pass
+        await self.start()
+        try:
+            waiters = [asyncio.create_task(t.wait_done()) for t in self.transports]
+            stopper = asyncio.create_task(self._stopping.wait())
+            all_done = asyncio.gather(*waiters)
+            await asyncio.wait([stopper, all_done], return_when=asyncio.FIRST_COMPLETED)
+            stopper.cancel()
+            all_done.cancel()
+        finally:
+            await self.stop()

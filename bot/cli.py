@@ -1,0 +1,88 @@
+"""The `lotse` command: run, console, db upgrade (export follows with the statistics)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.core.transport import Transport
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lotse", description="Lotse: volunteer guides for newcomers.")
+    parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default), ERROR")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="serve every transport enabled in the config (console if none)")
+    run.add_argument("--config", type=Path, help="TOML file (default: embedded defaults)")
+    console = sub.add_parser("console", help="chat with the bot in this terminal")
+    console.add_argument("--config", type=Path, help="TOML file (default: embedded defaults)")
+    console.add_argument("--user", default="you", help="the console user you speak as first")
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="apply pending migrations")
+    upgrade.add_argument("--config", type=Path, help="TOML file (default: embedded defaults)")
+    return parser
+
+
+def build_transports(settings: Settings, console_only: bool = False, user: str = "you") -> list[Transport]:
+    from bot.transports.console import ConsoleTransport
+
+    transports: list[Transport] = []
+    if not console_only:
+        pass  # Telegram and Matrix adapters are added here as they land.
+    if not transports:
+        transports.append(ConsoleTransport(user=user))
+    return transports
+
+
+async def _db_upgrade(settings: Settings) -> int:
+    from bot.store import migrations
+    from bot.store.db import Database
+
+    db = await Database.open(settings.database.path)
+    try:
+        applied = await migrations.upgrade(db)
+    finally:
+        await db.close()
+    if applied:
+        for migration in applied:
+            print(f"applied {migration.version:04d}_{migration.name}")
+    else:
+        print("database is up to date")
+    return 0
+
+
+async def _serve(settings: Settings, transports: list[Transport]) -> int:
+    from bot.app import App
+
+    await App(settings, transports).run()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        if args.command == "db":
+            return asyncio.run(_db_upgrade(settings))
+        if args.command == "console":
+            return asyncio.run(_serve(settings, build_transports(settings, console_only=True, user=args.user)))
+        return asyncio.run(_serve(settings, build_transports(settings)))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""What a handler gets: the person, their language, the store and services, and a reply queue.
+
+Replies are queued and sent by the router after the handler (and its transaction) finished, so
+nothing is sent for a change that was rolled back, and no network wait happens inside a
+transaction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.config import Settings
+from bot.core.i18n import Catalogs, I18n
+from bot.core.messenger import Messenger
+from bot.core.types import Attachment, Button, Event, Message
+from bot.store import Store
+from bot.store.store import DialogState, Person
+
+if TYPE_CHECKING:
+    from bot.core.dialog import DialogEngine
+
+
+@dataclass
+class Services:
+    """The application's long-lived parts, shared by every handler."""
+
+    settings: Settings
+    store: Store
+    catalogs: Catalogs
+    messenger: Messenger
+    dialogs: "DialogEngine" = None  # type: ignore[assignment]  # set by the router
+
+
+@dataclass
+class Context:
+    event: Event
+    person: Person
+    i18n: I18n
+    services: Services
+    dialog: DialogState | None = None  # the person's current dialog, loaded by the router
+    outbox: list[tuple[Person, Message]] = field(default_factory=list)
+
+    # -- conveniences ---------------------------------------------------------------------
+    @property
+    def store(self) -> Store:
+        return self.services.store
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.settings.is_coordinator(self.person.platform, self.person.platform_user_id)
+
+    def _(self, msgid: str, **values: object) -> str:
+        return self.i18n.gettext(msgid, **values)
+
+    def ngettext(self, singular: str, plural: str, count: int, **values: object) -> str:
+        return self.i18n.ngettext(singular, plural, count, **values)
+
+    def cmd(self, name: str) -> str:
+        """A command as the person types it on their platform ("/help", "!help")."""
+        return f"{self.event.command_prefix}{name}"
+
+    def use_language(self, language: str) -> None:
+        self.i18n = self.services.catalogs.get(language)
+        self.person = dataclasses.replace(self.person, language=language)
+
+    # -- output ---------------------------------------------------------------------------
+    async def buttons(self, action: str, scope: str,
+                      rows: Sequence[Sequence[tuple[str, Any]]]) -> tuple[tuple[Button, ...], ...]:
+        """Mint one opaque token per (label, payload) and return the rows of Buttons."""
+        payloads = [payload for row in rows for (_, payload) in row]
+        tokens = iter(await self.store.buttons.mint(self.person.id, action, scope, payloads))
+        return tuple(tuple(Button(label, next(tokens)) for (label, _) in row) for row in rows)
+
+    def reply(self, text: str, buttons: tuple[tuple[Button, ...], ...] = (),
+              attachment: Attachment | None = None) -> None:
+        self.outbox.append((self.person, Message(text, buttons, attachment)))
+
+    def send_to(self, person: Person, message: Message) -> None:
+        self.outbox.append((person, message))
+
+    async def flush(self) -> None:
+        queued, self.outbox = self.outbox, []
+        for person, message in queued:
+            await self.services.messenger.send(person, message)

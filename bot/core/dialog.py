@@ -1,0 +1,189 @@
+"""A small declarative state machine for forms, persisted per person after every step.
+
+A Dialog is a list of Steps.  Each step has a prompt, and either options (shown as buttons) or a
+parser for typed input (raising `Invalid` with a localized explanation to re-ask), and the name
+of the next step.  `on_answer` may do the step's side effect and choose another next step.
+The state (dialog, step, answers so far) is saved in the same transaction as the step's side
+effect and the new buttons' tokens; the prompt is sent only after that commit.  So a process
+killed at any point resumes at the step the person last saw, with every earlier answer kept.
+
+Button tokens of a dialog are scoped to the dialog instance and step: pressing a button of an
+earlier step, of an abandoned dialog or of someone else is refused as "no longer valid".
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core.context import Context
+from bot.core.i18n import N_
+from bot.store.db import utcnow
+from bot.store.store import ButtonToken, DialogState
+
+END = "__end__"
+DIALOG_ACTION = "dialog"
+
+Prompt = Callable[[Context, dict[str, Any]], str]
+Options = Callable[[Context, dict[str, Any]], Sequence[Sequence["Option"]]]
+Parser = Callable[[Context, str, dict[str, Any]], Any]
+OnAnswer = Callable[[Context, Any, dict[str, Any]], Awaitable[str | None]]
+OnFinish = Callable[[Context, dict[str, Any]], Awaitable[None]]
+
+
+class Invalid(Exception):
+    """Raised by a step's parser: `message` (already translated) explains what to type."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Option:
+    value: Any
+    label: str
+    translate: bool = True  # False for labels that are already final (e.g. language names)
+
+    def text(self, ctx: Context) -> str:
+        return ctx._(self.label) if self.translate else self.label
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    prompt: Prompt
+    options: Options | None = None
+    parse: Parser | None = None
+    next: str = END
+    on_answer: OnAnswer | None = None
+
+
+@dataclass(frozen=True)
+class Dialog:
+    name: str
+    steps: tuple[Step, ...]
+    on_finish: OnFinish | None = None
+
+    def step(self, name: str) -> Step | None:
+        return next((s for s in self.steps if s.name == name), None)
+
+
+MSG_NOT_AN_OPTION = N_("Please choose one of the options below.")
+MSG_STALE_BUTTON = N_("This button is no longer valid. Please use the latest message.")
+
+
+class DialogEngine:
+    def __init__(self) -> None:
+        self._dialogs: dict[str, Dialog] = {}
+
+    def register(self, dialog: Dialog) -> None:
+        if dialog.name in self._dialogs:
+            raise ValueError(f"dialog {dialog.name!r} registered twice")
+        self._dialogs[dialog.name] = dialog
+
+    def get(self, name: str) -> Dialog | None:
+        return self._dialogs.get(name)
+
+    # -- entry points -------------------------------------------------------------------------
+    async def start(self, ctx: Context, name: str, data: dict[str, Any] | None = None) -> None:
+        dialog = self._dialogs[name]
+        state = DialogState(name, secrets.token_hex(4), dialog.steps[0].name, dict(data or {}), utcnow())
+        async with ctx.store.transaction():
+            await self._enter(ctx, dialog, state)
+
+    async def handle_text(self, ctx: Context, state: DialogState, text: str) -> None:
+        dialog, step = self._resolve(state)
+        if dialog is None or step is None:
+            await ctx.store.dialogs.clear(ctx.person.id)
+            return
+        if step.parse is not None:
+            try:
+                value = step.parse(ctx, text.strip(), state.data)
+            except Invalid as problem:
+                ctx.reply(problem.message)
+                await self._reprompt(ctx, dialog, state)
+                return
+        elif step.options is not None:
+            value = self._match_option(ctx, step, state, text.strip())
+            if value is _NO_MATCH:
+                ctx.reply(ctx._(MSG_NOT_AN_OPTION))
+                await self._reprompt(ctx, dialog, state)
+                return
+        else:
+            value = text.strip()
+        await self._answer(ctx, dialog, step, state, value)
+
+    async def handle_button(self, ctx: Context, token: ButtonToken) -> None:
+        state = await ctx.store.dialogs.get(ctx.person.id)
+        payload = token.payload if isinstance(token.payload, dict) else {}
+        if state is None or state.instance != token.scope or state.step != payload.get("step"):
+            ctx.reply(ctx._(MSG_STALE_BUTTON))
+            return
+        dialog, step = self._resolve(state)
+        if dialog is None or step is None:
+            ctx.reply(ctx._(MSG_STALE_BUTTON))
+            return
+        await self._answer(ctx, dialog, step, state, payload.get("value"))
+
+    async def cancel(self, ctx: Context) -> None:
+        async with ctx.store.transaction():
+            await ctx.store.dialogs.clear(ctx.person.id)
+            await ctx.store.buttons.revoke(ctx.person.id, DIALOG_ACTION)
+
+    # -- internals ----------------------------------------------------------------------------
+    def _resolve(self, state: DialogState) -> tuple[Dialog | None, Step | None]:
+        dialog = self._dialogs.get(state.dialog)
+        return dialog, (dialog.step(state.step) if dialog else None)
+
+    def _match_option(self, ctx: Context, step: Step, state: DialogState, text: str) -> Any:
+        options = [opt for row in step.options(ctx, state.data) for opt in row]  # type: ignore[misc]
+        if text.isdigit() and 1 <= int(text) <= len(options):
+            return options[int(text) - 1].value
+        folded = text.casefold()
+        for opt in options:
+            if opt.text(ctx).casefold() == folded:
+                return opt.value
+        return _NO_MATCH
+
+    async def _answer(self, ctx: Context, dialog: Dialog, step: Step, state: DialogState, value: Any) -> None:
+        data = dict(state.data)
+        data[step.name] = value
+        async with ctx.store.transaction():
+            chosen = await step.on_answer(ctx, value, data) if step.on_answer else None
+            following = chosen or step.next
+            if following == END:
+                await ctx.store.dialogs.clear(ctx.person.id)
+                await ctx.store.buttons.revoke(ctx.person.id, DIALOG_ACTION)
+                if dialog.on_finish:
+                    await dialog.on_finish(ctx, data)
+                return
+            if dialog.step(following) is None:
+                raise KeyError(f"dialog {dialog.name}: no step {following!r}")
+            await self._enter(ctx, dialog, DialogState(dialog.name, state.instance, following, data, utcnow()))
+
+    async def _reprompt(self, ctx: Context, dialog: Dialog, state: DialogState) -> None:
+        async with ctx.store.transaction():
+            await self._enter(ctx, dialog, DialogState(state.dialog, state.instance, state.step, state.data, utcnow()))
+
+    async def _enter(self, ctx: Context, dialog: Dialog, state: DialogState) -> None:
+        """Save `state` and queue its step's prompt (with fresh tokens).  Call inside a transaction."""
+        step = dialog.step(state.step)
+        assert step is not None
+        await ctx.store.buttons.revoke(ctx.person.id, DIALOG_ACTION)
+        await ctx.store.dialogs.save(ctx.person.id, state)
+        buttons: tuple = ()
+        if step.options is not None:
+            rows = [[(opt.text(ctx), {"step": step.name, "value": opt.value}) for opt in row]
+                    for row in step.options(ctx, state.data)]
+            buttons = await ctx.buttons(DIALOG_ACTION, state.instance, rows)
+        ctx.reply(step.prompt(ctx, state.data), buttons)
+
+
+class _NoMatch:
+    pass
+
+
+_NO_MATCH = _NoMatch()

@@ -1,0 +1,53 @@
+"""Sends Messages to people through whichever transport serves their platform."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.core.transport import DeliveryError, RecipientUnreachable, Transport
+from bot.core.types import Message
+from bot.store import Store
+from bot.store.db import utcnow
+from bot.store.store import Person
+
+log = logging.getLogger(__name__)
+
+
+class Messenger:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.transports: dict[str, Transport] = {}
+
+    def add(self, transport: Transport) -> None:
+        self.transports[transport.platform] = transport
+
+    def prefix(self, platform: str) -> str:
+        transport = self.transports.get(platform)
+        return transport.command_prefix if transport else "/"
+
+    async def send(self, person: Person, message: Message) -> str | None:
+        """Deliver to `person`; a person who blocked the bot is marked unreachable, not retried.
+
+        Returns the message id, or None when it could not be delivered.
+        """
+        transport = self.transports.get(person.platform)
+        if transport is None:
+            log.warning("no transport for platform %s (person %s)", person.platform, person.id)
+            return None
+        try:
+            return await transport.send(person.chat_id, message)
+        except RecipientUnreachable:
+            log.info("person %s is unreachable on %s", person.id, person.platform)
+            await self.store.people.mark_unreachable(person.id, utcnow())
+        except DeliveryError as exc:
+            log.warning("delivery to person %s failed: %s", person.id, exc)
+        return None
+
+    async def edit(self, person: Person, message_id: str, message: Message) -> None:
+        transport = self.transports.get(person.platform)
+        if transport is None:
+            return
+        try:
+            await transport.edit(person.chat_id, message_id, message)
+        except DeliveryError as exc:
+            log.info("edit for person %s failed: %s", person.id, exc)

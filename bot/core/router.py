@@ -1,0 +1,164 @@
+"""Finds the handler for an event: a pressed button, a command, or the current dialog step.
+
+Order: de-duplicate by platform event id → load (or create) the person, one event per person at a
+time → button token / command / dialog step / fallback.  Replies queued by the handler are sent
+after it finished; an unexpected error is logged and the person gets a short apology in their
+language instead of silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.core.context import Context, Services
+from bot.core.dialog import DIALOG_ACTION, MSG_STALE_BUTTON, DialogEngine
+from bot.core.i18n import N_
+from bot.core.types import Event
+from bot.store.db import utcnow
+from bot.store.store import ButtonToken, Person
+
+log = logging.getLogger(__name__)
+
+CommandHandler = Callable[[Context], Awaitable[None]]
+ButtonHandler = Callable[[Context, ButtonToken], Awaitable[None]]
+Fallback = Callable[[Context], Awaitable[None]]
+
+# Audiences of a command.
+EVERYONE, NEWCOMER, GUIDE, COORDINATOR = "everyone", "newcomer", "guide", "coordinator"
+
+MSG_ERROR = N_("Sorry, something went wrong. Please try again in a moment.")
+MSG_UNKNOWN_COMMAND = N_("I do not know the command %(command)s. Send %(help)s to see what I can do.")
+MSG_NOT_YET = N_("This function is not available yet. Send %(help)s to see what I can do now.")
+MSG_NOT_FOR_YOU = N_("This command is not available to you. Send %(help)s to see your commands.")
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    audience: str
+    description: str  # msgid, shown by help and in platform command menus
+
+
+@dataclass
+class _Command:
+    spec: CommandSpec
+    handler: CommandHandler | None = None
+
+
+class Router:
+    def __init__(self, services: Services, commands: list[CommandSpec]) -> None:
+        self.services = services
+        self.dialogs = DialogEngine()
+        services.dialogs = self.dialogs
+        self._commands = {spec.name: _Command(spec) for spec in commands}
+        self._buttons: dict[str, ButtonHandler] = {DIALOG_ACTION: self.dialogs.handle_button}
+        self._guard: Callable[[Context], Awaitable[bool]] | None = None
+        self._fallback: Fallback | None = None
+        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
+
+    # -- registration -------------------------------------------------------------------------
+    def command(self, name: str, handler: CommandHandler) -> None:
+        if name not in self._commands:
+            raise KeyError(f"command {name!r} is not in the command catalog")
+        self._commands[name].handler = handler
+
+    def button(self, action: str, handler: ButtonHandler) -> None:
+        if action in self._buttons:
+            raise ValueError(f"button action {action!r} registered twice")
+        self._buttons[action] = handler
+
+    def guard(self, guard: Callable[[Context], Awaitable[bool]]) -> None:
+        """Runs before commands and text; returning True means the guard handled the event
+        (onboarding uses it: nothing else happens before consent)."""
+        self._guard = guard
+
+    def fallback(self, handler: Fallback) -> None:
+        """Text outside any dialog."""
+        self._fallback = handler
+
+    # -- queries ------------------------------------------------------------------------------
+    def audiences(self, ctx: Context) -> set[str]:
+        found = {EVERYONE}
+        role = ctx.person.role
+        if role in (None, NEWCOMER):
+            found.add(NEWCOMER)
+        if role in (None, GUIDE):
+            found.add(GUIDE)
+        if ctx.is_coordinator:
+            found.add(COORDINATOR)
+        return found
+
+    def available(self, ctx: Context | None = None, audiences: set[str] | None = None) -> list[CommandSpec]:
+        """Implemented commands for a person (or a set of audiences), in catalog order."""
+        wanted = audiences if audiences is not None else (self.audiences(ctx) if ctx else None)
+        return [c.spec for c in self._commands.values()
+                if c.handler is not None and (wanted is None or c.spec.audience in wanted)]
+
+    # -- dispatch -----------------------------------------------------------------------------
+    async def dispatch(self, event: Event) -> None:
+        store = self.services.store
+        if event.event_id and not await store.events.first_time(event.platform, event.event_id):
+            log.debug("duplicate event %s:%s ignored", event.platform, event.event_id)
+            return
+        key = (event.platform, event.user_id)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        async with lock:
+            person = await store.people.get_or_create(event.platform, event.user_id, event.chat_id)
+            if person.unreachable_at is not None:
+                await store.people.mark_reachable(person.id)
+            ctx = Context(event, person, self._i18n_for(person, event), self.services)
+            try:
+                await self._route(ctx)
+            except Exception:
+                log.exception("handling %s event from %s:%s failed", event.kind, event.platform, event.user_id)
+                ctx.outbox.clear()
+                ctx.reply(ctx._(MSG_ERROR))
+            await ctx.flush()
+
+    def _i18n_for(self, person: Person, event: Event):  # noqa: ANN202
+        catalogs = self.services.catalogs
+        return catalogs.get(person.language or catalogs.supported(event.language_hint))
+
+    async def _route(self, ctx: Context) -> None:
+        event = ctx.event
+        if event.kind == "button":
+            token = await self.services.store.buttons.get(event.token)
+            handler = self._buttons.get(token.action) if token else None
+            if token is None or token.person_id != ctx.person.id or handler is None:
+                ctx.reply(ctx._(MSG_STALE_BUTTON))
+                return
+            await handler(ctx, token)
+            return
+        state = await self.services.store.dialogs.get(ctx.person.id)
+        if state is not None and utcnow() - state.updated_at > self.services.settings.bot.dialog_expiry:
+            await self.dialogs.cancel(ctx)
+            state = None
+        ctx.dialog = state
+        if self._guard is not None and await self._guard(ctx):
+            return
+        if event.kind == "command":
+            await self._command(ctx)
+            return
+        if state is not None:
+            await self.dialogs.handle_text(ctx, state, event.text)
+        elif self._fallback is not None:
+            await self._fallback(ctx)
+
+    async def _command(self, ctx: Context) -> None:
+        name = ctx.event.command
+        command = self._commands.get(name)
+        help_cmd = ctx.cmd("help")
+        if command is None:
+            ctx.reply(ctx._(MSG_UNKNOWN_COMMAND, command=ctx.cmd(name), help=help_cmd))
+        elif command.spec.audience not in self.audiences(ctx):
+            ctx.reply(ctx._(MSG_NOT_FOR_YOU, help=help_cmd))
+        elif command.handler is None:
+            ctx.reply(ctx._(MSG_NOT_YET, help=help_cmd))
+        else:
+            await command.handler(ctx)

@@ -1,0 +1,42 @@
+"""The Transport protocol: the only thing the core knows about a platform."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol, runtime_checkable
+
+from bot.core.types import Event, Message
+
+Dispatch = Callable[[Event], Awaitable[None]]
+
+
+class DeliveryError(Exception):
+    """A message could not be delivered (after the transport's own retries)."""
+
+
+class RecipientUnreachable(DeliveryError):
+    """The person cannot be reached at all (e.g. blocked the bot): do not retry."""
+
+
+@runtime_checkable
+class Transport(Protocol):
+    platform: str
+    command_prefix: str
+
+    async def start(self, dispatch: Dispatch) -> None:
+        """Begin receiving; every incoming event is awaited through `dispatch`."""
+
+    async def stop(self) -> None:
+        """Stop receiving and release resources."""
+
+    async def wait_done(self) -> None:
+        """Return when the transport has nothing more to do (console: end of input).
+
+        Network transports never finish on their own; they return only after stop().
+        """
+
+    async def send(self, chat_id: str, message: Message) -> str | None:
+        """Deliver `message`; return the platform's message id (for later edits) if any."""
+
+    async def edit(self, chat_id: str, message_id: str, message: Message) -> None:
+        """Replace a sent message's text and buttons."""

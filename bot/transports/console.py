@@ -1,0 +1,129 @@
+"""The terminal transport: several simulated people in one process, no token, no network.
+
+Input, one line at a time (from a keyboard or a pipe):
+  @name text   speak as console user `name` (and make `name` the current user)
+  @name        only switch to `name`
+  N            press button N of the current user's last message (when it has buttons)
+  anything     speak as the current user ("/help" and "!help" are commands)
+Output: `[to name] text`, then each button on its own line as `  [N] label`.
+
+Each line is handled to the end (all answers printed) before the next one is read; at the end
+of input the transport reports done and `lotse console` exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import sys
+import threading
+from typing import TextIO
+
+from bot.core.transport import Dispatch
+from bot.core.types import Event, Message, parse_command
+
+DEFAULT_USER = "you"
+
+
+def _language_from_environment() -> str | None:
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value and value not in ("C", "POSIX") and not value.startswith("C."):
+            return value.split(".")[0]
+    return None
+
+
+class ConsoleTransport:
+    platform = "console"
+    command_prefix = "/"
+
+    def __init__(self, stdin: TextIO | None = None, stdout: TextIO | None = None,
+                 user: str = DEFAULT_USER, language_hint: str | None = None) -> None:
+        self._in = stdin or sys.stdin
+        self._out = stdout or sys.stdout
+        self.current = user
+        self.language_hint = language_hint if language_hint is not None else _language_from_environment()
+        self._last_buttons: dict[str, list[str]] = {}
+        self._ids = itertools.count(1)
+        self._done = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, dispatch: Dispatch) -> None:
+        self._task = asyncio.create_task(self._run(dispatch), name="console-input")
+
+    async def stop(self) -> None:
+        if self._task and not self._task.done():
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        self._done.set()
+
+    async def wait_done(self) -> None:
+        await self._done.wait()
+
+    # -- input ------------------------------------------------------------------------------------
+    def _reader(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None]) -> None:
+        try:
+            for line in self._in:
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+        except (ValueError, OSError):
+            pass  # stdin closed under us
+        finally:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, None)
+            except RuntimeError:
+                pass  # loop already closed
+
+    async def _run(self, dispatch: Dispatch) -> None:
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
+        # A daemon thread, so a blocked read of a keyboard never keeps the process alive.
+        threading.Thread(target=self._reader, args=(asyncio.get_running_loop(), queue),
+                         name="console-stdin", daemon=True).start()
+        try:
+            while (line := await queue.get()) is not None:
+                event = self.parse_line(line.rstrip("\r\n"))
+                if event is not None:
+                    await dispatch(event)
+                    self._out.flush()
+        finally:
+            self._done.set()
+
+    def parse_line(self, line: str) -> Event | None:
+        text = line.strip()
+        if text.startswith("@"):
+            name, _, text = text[1:].partition(" ")
+            if name:
+                self.current = name
+            text = text.strip()
+        if not text:
+            return None
+        user = self.current
+        base = dict(platform=self.platform, user_id=user, chat_id=user, language_hint=self.language_hint,
+                    display_name=user, command_prefix=self.command_prefix)
+        buttons = self._last_buttons.get(user, [])
+        if text.isdigit() and 1 <= int(text) <= len(buttons):
+            return Event(kind="button", token=buttons[int(text) - 1], **base)
+        parsed = parse_command(text, "/!")
+        if parsed:
+            return Event(kind="command", text=text, command=parsed[0], args=parsed[1], **base)
+        return Event(kind="text", text=text, **base)
+
+    # -- output -----------------------------------------------------------------------------------
+    def _print(self, chat_id: str, message: Message, marker: str = "") -> None:
+        lines = [f"[to {chat_id}] {marker}{message.text}"]
+        for number, button in enumerate(message.flat_buttons, start=1):
+            lines.append(f"  [{number}] {button.label}")
+        if message.attachment is not None:
+            lines.append(f"  📎 {message.attachment.filename}")
+        self._out.write("\n".join(lines) + "\n")
+
+    async def send(self, chat_id: str, message: Message) -> str | None:
+        self._last_buttons[chat_id] = [b.token for b in message.flat_buttons]
+        self._print(chat_id, message)
+        return str(next(self._ids))
+
+    async def edit(self, chat_id: str, message_id: str, message: Message) -> None:
+        self._print(chat_id, message, marker="✎ ")

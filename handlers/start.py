@@ -1,0 +1,185 @@
+"""Onboarding and the basics every person has: start, language, help.
+
+start → language (the platform's hint first) → privacy notice, agree / decline → not-for-
+emergencies note → menu.  Before consent nothing but ids, the chosen language and the dialog
+state is stored; declining keeps only the fact and time of declining.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.context import Context
+from bot.core.dialog import END, Dialog, Option, Step
+from bot.core.i18n import N_
+from bot.core.router import Router
+from bot.store.db import utcnow
+
+NEWCOMER, GUIDE = "newcomer", "guide"
+
+
+# -- language -------------------------------------------------------------------------------
+def _language_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    languages = list(ctx.settings.bot.languages)
+    hint = ctx.services.catalogs.supported(ctx.event.language_hint)
+    current = ctx.person.language
+    first = current or hint
+    if first in languages:
+        languages.remove(first)
+        languages.insert(0, first)
+    return [[Option(lang, ctx.i18n.language_name(lang), translate=False)] for lang in languages]
+
+
+async def _set_language(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+    await ctx.store.people.set_language(ctx.person.id, value)
+    ctx.use_language(value)
+    return None
+
+
+def _welcome_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx._("Welcome to Lotse! Volunteers here come with you to appointments.\n"
+                 "Please choose your language.")
+
+
+# -- consent --------------------------------------------------------------------------------
+AGREE, DECLINE = "agree", "decline"
+
+
+def _privacy_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx._(
+        "Privacy notice (version %(version)s)\n"
+        "To find a volunteer who comes with you, Lotse stores your name on this app, your "
+        "language and what you tell it about your appointments. Only the coordinators and the "
+        "guide who accompanies you see these details. You can ask to see or delete your data at "
+        "any time.\n"
+        "Do you agree?",
+        version=ctx.settings.privacy.notice_version,
+    )
+
+
+def _consent_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    return [[Option(AGREE, N_("I agree"))], [Option(DECLINE, N_("I do not agree"))]]
+
+
+async def _consent_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+    now = utcnow()
+    if value == DECLINE:
+        await ctx.store.people.record_decline(ctx.person.id, now)
+        ctx.reply(ctx._("Understood. Lotse has not kept anything about you except that you "
+                        "declined. If you change your mind, send %(start)s.", start=ctx.cmd("start")))
+        return END
+    await ctx.store.people.record_consent(
+        ctx.person.id, ctx.settings.privacy.notice_version, now, ctx.event.display_name
+    )
+    ctx.reply(ctx._("Thank you. Your consent was recorded on %(date)s.", date=ctx.i18n.datetime(now, "short")))
+    ctx.reply(ctx._("Important: Lotse is not an emergency service and may take days to answer. "
+                    "In an emergency call 112."))
+    return None
+
+
+# -- menu -----------------------------------------------------------------------------------
+def _menu_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx._("What would you like to do?")
+
+
+def _menu_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    return [[Option(NEWCOMER, N_("I need someone to come with me"))],
+            [Option(GUIDE, N_("I want to volunteer as a guide"))]]
+
+
+async def _menu_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+    await ctx.store.people.set_role(ctx.person.id, value)
+    if value == NEWCOMER:
+        ctx.reply(ctx._("Good. Whenever you need someone to come with you to an appointment, send "
+                        "%(command)s. Send %(help)s to see everything you can do.",
+                        command=ctx.cmd("request"), help=ctx.cmd("help")))
+    else:
+        ctx.reply(ctx._("Thank you for volunteering! To register as a guide, send %(command)s. "
+                        "Send %(help)s to see everything you can do.",
+                        command=ctx.cmd("guide"), help=ctx.cmd("help")))
+    return END
+
+
+LANGUAGE_STEP = Step("language", _welcome_prompt, options=_language_options, next="consent",
+                     on_answer=_set_language)
+MENU_STEP = Step("menu", _menu_prompt, options=_menu_options, on_answer=_menu_answer)
+
+ONBOARDING = Dialog("onboarding", (
+    LANGUAGE_STEP,
+    Step("consent", _privacy_prompt, options=_consent_options, next="menu", on_answer=_consent_answer),
+    MENU_STEP,
+))
+MENU = Dialog("menu", (MENU_STEP,))
+
+
+# -- language command -----------------------------------------------------------------------
+def _change_language_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx._("Which language should Lotse use?")
+
+
+async def _language_changed(ctx: Context, data: dict[str, Any]) -> None:
+    ctx.reply(ctx._("From now on Lotse writes to you in %(language)s.",
+                    language=ctx.i18n.language_name(ctx.i18n.language)))
+
+
+CHANGE_LANGUAGE = Dialog(
+    "language",
+    (Step("language", _change_language_prompt, options=_language_options, on_answer=_set_language),),
+    on_finish=_language_changed,
+)
+
+
+# -- commands -------------------------------------------------------------------------------
+async def start(ctx: Context) -> None:
+    await ctx.services.dialogs.start(ctx, "menu" if ctx.person.consented else "onboarding")
+
+
+async def language(ctx: Context) -> None:
+    await ctx.services.dialogs.start(ctx, "language")
+
+
+async def help_(ctx: Context, router: Router) -> None:
+    commands = router.available(ctx)
+    lines = [ctx.ngettext("You can use this %(count)s command:", "You can use these %(count)s commands:",
+                          len(commands))]
+    for spec in commands:
+        lines.append(ctx._("%(command)s – %(description)s", command=ctx.cmd(spec.name),
+                           description=ctx._(spec.description)))
+    lines.append(ctx._("Lotse is not an emergency service. In an emergency call 112."))
+    ctx.reply("\n".join(lines))
+
+
+async def before_consent(ctx: Context) -> bool:
+    """Nothing but onboarding, language and help before a person agreed to the privacy notice."""
+    if ctx.person.consented:
+        return False
+    event = ctx.event
+    if event.kind == "command" and event.command in ("start", "language", "help"):
+        return False
+    if event.kind == "text" and ctx.dialog is not None:
+        return False  # answering the onboarding or language dialog
+    if ctx.person.declined_at is not None and event.kind == "text":
+        ctx.reply(ctx._("Without your agreement to the privacy notice Lotse cannot help you. "
+                        "If you change your mind, send %(start)s.", start=ctx.cmd("start")))
+        return True
+    await ctx.services.dialogs.start(ctx, "onboarding")
+    return True
+
+
+async def not_understood(ctx: Context) -> None:
+    ctx.reply(ctx._("Sorry, I did not understand that. Send %(help)s to see what I can do.",
+                    help=ctx.cmd("help")))
+
+
+def register(router: Router) -> None:
+    for dialog in (ONBOARDING, MENU, CHANGE_LANGUAGE):
+        router.dialogs.register(dialog)
+    router.command("start", start)
+    router.command("language", language)
+
+    async def _help(ctx: Context) -> None:
+        await help_(ctx, router)
+
+    router.command("help", _help)
+    router.guard(before_consent)
+    router.fallback(not_understood)

@@ -1,0 +1,71 @@
+"""Shared fixtures: settings on a temporary SQLite file, and a running Lotse on a RecordingTransport."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import App
+from bot.config import DatabaseSettings, RolesSettings, Settings
+from bot.transports.recording import RecordingTransport
+
+
+def make_settings(db_path: Path, coordinators: tuple[str, ...] = ()) -> Settings:
+    settings = Settings()
+    return dataclasses.replace(
+        settings,
+        database=DatabaseSettings(path=db_path),
+        roles=RolesSettings(coordinators=coordinators),
+    )
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "lotse.db"
+
+
+@pytest.fixture
+def settings(db_path: Path) -> Settings:
+    return make_settings(db_path, coordinators=("test:weber",))
+
+
+class Running:
+    """A started App and its recording transport."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.transport = RecordingTransport()
+        self.app = App(settings, [self.transport])
+
+    async def start(self) -> "Running":
+        await self.app.start()
+        return self
+
+    @property
+    def store(self):  # noqa: ANN201
+        assert self.app.store is not None
+        return self.app.store
+
+
+@pytest.fixture
+async def lotse(settings: Settings) -> AsyncIterator[Running]:
+    running = await Running(settings).start()
+    yield running
+    await running.app.stop()
+
+
+@pytest.fixture
+def bot(lotse: Running) -> RecordingTransport:
+    return lotse.transport
+
+
+def labels(message) -> list[str]:  # noqa: ANN001
+    return [b.label for b in message.flat_buttons]
+
+
+def texts(messages) -> list[str]:  # noqa: ANN001
+    return [m.text for m in messages]
+

@@ -1,0 +1,112 @@
+"""`lotse console` as a real process: piped scripts in three languages, several people, SIGKILL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def config(tmp_path: Path, coordinators: str = "") -> Path:
+    path = tmp_path / "lotse.toml"
+    path.write_text(f'[database]\npath = "lotse.db"\n[roles]\ncoordinators = [{coordinators}]\n')
+    return path
+
+
+def run_console(tmp_path: Path, script: str, lang: str = "C", coordinators: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LANG": lang, "LC_ALL": "", "LC_MESSAGES": ""}
+    return subprocess.run([sys.executable, "-m", "bot.cli", "console", "--config", str(config(tmp_path, coordinators))],
+                          input=script, capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
+
+
+def people(tmp_path: Path) -> list[sqlite3.Row]:
+    conn = sqlite3.connect(tmp_path / "lotse.db")
+    conn.row_factory = sqlite3.Row
+    try:
+        return conn.execute("SELECT * FROM people ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("lang, choice, agree_word", [
+    ("en_GB.UTF-8", "English", "I agree"),
+    ("de_DE.UTF-8", "Deutsch", "Ich bin einverstanden"),
+    ("ar_SY.UTF-8", "العربية", "أوافق"),
+])
+def test_piped_script_completes_onboarding(tmp_path: Path, lang: str, choice: str, agree_word: str) -> None:
+    result = run_console(tmp_path, "/start\n1\n1\n1\n", lang=lang)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("[to you] ")
+    assert f"  [1] {choice}\n" in out  # the locale's language is suggested first
+    assert f"  [1] {agree_word}\n" in out
+    assert "112" in out
+    assert "Traceback" not in result.stderr
+    [row] = people(tmp_path)
+    assert row["language"] == lang[:2] and row["consent_at"] and row["role"] == "newcomer"
+
+
+def test_several_people_in_one_script(tmp_path: Path) -> None:
+    script = "@amira /start\n3\n@leila /start\n1\n@amira 1\n@leila 1\n2\n@amira 1\n/help\n"
+    result = run_console(tmp_path, script, lang="en_US.UTF-8", coordinators='"console:leila"')
+    assert result.returncode == 0, result.stderr
+    rows = {r["platform_user_id"]: r for r in people(tmp_path)}
+    assert rows["amira"]["language"] == "ar" and rows["amira"]["role"] == "newcomer"
+    assert rows["leila"]["language"] == "en" and rows["leila"]["role"] == "guide"
+    assert "[to leila] Thank you for volunteering!" in result.stdout
+    last_block = result.stdout.rsplit("[to ", 1)[1]
+    assert last_block.startswith("amira]") and "\u2068/language\u2069" in last_block
+
+
+def test_a_number_without_buttons_is_just_text(tmp_path: Path) -> None:
+    result = run_console(tmp_path, "/start\n1\n1\n1\n7\n", lang="en_US.UTF-8")
+    assert result.stdout.rstrip().endswith("[to you] Sorry, I did not understand that. Send /help to see what I can do.")
+
+
+async def _read_until(stream: asyncio.StreamReader, needle: str, timeout: float = 30) -> str:
+    seen = ""
+    async with asyncio.timeout(timeout):
+        while needle not in seen:
+            line = await stream.readline()
+            if not line:
+                raise AssertionError(f"process ended before {needle!r}; output:\n{seen}")
+            seen += line.decode()
+    return seen
+
+
+async def test_sigkill_in_the_middle_of_onboarding_resumes_at_the_same_step(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    env = {**os.environ, "LANG": "de_DE.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
+    argv = [sys.executable, "-m", "bot.cli", "console", "--config", str(cfg)]
+
+    first = await asyncio.create_subprocess_exec(*argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                                 stderr=subprocess.PIPE, env=env, cwd=tmp_path)
+    assert first.stdin and first.stdout
+    first.stdin.write(b"@hamid /start\n")
+    await first.stdin.drain()
+    await _read_until(first.stdout, "  [3] ")
+    first.stdin.write(b"2\n")  # English
+    await first.stdin.drain()
+    notice = await _read_until(first.stdout, "  [2] ")
+    assert "Privacy notice" in notice
+    first.send_signal(signal.SIGKILL)
+    await first.wait()
+
+    second = await asyncio.create_subprocess_exec(*argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                                  stderr=subprocess.PIPE, env=env, cwd=tmp_path)
+    out, err = await second.communicate(b"@hamid 1\n1\n")
+    text = out.decode()
+    assert second.returncode == 0, err.decode()
+    # The new process continues at the privacy step, in the language chosen before the kill.
+    assert text.startswith("[to hamid] Thank you. Your consent was recorded on ")
+    assert "What would you like to do?" in text
+    [row] = people(tmp_path)
+    assert row["language"] == "en" and row["consent_at"] is not None and row["role"] == "newcomer"

@@ -1,0 +1,233 @@
+"""Transcripts of onboarding through the recording transport: what was sent, which buttons."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.store.db import utcnow
+from tests.conftest import Running, labels, texts
+
+
+async def test_onboarding_in_english_transcript(lotse: Running) -> None:
+    bot = lotse.transport
+    [welcome] = await bot.say("amira", "/start", language="en")
+    assert welcome.text.startswith("Welcome to Lotse!")
+    assert labels(welcome) == ["English", "Deutsch", "العربية"]  # the hint first
+
+    [notice] = await bot.press("amira", "English")
+    assert notice.text.startswith("Privacy notice (version 2026-11)")
+    assert labels(notice) == ["I agree", "I do not agree"]
+
+    recorded, emergency, menu = await bot.press("amira", "I agree")
+    assert recorded.text.startswith("Thank you. Your consent was recorded on ")
+    assert "112" in emergency.text and "not an emergency service" in emergency.text
+    assert menu.text == "What would you like to do?"
+    assert labels(menu) == ["I need someone to come with me", "I want to volunteer as a guide"]
+
+    [done] = await bot.press("amira", 1)
+    assert "/request" in done.text
+
+    person = await lotse.store.people.find("test", "amira")
+    assert person is not None
+    assert person.language == "en" and person.role == "newcomer"
+    assert person.consent_version == "2026-11"
+    assert person.consent_at is not None and abs((utcnow() - person.consent_at).total_seconds()) < 60
+    assert person.display_name == "Amira"
+    assert await lotse.store.dialogs.get(person.id) is None
+
+
+async def test_onboarding_in_german_suggests_german_first(lotse: Running) -> None:
+    bot = lotse.transport
+    [welcome] = await bot.say("nasrin", "hallo", language="de-DE")
+    assert labels(welcome)[0] == "Deutsch"
+    [notice] = await bot.press("nasrin", "Deutsch")
+    assert notice.text.startswith("Datenschutzhinweis")
+    recorded, emergency, menu = await bot.press("nasrin", 1)
+    assert "112" in emergency.text
+    assert menu.text != "What would you like to do?"  # translated
+    [done] = await bot.press("nasrin", 2)
+    assert "/guide" in done.text
+    person = await lotse.store.people.find("test", "nasrin")
+    assert person is not None and person.role == "guide" and person.language == "de"
+
+
+async def test_onboarding_in_arabic_is_translated_and_isolates_values(lotse: Running) -> None:
+    bot = lotse.transport
+    [welcome] = await bot.say("amira", "/start", language="ar")
+    assert labels(welcome)[0] == "العربية"
+    # The welcome is in the hint's language already.
+    assert any("\u0600" <= ch <= "\u06ff" for ch in welcome.text)
+    [notice] = await bot.press("amira", "العربية")
+    assert "2026-11" in notice.text and any("\u0600" <= ch <= "\u06ff" for ch in notice.text)
+    # the version number is wrapped in bidi isolates so it reads left to right
+    assert "\u20682026-11\u2069" in notice.text
+    recorded, emergency, menu = await bot.press("amira", 1)
+    assert "112" in emergency.text
+    await bot.press("amira", 1)
+    [help_text] = await bot.say("amira", "/help")
+    assert "\u2068/request\u2069" not in help_text.text  # request is not implemented yet
+    assert "\u2068/language\u2069" in help_text.text
+
+
+async def test_decline_keeps_nothing_but_the_decision(lotse: Running) -> None:
+    bot = lotse.transport
+    await bot.say("olena", "/start", language="en", name="Olena")
+    await bot.press("olena", "English")
+    [answer] = await bot.press("olena", "I do not agree")
+    assert "/start" in answer.text
+    row = await lotse.store.db.fetchone("SELECT * FROM people WHERE platform_user_id = 'olena'")
+    assert row["declined_at"] is not None
+    assert row["language"] is None and row["display_name"] is None and row["role"] is None
+    assert row["consent_at"] is None
+    assert await lotse.store.db.fetchone("SELECT 1 FROM dialog_states WHERE person_id = ?", (row["id"],)) is None
+    assert await lotse.store.db.fetchone("SELECT 1 FROM button_tokens WHERE person_id = ?", (row["id"],)) is None
+    # Writing again gets a clear answer, not a silent drop and not the whole onboarding.
+    [again] = await bot.say("olena", "hello?", language="en")
+    assert "cannot help you" in again.text and "/start" in again.text
+    # /start lets her change her mind.
+    [welcome] = await bot.say("olena", "/start", language="en")
+    assert labels(welcome)[0] == "English"
+
+
+async def test_nothing_but_onboarding_before_consent(lotse: Running) -> None:
+    bot = lotse.transport
+    [first] = await bot.say("tesfay", "/request", language="en")
+    assert first.text.startswith("Welcome to Lotse!")
+    # help and language work before consent
+    [help_text] = await bot.say("tesfay", "/help", language="en")
+    assert "/language" in help_text.text
+    # a name is not stored before consent
+    row = await lotse.store.db.fetchone("SELECT display_name, consent_at FROM people WHERE platform_user_id = 'tesfay'")
+    assert row["display_name"] is None and row["consent_at"] is None
+
+
+async def _onboard(lotse: Running, user: str, language: str = "en", role: int = 1) -> None:
+    bot = lotse.transport
+    await bot.say(user, "/start", language=language)
+    await bot.press(user, 1)
+    await bot.press(user, "I agree" if language == "en" else 1)
+    await bot.press(user, role)
+
+
+async def test_help_lists_commands_of_the_role(lotse: Running) -> None:
+    await _onboard(lotse, "amira")
+    [help_text] = await lotse.transport.say("amira", "/help")
+    lines = help_text.text.splitlines()
+    assert lines[0] == "You can use these 3 commands:"
+    assert lines[1:4] == ["/start – Start over and show the menu",
+                          "/help – Show what you can do here",
+                          "/language – Change the language"]
+    assert "112" in lines[-1]
+
+
+async def test_unknown_and_unavailable_commands_get_a_hint(lotse: Running) -> None:
+    bot = lotse.transport
+    await _onboard(lotse, "amira")
+    [unknown] = await bot.say("amira", "/fly")
+    assert unknown.text == "I do not know the command /fly. Send /help to see what I can do."
+    [not_yours] = await bot.say("amira", "/broadcast")
+    assert "not available to you" in not_yours.text
+    [later] = await bot.say("amira", "/myrequests")
+    assert "not available yet" in later.text
+    await _onboard(lotse, "weber", role=2)  # listed as coordinator in the fixture settings
+    [coordinator] = await bot.say("weber", "/broadcast")
+    assert "not available yet" in coordinator.text
+
+
+async def test_language_change_at_any_time(lotse: Running) -> None:
+    bot = lotse.transport
+    await _onboard(lotse, "amira")
+    [question] = await bot.say("amira", "/language")
+    assert question.text == "Which language should Lotse use?"
+    assert labels(question)[0] == "English"  # current language first
+    [changed] = await bot.press("amira", "Deutsch")
+    assert "Deutsch" in changed.text and changed.text != "From now on Lotse writes to you in Deutsch."
+    person = await lotse.store.people.find("test", "amira")
+    assert person is not None and person.language == "de"
+    [help_text] = await bot.say("amira", "/help")
+    assert "/language" in help_text.text and "Change the language" not in help_text.text
+
+
+async def test_forged_token_is_refused_and_changes_nothing(lotse: Running) -> None:
+    bot = lotse.transport
+    await bot.say("amira", "/start", language="en")
+    before = await lotse.store.db.fetchall("SELECT * FROM dialog_states")
+    [refused] = await bot.press_token("amira", "forged-token")
+    assert refused.text == "This button is no longer valid. Please use the latest message."
+    assert refused.buttons == ()
+    after = await lotse.store.db.fetchall("SELECT * FROM dialog_states")
+    assert [tuple(r) for r in before] == [tuple(r) for r in after]
+
+
+async def test_stale_button_of_an_earlier_step_is_refused(lotse: Running) -> None:
+    bot = lotse.transport
+    [welcome] = await bot.say("amira", "/start", language="en")
+    old_token = welcome.flat_buttons[2].token  # Arabic, on the language step
+    await bot.press("amira", "English")
+    [refused] = await bot.press_token("amira", old_token)
+    assert "no longer valid" in refused.text
+    person = await lotse.store.people.find("test", "amira")
+    assert person is not None and person.language == "en"
+    state = await lotse.store.dialogs.get(person.id)
+    assert state is not None and state.step == "consent"
+
+
+async def test_someone_elses_button_is_refused(lotse: Running) -> None:
+    bot = lotse.transport
+    [welcome] = await bot.say("amira", "/start", language="en")
+    await bot.say("leila", "/start", language="en")
+    [refused] = await bot.press_token("leila", welcome.flat_buttons[0].token)
+    assert "no longer valid" in refused.text
+    amira = await lotse.store.people.find("test", "amira")
+    assert amira is not None and amira.language is None
+    leila_state = await lotse.store.dialogs.get((await lotse.store.people.find("test", "leila")).id)
+    assert leila_state is not None and leila_state.step == "language"
+
+
+async def test_typed_answers_to_option_steps(lotse: Running) -> None:
+    bot = lotse.transport
+    await bot.say("hamid", "/start", language="en")
+    [notice] = await bot.say("hamid", "english")  # the label, typed
+    assert notice.text.startswith("Privacy notice")
+    reask, notice_again = await bot.say("hamid", "maybe")
+    assert reask.text == "Please choose one of the options below."
+    assert notice_again.text == notice.text and labels(notice_again) == labels(notice)
+    # the buttons shown before the re-ask are replaced by the new ones
+    [refused] = await bot.press_token("hamid", notice.flat_buttons[0].token)
+    assert "no longer valid" in refused.text
+    messages = await bot.say("hamid", "1")  # the number, typed
+    assert texts(messages)[-1] == "What would you like to do?"
+
+
+async def test_redelivered_event_is_handled_once(lotse: Running) -> None:
+    bot = lotse.transport
+    first = await bot.say("amira", "/start", language="en", event_id="update-1")
+    again = await bot.say("amira", "/start", language="en", event_id="update-1")
+    assert len(first) == 1 and again == []
+
+
+async def test_text_outside_any_dialog_gets_a_hint(lotse: Running) -> None:
+    await _onboard(lotse, "amira")
+    [hint] = await lotse.transport.say("amira", "I need help on Tuesday")
+    assert hint.text == "Sorry, I did not understand that. Send /help to see what I can do."
+
+
+async def test_start_after_onboarding_shows_the_menu_again(lotse: Running) -> None:
+    await _onboard(lotse, "amira")
+    [menu] = await lotse.transport.say("amira", "/start")
+    assert menu.text == "What would you like to do?"
+    [done] = await lotse.transport.press("amira", 2)
+    assert "/guide" in done.text
+    person = await lotse.store.people.find("test", "amira")
+    assert person is not None and person.role == "guide"
+
+
+async def test_a_failing_handler_answers_with_an_apology(lotse: Running, monkeypatch: pytest.MonkeyPatch) -> None:
+    await _onboard(lotse, "amira")
+
+    async def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(lotse.store.dialogs, "get", broken)
+    [sorry] = await lotse.transport.say("amira", "hello")
+    assert sorry.text == "Sorry, something went wrong. Please try again in a moment."
