@@ -87,7 +87,8 @@ class ConsoleTransport:
                 event = self.parse_line(line.rstrip("\r\n"))
                 if event is not None:
                     await dispatch(event)
-                    self._out.flush()
+        except asyncio.CancelledError:
+            pass
         finally:
             self._done.set()
 
@@ -118,7 +119,16 @@ class ConsoleTransport:
             lines.append(f"  [{number}] {button.label}")
         if message.attachment is not None:
             lines.append(f"  📎 {message.attachment.filename}")
-        self._out.write("\n".join(lines) + "\n")
+        try:
+            self._out.write("\n".join(lines) + "\n")
+            self._out.flush()
+        except BrokenPipeError:
+            # The reader went away (e.g. `| head`): stop quietly instead of a traceback.
+            if self._out is sys.stdout:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            if self._task is not None:
+                self._task.cancel()
+            self._done.set()
 
     async def send(self, chat_id: str, message: Message) -> str | None:
         self._last_buttons[chat_id] = [b.token for b in message.flat_buttons]
