@@ -12,7 +12,8 @@ from bot.core.context import Services
 from bot.core.i18n import Catalogs
 from bot.core.messenger import Messenger
 from bot.core.router import Router
-from bot.core.transport import Transport
+from bot.core.router import COORDINATOR, EVERYONE, GUIDE, NEWCOMER
+from bot.core.transport import CommandMenu, HasCommandMenus, Transport
 from bot.store import Store
 from bot.store.db import utcnow
 from handlers import COMMANDS, register_all
@@ -49,6 +50,33 @@ class App:
                 await transport.stop()
             await self.store.close()
             raise
+        for transport in self.transports:
+            if isinstance(transport, HasCommandMenus):
+                try:
+                    await transport.set_command_menus(await self.command_menus(transport.platform, catalogs))
+                except Exception:
+                    log.exception("publishing the command menu on %s failed", transport.platform)
+
+    async def command_menus(self, platform: str, catalogs: Catalogs) -> list[CommandMenu]:
+        """Per language the commands everybody may use, and per coordinator the longer list."""
+        assert self.router is not None and self.store is not None
+        public = self.router.available(audiences={EVERYONE, NEWCOMER, GUIDE})
+        full = self.router.available(audiences={EVERYONE, NEWCOMER, GUIDE, COORDINATOR})
+
+        def entries(specs, language):  # noqa: ANN001, ANN202
+            i18n = catalogs.get(language)
+            return tuple((spec.name, i18n.gettext(spec.description)) for spec in specs)
+
+        menus = [CommandMenu(None, None, entries(public, catalogs.default))]
+        menus += [CommandMenu(lang, None, entries(public, lang)) for lang in catalogs.languages]
+        for entry in self.settings.roles.coordinators:
+            coordinator_platform, _, user_id = entry.partition(":")
+            if coordinator_platform != platform:
+                continue
+            person = await self.store.people.find(platform, user_id)
+            chat_id = person.chat_id if person else user_id
+            menus.append(CommandMenu(None, chat_id, entries(full, person.language if person else None)))
+        return menus
 
     async def stop(self) -> None:
         for transport in reversed(self.transports):

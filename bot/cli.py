@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.core.transport import Transport
+from bot.core.transport import StartupError, Transport
 
 EXIT_CONFIG = 2
 
@@ -34,8 +34,10 @@ def build_transports(settings: Settings, console_only: bool = False, user: str =
     from bot.transports.console import ConsoleTransport
 
     transports: list[Transport] = []
-    if not console_only:
-        pass  # Telegram and Matrix adapters are added here as they land.
+    if not console_only and settings.telegram.enabled:
+        from bot.transports.telegram import TelegramTransport
+
+        transports.append(TelegramTransport(settings.telegram))
     if not transports:
         transports.append(ConsoleTransport(user=user))
     return transports
@@ -80,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "console":
             return asyncio.run(_serve(settings, build_transports(settings, console_only=True, user=args.user)))
         return asyncio.run(_serve(settings, build_transports(settings)))
+    except StartupError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
 

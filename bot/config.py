@@ -51,6 +51,12 @@ class TelegramSettings:
     enabled: bool = False
     token: str = ""
     base_url: str = "https://api.telegram.org"
+    concurrent_updates: int = 16
+    poll_timeout: Duration = Duration(seconds=30)
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,7 @@ class Settings:
 # Secrets that may come from the environment instead of the file (environment wins).
 ENV_SECRETS = {
     "LOTSE_TELEGRAM_TOKEN": ("telegram", "token"),
+    "LOTSE_TELEGRAM_WEBHOOK_SECRET": ("telegram", "webhook_secret"),
     "LOTSE_MATRIX_PASSWORD": ("matrix", "password"),
     "LOTSE_MATRIX_ACCESS_TOKEN": ("matrix", "access_token"),
 }
@@ -185,6 +192,17 @@ def _validate(settings: Settings) -> None:
                           "(or set LOTSE_TELEGRAM_TOKEN)")
     if not re.match(r"^https?://[^/\s]+", tg.base_url):
         raise ConfigError(f"config: [telegram] base_url: not an http(s) URL: {tg.base_url!r}")
+    if not 1 <= tg.concurrent_updates <= 32:
+        raise ConfigError("config: [telegram] concurrent_updates: must be between 1 and 32 "
+                          f"(more makes the HTTP pool slower), got {tg.concurrent_updates}")
+    if not timedelta(0) <= tg.poll_timeout <= timedelta(seconds=50):
+        raise ConfigError("config: [telegram] poll_timeout: must be between 0s and 50s")
+    if tg.webhook_url and not tg.webhook_url.startswith("https://") and not tg.webhook_url.startswith("http://127."):
+        raise ConfigError(f"config: [telegram] webhook_url: Telegram only calls https:// URLs, got {tg.webhook_url!r}")
+    if not 1 <= tg.webhook_port <= 65535:
+        raise ConfigError(f"config: [telegram] webhook_port: not a TCP port: {tg.webhook_port}")
+    if tg.webhook_secret and not re.match(r"^[A-Za-z0-9_-]{1,256}$", tg.webhook_secret):
+        raise ConfigError("config: [telegram] webhook_secret: 1-256 characters A-Z, a-z, 0-9, _ and - only")
     mx = settings.matrix
     if mx.enabled:
         if not re.match(r"^https?://[^/\s]+", mx.homeserver):

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from bot.core.types import Event, Message
 
 Dispatch = Callable[[Event], Awaitable[None]]
+
+
+class StartupError(Exception):
+    """A transport cannot start (e.g. the platform refused the token): one line for the operator."""
 
 
 class DeliveryError(Exception):
@@ -40,3 +45,19 @@ class Transport(Protocol):
 
     async def edit(self, chat_id: str, message_id: str, message: Message) -> None:
         """Replace a sent message's text and buttons."""
+
+
+@dataclass(frozen=True)
+class CommandMenu:
+    """The commands a platform shows in its menu: for one language (None: everyone else) and
+    either every private chat (chat_id None) or one chat (a coordinator's longer list)."""
+
+    language: str | None
+    chat_id: str | None
+    commands: tuple[tuple[str, str], ...]  # (name, translated description)
+
+
+@runtime_checkable
+class HasCommandMenus(Protocol):
+    async def set_command_menus(self, menus: list[CommandMenu]) -> None:
+        """Publish command menus (platforms without menus do not implement this)."""

@@ -1,0 +1,281 @@
+"""Telegram, on python-telegram-bot 22.x, running inside Lotse's own asyncio loop.
+
+Updates become Events (text, commands also as /cmd@botname, button presses — always answered —,
+the user's language_code as hint, update_id for de-duplication); Messages become sendMessage /
+sendDocument / editMessageText calls with HTML parse mode, every text escaped, buttons as an
+inline keyboard.  Only private chats are served.
+
+Errors: 403 (blocked) and "chat not found" → RecipientUnreachable; 429 waits retry_after and
+tries again; network errors and 5xx retry with exponential backoff and jitter, then give up with
+DeliveryError; "message is not modified" on edits is ignored.  A token the server refuses stops
+the start with StartupError (one line).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import os
+import random
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+# Opt in to PTB's coming behaviour (RetryAfter.retry_after as a timedelta) and its silence.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+from telegram import (  # noqa: E402
+    BotCommand, BotCommandScopeChat, BotCommandScopeDefault, InlineKeyboardButton,
+    InlineKeyboardMarkup, InputFile, Update,
+)
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.config import TelegramSettings
+from bot.core.transport import (CommandMenu, DeliveryError, Dispatch, RecipientUnreachable,
+                                StartupError)
+from bot.core.types import Event, Message, parse_command
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+
+
+def render_html(text: str) -> str:
+    """Message text is plain text: escape it all, so "<b>Ali & Co</b>" shows literally."""
+    return html.escape(text, quote=False)
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split an over-long text at line breaks (or hard, if one line is too long)."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    chunks.append(current)
+    return chunks
+
+
+def _seconds(retry_after: int | timedelta) -> float:
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
+
+
+class TelegramTransport:
+    platform = "telegram"
+    command_prefix = "/"
+
+    def __init__(self, settings: TelegramSettings, *, max_attempts: int = 5, backoff: float = 0.5,
+                 backoff_cap: float = 30.0) -> None:
+        self.settings = settings
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.backoff_cap = backoff_cap
+        self.app: Application | None = None
+        self.username: str | None = None
+        self._dispatch: Dispatch | None = None
+        self._done = asyncio.Event()
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    async def start(self, dispatch: Dispatch) -> None:
+        self._dispatch = dispatch
+        base = self.settings.base_url.rstrip("/")
+        app = (ApplicationBuilder()
+               .token(self.settings.token)
+               .base_url(f"{base}/bot")
+               .base_file_url(f"{base}/file/bot")
+               .concurrent_updates(self.settings.concurrent_updates)
+               .connection_pool_size(max(8, self.settings.concurrent_updates + 4))
+               .get_updates_read_timeout(self.settings.poll_timeout.total_seconds() + 10)
+               .build())
+        app.add_handler(TypeHandler(Update, self._on_update))
+        app.add_error_handler(self._on_error)
+        try:
+            await app.initialize()
+        except InvalidToken:
+            await app.shutdown()
+            raise StartupError(f"telegram: {self.settings.base_url} refused the bot token "
+                               "(check [telegram] token or LOTSE_TELEGRAM_TOKEN)") from None
+        except NetworkError as exc:
+            await app.shutdown()
+            raise StartupError(f"telegram: cannot reach {self.settings.base_url}: {exc}") from None
+        self.app = app
+        self.username = app.bot.username
+        await app.start()
+        assert app.updater is not None
+        if self.settings.webhook_url:
+            url = self.settings.webhook_url
+            await app.updater.start_webhook(
+                listen=self.settings.webhook_listen, port=self.settings.webhook_port,
+                url_path=url.split("/", 3)[3] if url.count("/") >= 3 else "",
+                webhook_url=url, secret_token=self.settings.webhook_secret or None,
+                allowed_updates=["message", "callback_query"],
+            )
+        else:
+            await app.updater.start_polling(
+                poll_interval=0.0, timeout=int(self.settings.poll_timeout.total_seconds()),
+                allowed_updates=["message", "callback_query"],
+            )
+        log.info("telegram: serving as @%s", self.username)
+
+    async def stop(self) -> None:
+        app, self.app = self.app, None
+        if app is not None:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+            await app.shutdown()
+        self._done.set()
+
+    async def wait_done(self) -> None:
+        await self._done.wait()
+
+    # -- incoming ---------------------------------------------------------------------------------
+    def to_event(self, update: Update) -> Event | None:
+        """Translate one update; None for what Lotse does not serve (groups, channels, edits)."""
+        if update.callback_query is not None:
+            query = update.callback_query
+            chat = query.message.chat if query.message is not None else None
+            if chat is None or chat.type != ChatType.PRIVATE or not query.data:
+                return None
+            return Event(
+                self.platform, str(query.from_user.id), str(chat.id), "button",
+                token=query.data,
+                message_id=str(query.message.message_id) if query.message is not None else None,
+                language_hint=query.from_user.language_code, display_name=query.from_user.first_name,
+                event_id=str(update.update_id), command_prefix=self.command_prefix,
+            )
+        message = update.message
+        if message is None or message.chat.type != ChatType.PRIVATE or message.from_user is None:
+            return None
+        user = message.from_user
+        text = message.text or ""
+        base: dict[str, Any] = dict(
+            platform=self.platform, user_id=str(user.id), chat_id=str(message.chat.id),
+            language_hint=user.language_code, display_name=user.first_name,
+            event_id=str(update.update_id), command_prefix=self.command_prefix,
+        )
+        if text.startswith("/"):
+            parsed = parse_command(text, "/", self.username)
+            if parsed is not None:
+                return Event(kind="command", text=text, command=parsed[0], args=parsed[1], **base)
+        return Event(kind="text", text=text, **base)
+
+    async def _on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not isinstance(update, Update):
+            return
+        answer: asyncio.Task[Any] | None = None
+        if update.callback_query is not None:
+            # Always answer, so the person's app stops its spinner — in parallel with handling.
+            answer = asyncio.create_task(self._answer_callback(update.callback_query.id))
+        event = self.to_event(update)
+        try:
+            if event is not None and self._dispatch is not None:
+                await self._dispatch(event)
+        finally:
+            if answer is not None:
+                await answer
+
+    async def _answer_callback(self, query_id: str) -> None:
+        assert self.app is not None
+        try:
+            await self.app.bot.answer_callback_query(query_id)
+        except TelegramError as exc:  # an expired query: nothing a person can do about it
+            log.info("telegram: answering callback %s failed: %s", query_id, exc)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram: error while handling an update", exc_info=context.error)
+
+    # -- outgoing ---------------------------------------------------------------------------------
+    @staticmethod
+    def keyboard(message: Message) -> InlineKeyboardMarkup | None:
+        if not message.buttons:
+            return None
+        return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.token) for b in row]
+                                     for row in message.buttons])
+
+    async def _call(self, what: str, make: Callable[[], Awaitable[T]]) -> T:
+        """Run one Bot API call with Lotse's error policy (see the module docstring)."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await make()
+            except Forbidden as exc:
+                raise RecipientUnreachable(f"telegram {what}: {exc.message}") from exc
+            except RetryAfter as exc:
+                wait = _seconds(exc.retry_after)
+                if attempt >= self.max_attempts:
+                    raise DeliveryError(f"telegram {what}: still rate limited after {attempt} attempts") from exc
+                log.warning("telegram %s: rate limited, waiting %.1f s", what, wait)
+                await asyncio.sleep(wait)
+            except BadRequest as exc:
+                if "chat not found" in exc.message.lower():
+                    raise RecipientUnreachable(f"telegram {what}: {exc.message}") from exc
+                raise DeliveryError(f"telegram {what}: {exc.message}") from exc
+            except (NetworkError, OSError) as exc:  # timeouts, connection errors, 5xx
+                if attempt >= self.max_attempts:
+                    raise DeliveryError(f"telegram {what}: {exc} (gave up after {attempt} attempts)") from exc
+                delay = min(self.backoff_cap, self.backoff * 2 ** (attempt - 1))
+                delay *= random.uniform(0.5, 1.5)
+                log.warning("telegram %s: %s; retrying in %.2f s", what, exc, delay)
+                await asyncio.sleep(delay)
+
+    async def send(self, chat_id: str, message: Message) -> str | None:
+        assert self.app is not None, "transport not started"
+        bot = self.app.bot
+        markup = self.keyboard(message)
+        if message.attachment is not None and len(message.text) <= MAX_CAPTION:
+            attachment = message.attachment
+            sent = await self._call("sendDocument", lambda: bot.send_document(
+                chat_id=chat_id, document=InputFile(attachment.content, filename=attachment.filename),
+                caption=render_html(message.text) or None, parse_mode=ParseMode.HTML, reply_markup=markup))
+            return str(sent.message_id)
+        chunks = split_text(message.text)
+        last_id: str | None = None
+        for index, chunk in enumerate(chunks):
+            is_last = index == len(chunks) - 1
+            sent = await self._call("sendMessage", lambda chunk=chunk, is_last=is_last: bot.send_message(
+                chat_id=chat_id, text=render_html(chunk), parse_mode=ParseMode.HTML,
+                reply_markup=markup if is_last else None))
+            last_id = str(sent.message_id)
+        if message.attachment is not None:
+            attachment = message.attachment
+            sent = await self._call("sendDocument", lambda: bot.send_document(
+                chat_id=chat_id, document=InputFile(attachment.content, filename=attachment.filename)))
+        return last_id
+
+    async def edit(self, chat_id: str, message_id: str, message: Message) -> None:
+        assert self.app is not None, "transport not started"
+        bot = self.app.bot
+        try:
+            await self._call("editMessageText", lambda: bot.edit_message_text(
+                chat_id=chat_id, message_id=int(message_id), text=render_html(message.text[:MAX_TEXT]),
+                parse_mode=ParseMode.HTML, reply_markup=self.keyboard(message)))
+        except DeliveryError as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+
+    async def set_command_menus(self, menus: list[CommandMenu]) -> None:
+        assert self.app is not None, "transport not started"
+        bot = self.app.bot
+        for menu in menus:
+            commands = [BotCommand(name, description[:256]) for name, description in menu.commands]
+            scope = BotCommandScopeChat(int(menu.chat_id)) if menu.chat_id else BotCommandScopeDefault()
+            await self._call("setMyCommands", lambda commands=commands, scope=scope, menu=menu: bot.set_my_commands(
+                commands, scope=scope, language_code=menu.language))

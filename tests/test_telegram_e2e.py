@@ -1,0 +1,218 @@
+"""End to end through real python-telegram-bot and HTTP: onboarding, language, help, buttons,
+escaping, command menus, and the error policy (403, 429, 5xx, bad token)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.core.types import Button, Message
+from tests.botapi_server import BotApiServer
+from tests.conftest import make_settings
+from tests.telegram_harness import TelegramWorld, labels, telegram_world
+
+AMIRA, OLENA, WEBER = 1001, 1002, 9001
+
+
+@pytest.fixture
+def tg_settings(db_path: Path) -> Settings:
+    return make_settings(db_path, coordinators=(f"telegram:{WEBER}",))
+
+
+@pytest.fixture
+async def world(tg_settings: Settings):  # noqa: ANN201
+    async with telegram_world(tg_settings) as world:
+        yield world
+
+
+async def test_onboarding_in_arabic(world: TelegramWorld) -> None:
+    amira = world.person(AMIRA, "Amira", "ar")
+    [welcome] = await amira.send("/start")
+    assert labels(welcome) == ["العربية", "Deutsch", "English"]
+    assert "Lotse" in welcome["text"]
+    [notice] = await amira.press("العربية")
+    assert labels(notice) == ["أوافق", "لا أوافق"]
+    recorded, emergency, menu = await amira.press("أوافق", expect=3)
+    assert "112" in emergency["text"]
+    assert len(labels(menu)) == 2
+    await amira.press(1)
+    person = await world.app.store.people.find("telegram", str(AMIRA))
+    assert person is not None
+    assert (person.language, person.role, person.display_name) == ("ar", "newcomer", "Amira")
+    assert person.consent_at is not None
+    # every button press was answered, so no spinner stays on her phone
+    presses = world.server.sent(method="answerCallbackQuery")
+    assert len(presses) == 3
+
+
+async def test_language_change_and_help(world: TelegramWorld) -> None:
+    olena = world.person(OLENA, "Olena", "uk")  # Ukrainian is not offered: the default comes first
+    [welcome] = await olena.send("/start")
+    assert labels(welcome)[0] == "Deutsch"
+    await olena.press("English")
+    await olena.press("I agree", expect=3)
+    await olena.press(2)
+    [question] = await olena.send("/language")
+    assert question["text"] == "Which language should Lotse use?"
+    [changed] = await olena.press("Deutsch")
+    assert "Deutsch" in changed["text"]
+    [help_text] = await olena.send("/help@lotse_test_bot")
+    assert help_text["text"].startswith("Sie können diese 3 Befehle nutzen") or "/language" in help_text["text"]
+    assert "/language" in help_text["text"] and "/start" in help_text["text"]
+
+
+async def test_forged_and_stale_buttons_are_refused(world: TelegramWorld) -> None:
+    amira = world.person(AMIRA, "Amira", "en")
+    [welcome] = await amira.send("/start")
+    [refused] = await amira.press_data(welcome["message_id"], "forged-token", strict=False)
+    assert refused["text"] == "This button is no longer valid. Please use the latest message."
+    await amira.press("English")
+    english = welcome["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    [stale] = await amira.press_data(welcome["message_id"], english)
+    assert "no longer valid" in stale["text"]
+    state = await world.app.store.dialogs.get((await world.app.store.people.find("telegram", str(AMIRA))).id)
+    assert state is not None and state.step == "consent"
+
+
+async def test_user_text_is_escaped_and_shows_literally(world: TelegramWorld) -> None:
+    world.server.user(AMIRA, "Amira")
+    await world.transport.send(str(AMIRA), Message("Hello <b>Ali & Co</b> 3 < 4",
+                                                   ((Button("<i>x</i>", "tok"),),)))
+    [shown] = world.server.messages(AMIRA)
+    assert shown["text"] == "Hello <b>Ali & Co</b> 3 < 4"
+    [call] = world.server.sent(AMIRA, "sendMessage")
+    assert call.params["parse_mode"] == "HTML"
+    assert call.params["text"] == "Hello &lt;b&gt;Ali &amp; Co&lt;/b&gt; 3 &lt; 4"
+    assert labels(shown) == ["<i>x</i>"]
+
+
+async def test_command_menus_per_language_and_for_coordinators(world: TelegramWorld) -> None:
+    de = world.server.commands(language_code="de")
+    assert [c["command"] for c in de] == ["start", "help", "language"]
+    assert de[2]["description"] != "Change the language"
+    en = world.server.commands(language_code="en")
+    assert [c["description"] for c in en][2] == "Change the language"
+    assert world.server.commands() == world.server.commands(language_code="de")  # default language
+    coordinator = world.server.commands(scope={"type": "chat", "chat_id": WEBER})
+    assert [c["command"] for c in coordinator][:3] == ["start", "help", "language"]
+
+
+async def test_blocked_user_is_marked_unreachable_and_back_when_they_write(world: TelegramWorld) -> None:
+    amira = world.person(AMIRA, "Amira", "en")
+    await amira.onboard()
+    store = world.app.store
+    person = await store.people.find("telegram", str(AMIRA))
+    world.server.block_user(AMIRA)
+    assert await world.app.router.services.messenger.send(person, Message("Reminder")) is None
+    blocked = await store.people.find("telegram", str(AMIRA))
+    assert blocked.unreachable_at is not None
+    assert len(world.server.sent(AMIRA, "sendMessage")) == len(amira.messages) + 1  # tried once, no retry loop
+    world.server.unblock_user(AMIRA)
+    await amira.send("/help")
+    assert (await store.people.find("telegram", str(AMIRA))).unreachable_at is None
+
+
+async def test_429_waits_retry_after_then_delivers(world: TelegramWorld) -> None:
+    amira = world.person(AMIRA, "Amira", "en")
+    world.server.fail_next("sendMessage", 429, retry_after=1, chat_id=AMIRA)
+    [welcome] = await amira.send("/start")
+    assert welcome["text"].startswith("Welcome to Lotse!")
+    first, second = world.server.sent(AMIRA, "sendMessage")
+    assert first.status == 429 and second.ok
+    assert second.params["text"] == first.params["text"]
+    assert second.time - first.time >= 0.9  # it waited for retry_after, not less
+
+
+async def test_5xx_is_retried_with_backoff(world: TelegramWorld) -> None:
+    amira = world.person(AMIRA, "Amira", "en")
+    world.server.fail_next("sendMessage", 502, count=2, chat_id=AMIRA)
+    [welcome] = await amira.send("/start")
+    assert welcome["text"].startswith("Welcome to Lotse!")
+    statuses = [c.status for c in world.server.sent(AMIRA, "sendMessage")]
+    assert statuses == [502, 502, 200]
+
+
+async def test_persistent_5xx_gives_up_and_the_bot_keeps_serving(world: TelegramWorld) -> None:
+    amira = world.person(AMIRA, "Amira", "en")
+    world.server.fail_next("sendMessage", 500, count=5, chat_id=AMIRA)
+    world.server.inject_message(AMIRA, "/start")
+    await world.server.wait_for(lambda: len(world.server.sent(AMIRA, "sendMessage")) >= 5, what="5 attempts")
+    [again] = await amira.send("/start")  # the next update is served normally
+    assert again["text"].startswith("Welcome to Lotse!")
+    assert len(world.server.sent(AMIRA, "sendMessage")) == 6
+
+
+async def test_redelivered_update_is_handled_once(world: TelegramWorld) -> None:
+    from telegram import Update
+
+    amira = world.person(AMIRA, "Amira", "en")
+    await amira.send("/start")
+    [call] = [c for c in world.server.calls if c.method == "getUpdates" and c.result]
+    raw = call.result[0]  # the update exactly as PTB received it
+    # Telegram redelivers an update whose offset was not confirmed (e.g. a crash right after
+    # handling it): the same update_id arrives again through the transport.
+    await world.transport._on_update(Update.de_json(raw, world.transport.app.bot), None)  # noqa: SLF001
+    await amira.send("/help")
+    texts = [m["text"] for m in amira.messages]
+    assert len(texts) == 2 and texts[0].startswith("Welcome to Lotse!") and "/language" in texts[1]
+
+
+async def test_bad_token_stops_lotse_run_with_one_line(tmp_path: Path) -> None:
+    async with BotApiServer() as server:
+        config = tmp_path / "lotse.toml"
+        config.write_text(f'[database]\npath = "lotse.db"\n[telegram]\nenabled = true\n'
+                          f'token = "999:WRONG"\nbase_url = "{server.url}"\n')
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", "--config", str(config),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=tmp_path, env=dict(os.environ))
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode == 2
+        assert err.decode().strip() == (f"telegram: {server.url} refused the bot token "
+                                        "(check [telegram] token or LOTSE_TELEGRAM_TOKEN)")
+
+
+async def test_webhook_mode_receives_updates_and_checks_the_secret(tg_settings: Settings) -> None:
+    import dataclasses
+    import socket
+
+    import aiohttp
+
+    from bot.app import App
+    from bot.transports.telegram import TelegramTransport
+    from tests.telegram_harness import telegram_settings
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with BotApiServer() as server:
+        settings = telegram_settings(tg_settings, server)
+        settings = dataclasses.replace(settings, telegram=dataclasses.replace(
+            settings.telegram, webhook_url=f"http://127.0.0.1:{port}/tg-hook", webhook_listen="127.0.0.1",
+            webhook_port=port, webhook_secret="s3cret"))
+        app = App(settings, [TelegramTransport(settings.telegram)])
+        await app.start()
+        try:
+            [hook] = server.sent(method="setWebhook")
+            assert hook.params["url"] == f"http://127.0.0.1:{port}/tg-hook"
+            assert hook.params["secret_token"] == "s3cret"
+            server.user(AMIRA, "Amira", "en")
+            update = {"update_id": 77, "message": {
+                "message_id": 5, "date": 1764063000, "chat": {"id": AMIRA, "type": "private", "first_name": "Amira"},
+                "from": {"id": AMIRA, "is_bot": False, "first_name": "Amira", "language_code": "en"},
+                "text": "/start", "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}}
+            async with aiohttp.ClientSession() as http:
+                async with http.post(f"http://127.0.0.1:{port}/tg-hook", json=update,
+                                     headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as response:
+                    assert response.status == 403
+                async with http.post(f"http://127.0.0.1:{port}/tg-hook", json=update,
+                                     headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"}) as response:
+                    assert response.status == 200
+            [welcome] = await server.wait_for_messages(AMIRA, 1)
+            assert welcome["text"].startswith("Welcome to Lotse!")
+        finally:
+            await app.stop()
