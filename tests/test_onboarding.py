@@ -228,6 +228,32 @@ async def test_a_failing_handler_answers_with_an_apology(lotse: Running, monkeyp
     async def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(lotse.store.dialogs, "get", broken)
+    monkeypatch.setattr(lotse.app.router, "_fallback", broken)
     [sorry] = await lotse.transport.say("amira", "hello")
     assert sorry.text == "Sorry, something went wrong. Please try again in a moment."
+
+
+async def test_buttons_outside_dialogs_are_bound_to_their_person(lotse: Running) -> None:
+    """Tokens minted with ctx.buttons (offers and the like) go to their action's handler, only for
+    the person they were made for."""
+    router = lotse.app.router
+    pressed: list[tuple[str, object]] = []
+
+    async def on_press(ctx, token) -> None:  # noqa: ANN001
+        pressed.append((ctx.person.platform_user_id, token.payload))
+        ctx.reply("accepted")
+
+    async def offer(ctx) -> None:  # noqa: ANN001
+        ctx.reply("An offer", await ctx.buttons("test-offer", "", [[("Accept", {"offer": 7})]]))
+
+    router.button("test-offer", on_press)
+    monkey_spec = router._commands["stats"]  # noqa: SLF001 - borrow a coordinator command slot
+    monkey_spec.handler = offer
+    await _onboard(lotse, "weber")
+    await _onboard(lotse, "amira")
+    [shown] = await lotse.transport.say("weber", "/stats")
+    token = shown.flat_buttons[0].token
+    [refused] = await lotse.transport.press_token("amira", token)
+    assert "no longer valid" in refused.text and pressed == []
+    [ok] = await lotse.transport.press_token("weber", token)
+    assert ok.text == "accepted" and pressed == [("weber", {"offer": 7})]

@@ -3,12 +3,14 @@
 A Dialog is a list of Steps.  Each step has a prompt, and either options (shown as buttons) or a
 parser for typed input (raising `Invalid` with a localized explanation to re-ask), and the name
 of the next step.  `on_answer` may do the step's side effect and choose another next step.
-The state (dialog, step, answers so far) is saved in the same transaction as the step's side
-effect and the new buttons' tokens; the prompt is sent only after that commit.  So a process
-killed at any point resumes at the step the person last saw, with every earlier answer kept.
+The state (dialog, step, answers so far, and the tokens of the step's buttons) is one row,
+saved in the same transaction as the step's side effect; the prompt is sent only after that
+commit.  So a process killed at any point resumes at the step the person last saw, with every
+earlier answer kept.
 
-Button tokens of a dialog are scoped to the dialog instance and step: pressing a button of an
-earlier step, of an abandoned dialog or of someone else is refused as "no longer valid".
+A dialog's button tokens are random and stored only in the person's own state row, replaced at
+every step: pressing a button of an earlier step, of an abandoned dialog or of someone else finds
+nothing and is refused as "no longer valid".
 """
 
 from __future__ import annotations
@@ -19,12 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.context import Context
+from bot.core.types import Button
 from bot.core.i18n import N_
 from bot.store.db import utcnow
-from bot.store.store import ButtonToken, DialogState
+from bot.store.store import Buttons, DialogState
 
 END = "__end__"
-DIALOG_ACTION = "dialog"
 
 Prompt = Callable[[Context, dict[str, Any]], str]
 Options = Callable[[Context, dict[str, Any]], Sequence[Sequence["Option"]]]
@@ -91,8 +93,7 @@ class DialogEngine:
     async def start(self, ctx: Context, name: str, data: dict[str, Any] | None = None) -> None:
         dialog = self._dialogs[name]
         state = DialogState(name, secrets.token_hex(4), dialog.steps[0].name, dict(data or {}), utcnow())
-        async with ctx.store.transaction():
-            await self._enter(ctx, dialog, state)
+        await self._enter(ctx, dialog, state)  # one statement: no explicit transaction needed
 
     async def handle_text(self, ctx: Context, state: DialogState, text: str) -> None:
         dialog, step = self._resolve(state)
@@ -104,34 +105,30 @@ class DialogEngine:
                 value = step.parse(ctx, text.strip(), state.data)
             except Invalid as problem:
                 ctx.reply(problem.message)
-                await self._reprompt(ctx, dialog, state)
+                await self._enter(ctx, dialog, state)
                 return
         elif step.options is not None:
             value = self._match_option(ctx, step, state, text.strip())
             if value is _NO_MATCH:
                 ctx.reply(ctx._(MSG_NOT_AN_OPTION))
-                await self._reprompt(ctx, dialog, state)
+                await self._enter(ctx, dialog, state)
                 return
         else:
             value = text.strip()
         await self._answer(ctx, dialog, step, state, value)
 
-    async def handle_button(self, ctx: Context, token: ButtonToken) -> None:
-        state = await ctx.store.dialogs.get(ctx.person.id)
-        payload = token.payload if isinstance(token.payload, dict) else {}
-        if state is None or state.instance != token.scope or state.step != payload.get("step"):
-            ctx.reply(ctx._(MSG_STALE_BUTTON))
-            return
+    async def handle_button(self, ctx: Context, state: DialogState, token: str) -> bool:
+        """Press one of the current step's buttons; False if `token` is not one of them."""
+        if token not in state.buttons:
+            return False
         dialog, step = self._resolve(state)
         if dialog is None or step is None:
-            ctx.reply(ctx._(MSG_STALE_BUTTON))
-            return
-        await self._answer(ctx, dialog, step, state, payload.get("value"))
+            return False
+        await self._answer(ctx, dialog, step, state, state.buttons[token])
+        return True
 
     async def cancel(self, ctx: Context) -> None:
-        async with ctx.store.transaction():
-            await ctx.store.dialogs.clear(ctx.person.id)
-            await ctx.store.buttons.revoke(ctx.person.id, DIALOG_ACTION)
+        await ctx.store.dialogs.clear(ctx.person.id)
 
     # -- internals ----------------------------------------------------------------------------
     def _resolve(self, state: DialogState) -> tuple[Dialog | None, Step | None]:
@@ -156,7 +153,6 @@ class DialogEngine:
             following = chosen or step.next
             if following == END:
                 await ctx.store.dialogs.clear(ctx.person.id)
-                await ctx.store.buttons.revoke(ctx.person.id, DIALOG_ACTION)
                 if dialog.on_finish:
                     await dialog.on_finish(ctx, data)
                 return
@@ -164,22 +160,22 @@ class DialogEngine:
                 raise KeyError(f"dialog {dialog.name}: no step {following!r}")
             await self._enter(ctx, dialog, DialogState(dialog.name, state.instance, following, data, utcnow()))
 
-    async def _reprompt(self, ctx: Context, dialog: Dialog, state: DialogState) -> None:
-        async with ctx.store.transaction():
-            await self._enter(ctx, dialog, DialogState(state.dialog, state.instance, state.step, state.data, utcnow()))
-
     async def _enter(self, ctx: Context, dialog: Dialog, state: DialogState) -> None:
-        """Save `state` and queue its step's prompt (with fresh tokens).  Call inside a transaction."""
+        """Save `state` with fresh button tokens and queue its step's prompt."""
         step = dialog.step(state.step)
         assert step is not None
-        await ctx.store.buttons.revoke(ctx.person.id, DIALOG_ACTION)
+        rows: list[tuple[Button, ...]] = []
+        values: dict[str, Any] = {}
+        for option_row in (step.options(ctx, state.data) if step.options is not None else ()):
+            row = []
+            for option in option_row:
+                token = Buttons.new_token()
+                values[token] = option.value
+                row.append(Button(option.text(ctx), token))
+            rows.append(tuple(row))
+        state = DialogState(state.dialog, state.instance, state.step, state.data, utcnow(), values)
         await ctx.store.dialogs.save(ctx.person.id, state)
-        buttons: tuple = ()
-        if step.options is not None:
-            rows = [[(opt.text(ctx), {"step": step.name, "value": opt.value}) for opt in row]
-                    for row in step.options(ctx, state.data)]
-            buttons = await ctx.buttons(DIALOG_ACTION, state.instance, rows)
-        ctx.reply(step.prompt(ctx, state.data), buttons)
+        ctx.reply(step.prompt(ctx, state.data), tuple(rows))
 
 
 class _NoMatch:

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.core.context import Context, Services
-from bot.core.dialog import DIALOG_ACTION, MSG_STALE_BUTTON, DialogEngine
+from bot.core.dialog import MSG_STALE_BUTTON, DialogEngine
 from bot.core.i18n import N_
 from bot.core.types import Event
 from bot.store.db import utcnow
@@ -55,7 +55,7 @@ class Router:
         self.dialogs = DialogEngine()
         services.dialogs = self.dialogs
         self._commands = {spec.name: _Command(spec) for spec in commands}
-        self._buttons: dict[str, ButtonHandler] = {DIALOG_ACTION: self.dialogs.handle_button}
+        self._buttons: dict[str, ButtonHandler] = {}
         self._guard: Callable[[Context], Awaitable[bool]] | None = None
         self._fallback: Fallback | None = None
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
@@ -109,10 +109,10 @@ class Router:
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
         async with lock:
-            person = await store.people.get_or_create(event.platform, event.user_id, event.chat_id)
+            person, state = await store.people.with_dialog(event.platform, event.user_id, event.chat_id)
             if person.unreachable_at is not None:
                 await store.people.mark_reachable(person.id)
-            ctx = Context(event, person, self._i18n_for(person, event), self.services)
+            ctx = Context(event, person, self._i18n_for(person, event), self.services, dialog=state)
             try:
                 await self._route(ctx)
             except Exception:
@@ -127,19 +127,13 @@ class Router:
 
     async def _route(self, ctx: Context) -> None:
         event = ctx.event
-        if event.kind == "button":
-            token = await self.services.store.buttons.get(event.token)
-            handler = self._buttons.get(token.action) if token else None
-            if token is None or token.person_id != ctx.person.id or handler is None:
-                ctx.reply(ctx._(MSG_STALE_BUTTON))
-                return
-            await handler(ctx, token)
-            return
-        state = await self.services.store.dialogs.get(ctx.person.id)
+        state = ctx.dialog
         if state is not None and utcnow() - state.updated_at > self.services.settings.bot.dialog_expiry:
             await self.dialogs.cancel(ctx)
-            state = None
-        ctx.dialog = state
+            state = ctx.dialog = None
+        if event.kind == "button":
+            await self._button(ctx)
+            return
         if self._guard is not None and await self._guard(ctx):
             return
         if event.kind == "command":
@@ -149,6 +143,19 @@ class Router:
             await self.dialogs.handle_text(ctx, state, event.text)
         elif self._fallback is not None:
             await self._fallback(ctx)
+
+    async def _button(self, ctx: Context) -> None:
+        """A dialog button is found in the presser's own dialog state; any other in button_tokens.
+        Unknown, stale or someone else's: refused, nothing changes."""
+        token = ctx.event.token
+        if ctx.dialog is not None and await self.dialogs.handle_button(ctx, ctx.dialog, token):
+            return
+        stored = await self.services.store.buttons.get(token)
+        handler = self._buttons.get(stored.action) if stored else None
+        if stored is None or stored.person_id != ctx.person.id or handler is None:
+            ctx.reply(ctx._(MSG_STALE_BUTTON))
+            return
+        await handler(ctx, stored)
 
     async def _command(self, ctx: Context) -> None:
         name = ctx.event.command

@@ -68,21 +68,19 @@ class Database:
         async with self._lock:
             yield
 
+    # Each method below is one round trip to aiosqlite's worker thread: the cursor is not
+    # closed explicitly (that would be a second trip); rowcount/lastrowid are plain attributes.
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """Run one statement; returns the number of changed rows."""
         async with self._access():
             cursor = await self._conn.execute(sql, params)
-            count = cursor.rowcount
-            await cursor.close()
-            return count
+            return cursor.rowcount
 
     async def insert(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """Run one INSERT; returns lastrowid."""
         async with self._access():
             cursor = await self._conn.execute(sql, params)
-            rowid = cursor.lastrowid
-            await cursor.close()
-            return int(rowid or 0)
+            return int(cursor.lastrowid or 0)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         async with self._access():
@@ -90,17 +88,12 @@ class Database:
 
     async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> aiosqlite.Row | None:
         async with self._access():
-            cursor = await self._conn.execute(sql, params)
-            row = await cursor.fetchone()
-            await cursor.close()
-            return row
+            rows = await self._conn.execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[aiosqlite.Row]:
         async with self._access():
-            cursor = await self._conn.execute(sql, params)
-            rows = await cursor.fetchall()
-            await cursor.close()
-            return list(rows)
+            return list(await self._conn.execute_fetchall(sql, params))
 
     async def executescript(self, script: str) -> None:
         async with self._access():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,7 @@ class DialogState:
     step: str
     data: dict[str, Any]
     updated_at: datetime
+    buttons: dict[str, Any] = field(default_factory=dict)  # token -> value of the step's buttons
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,19 @@ class ButtonToken:
     action: str
     scope: str
     payload: Any
+
+
+def _dialog(row: Any) -> DialogState | None:
+    if row["dialog"] is None:
+        return None
+    return DialogState(
+        dialog=row["dialog"],
+        instance=row["instance"],
+        step=row["step"],
+        data=json.loads(row["data"]),
+        updated_at=from_db_time(row["updated_at"]),  # type: ignore[arg-type]
+        buttons=json.loads(row["buttons"]),
+    )
 
 
 class People:
@@ -89,6 +103,17 @@ class People:
             row = await self.db.fetchone("SELECT * FROM people WHERE id = ?", (row["id"],))
         assert row is not None
         return Person.from_row(row)
+
+    async def with_dialog(self, platform: str, user_id: str, chat_id: str) -> tuple[Person, DialogState | None]:
+        """The person behind an event and their current dialog, in one query (the hot path)."""
+        row = await self.db.fetchone(
+            "SELECT p.*, d.dialog, d.instance, d.step, d.data, d.updated_at, d.buttons FROM people p "
+            "LEFT JOIN dialog_states d ON d.person_id = p.id "
+            "WHERE p.platform = ? AND p.platform_user_id = ?", (platform, user_id)
+        )
+        if row is None or row["chat_id"] != chat_id:
+            return await self.get_or_create(platform, user_id, chat_id), None if row is None else _dialog(row)
+        return Person.from_row(row), _dialog(row)
 
     async def get(self, person_id: int) -> Person | None:
         row = await self.db.fetchone("SELECT * FROM people WHERE id = ?", (person_id,))
@@ -139,24 +164,17 @@ class Dialogs:
 
     async def get(self, person_id: int) -> DialogState | None:
         row = await self.db.fetchone("SELECT * FROM dialog_states WHERE person_id = ?", (person_id,))
-        if row is None:
-            return None
-        return DialogState(
-            dialog=row["dialog"],
-            instance=row["instance"],
-            step=row["step"],
-            data=json.loads(row["data"]),
-            updated_at=from_db_time(row["updated_at"]),  # type: ignore[arg-type]
-        )
+        return None if row is None else _dialog(row)
 
     async def save(self, person_id: int, state: DialogState) -> None:
         await self.db.execute(
-            "INSERT INTO dialog_states (person_id, dialog, instance, step, data, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (person_id) DO UPDATE SET "
+            "INSERT INTO dialog_states (person_id, dialog, instance, step, data, updated_at, buttons) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (person_id) DO UPDATE SET "
             "dialog = excluded.dialog, instance = excluded.instance, step = excluded.step, "
-            "data = excluded.data, updated_at = excluded.updated_at",
+            "data = excluded.data, updated_at = excluded.updated_at, buttons = excluded.buttons",
             (person_id, state.dialog, state.instance, state.step,
-             json.dumps(state.data, ensure_ascii=False), to_db_time(state.updated_at)),
+             json.dumps(state.data, ensure_ascii=False), to_db_time(state.updated_at),
+             json.dumps(state.buttons, ensure_ascii=False)),
         )
 
     async def clear(self, person_id: int) -> None:
@@ -188,9 +206,6 @@ class Buttons:
         if row is None:
             return None
         return ButtonToken(row["token"], row["person_id"], row["action"], row["scope"], json.loads(row["payload"]))
-
-    async def revoke(self, person_id: int, action: str) -> None:
-        await self.db.execute("DELETE FROM button_tokens WHERE person_id = ? AND action = ?", (person_id, action))
 
     async def prune(self, older_than: datetime) -> int:
         return await self.db.execute("DELETE FROM button_tokens WHERE created_at < ?", (to_db_time(older_than),))
