@@ -1,0 +1,217 @@
+"""Telegram throughput: Lotse answering a dialog step vs. a bare PTB echo bot, same server, same run.
+
+    .venv/bin/python bench/telegram_throughput.py [--updates 2000] [--users 200] [--rounds 3]
+
+A Bot-API-wire server (tests/botapi_server.py) runs in a separate process on 127.0.0.1.  Each
+round, for each bot in turn: start it, queue N text updates from U users at once, and time until
+N sendMessage calls arrived; then stop it.  Both bots use the same PTB settings (polling,
+concurrent_updates, pool size).  The echo bot sends the text back.  Lotse gets "/start" from
+people who already agreed to the privacy notice: it reads the person and their dialog, writes
+the event id, the dialog state and two button tokens to SQLite in one transaction, and sends the
+translated menu with a translated two-button keyboard.
+
+Prints updates/s of each (median of the rounds) and the ratio Lotse / echo (target >= 0.8).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CONCURRENT_UPDATES = 16
+POOL = CONCURRENT_UPDATES + 4
+
+
+# ---------------------------------------------------------------------------- server process
+def serve() -> None:
+    from aiohttp import web
+
+    from tests.botapi_server import BotApiServer
+
+    class CountingServer(BotApiServer):
+        target = 0
+        sends = 0
+        reached: asyncio.Event
+
+        def _m_sendMessage(self, call):  # noqa: ANN001, ANN202, N802
+            result = super()._m_sendMessage(call)
+            self.sends += 1
+            if self.sends >= self.target:
+                self.reached.set()
+            return result
+
+    async def main() -> None:
+        server = CountingServer()
+        server.reached = asyncio.Event()
+        await server.start()
+
+        async def inject(request: web.Request) -> web.Response:
+            body = await request.json()
+            server.calls.clear()
+            server.sends, server.target = 0, body["users"] * body["per_user"]
+            server.reached.clear()
+            for round_ in range(body["per_user"]):
+                for user in range(body["users"]):
+                    server.inject_message(10_000 + user, body["text"], language_code="en",
+                                          first_name=f"User{user}")
+            return web.json_response({"queued": server.target})
+
+        async def wait(request: web.Request) -> web.Response:
+            await server.reached.wait()
+            return web.json_response({"sends": server.sends})
+
+        ctl = web.Application()
+        ctl.router.add_post("/inject", inject)
+        ctl.router.add_get("/wait", wait)
+        runner = web.AppRunner(ctl, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        print(json.dumps({"api": server.url, "ctl": f"http://127.0.0.1:{runner.addresses[0][1]}",
+                          "token": server.token}), flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+# ---------------------------------------------------------------------------- the two bots
+def builder(api: str, token: str):  # noqa: ANN201
+    from telegram.ext import ApplicationBuilder
+
+    return (ApplicationBuilder().token(token).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
+            .concurrent_updates(CONCURRENT_UPDATES).connection_pool_size(POOL))
+
+
+class EchoBot:
+    def __init__(self, api: str, token: str) -> None:
+        from telegram import Update
+        from telegram.ext import ContextTypes, MessageHandler, filters
+
+        async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            await context.bot.send_message(update.effective_chat.id, update.message.text)
+
+        self.app = builder(api, token).build()
+        self.app.add_handler(MessageHandler(filters.TEXT, echo))
+
+    async def start(self) -> None:
+        await self.app.initialize()
+        await self.app.start()
+        await self.app.updater.start_polling(poll_interval=0.0, timeout=1)
+
+    async def stop(self) -> None:
+        await self.app.updater.stop()
+        await self.app.stop()
+        await self.app.shutdown()
+
+
+class LotseBot:
+    def __init__(self, api: str, token: str, db_path: Path, users: int) -> None:
+        from bot.app import App
+        from bot.config import DatabaseSettings, Duration, Settings, TelegramSettings
+        from bot.transports.telegram import TelegramTransport
+
+        settings = Settings()
+        self.settings = dataclasses.replace(
+            settings, database=DatabaseSettings(path=db_path),
+            telegram=TelegramSettings(enabled=True, token=token, base_url=api, poll_timeout=Duration(seconds=1),
+                                      concurrent_updates=CONCURRENT_UPDATES))
+        self.users = users
+        self.transport = TelegramTransport(self.settings.telegram)
+        self.app = App(self.settings, [self.transport])
+
+    async def seed(self) -> None:
+        """People who already agreed, so /start is one dialog step (the menu)."""
+        from bot.store import Store
+        from bot.store.db import utcnow
+
+        store = await Store.open(self.settings.database.path)
+        for user in range(self.users):
+            person = await store.people.get_or_create("telegram", str(10_000 + user), str(10_000 + user))
+            await store.people.set_language(person.id, ("de", "en", "ar")[user % 3])
+            await store.people.record_consent(person.id, "2026-11", utcnow(), f"User{user}")
+        await store.close()
+
+    async def start(self) -> None:
+        await self.app.start()
+
+    async def stop(self) -> None:
+        await self.app.stop()
+
+
+async def measure(bot, ctl: str, users: int, per_user: int, text: str) -> float:  # noqa: ANN001
+    import aiohttp
+
+    await bot.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            started = time.perf_counter()
+            cpu = time.process_time()
+            async with http.post(f"{ctl}/inject", json={"users": users, "per_user": per_user, "text": text}) as r:
+                await r.json()
+            async with http.get(f"{ctl}/wait", timeout=aiohttp.ClientTimeout(total=600)) as r:
+                await r.json()
+            elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu
+            bot.cpu_ms_per_update = 1000 * cpu / (users * per_user)
+    finally:
+        await bot.stop()
+    return users * per_user / elapsed
+
+
+async def run(args: argparse.Namespace) -> None:
+    server = subprocess.Popen([sys.executable, __file__, "--serve"], stdout=subprocess.PIPE, text=True)
+    try:
+        info = json.loads(server.stdout.readline())
+        per_user = max(1, args.updates // args.users)
+        echo_rates, lotse_rates = [], []
+        with tempfile.TemporaryDirectory() as tmp:
+            seeded = LotseBot(info["api"], info["token"], Path(tmp) / "bench.db", args.users)
+            await seeded.seed()
+            # warm-up of both code paths (imports, connections, SQLite pages)
+            await measure(EchoBot(info["api"], info["token"]), info["ctl"], args.users, 1, "warm")
+            await measure(LotseBot(info["api"], info["token"], Path(tmp) / "bench.db", args.users),
+                          info["ctl"], args.users, 1, "/start")
+            for round_ in range(args.rounds):
+                echo_rates.append(await measure(EchoBot(info["api"], info["token"]), info["ctl"],
+                                                args.users, per_user, "hello"))
+                lotse_rates.append(await measure(LotseBot(info["api"], info["token"], Path(tmp) / "bench.db",
+                                                          args.users), info["ctl"], args.users, per_user, "/start"))
+                print(f"round {round_ + 1}: echo {echo_rates[-1]:7.0f}/s  lotse {lotse_rates[-1]:7.0f}/s  "
+                      f"ratio {lotse_rates[-1] / echo_rates[-1]:.2f}", flush=True)
+        echo, lotse = statistics.median(echo_rates), statistics.median(lotse_rates)
+        print(f"updates: {args.users * per_user} per bot and round, {args.users} users, "
+              f"concurrent_updates={CONCURRENT_UPDATES}, rounds={args.rounds}")
+        print(f"echo bot (bare PTB): {echo:8.0f} updates/s")
+        print(f"lotse dialog step:   {lotse:8.0f} updates/s")
+        print(f"ratio lotse/echo:    {lotse / echo:8.2f}   (target >= 0.80)")
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--updates", type=int, default=2000)
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve()
+    else:
+        asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()
