@@ -216,3 +216,46 @@ async def test_webhook_mode_receives_updates_and_checks_the_secret(tg_settings: 
             assert welcome["text"].startswith("Welcome to Lotse!")
         finally:
             await app.stop()
+
+
+async def test_documents_edits_and_long_texts(world: TelegramWorld) -> None:
+    from bot.core.types import Attachment
+
+    world.server.user(AMIRA, "Amira")
+    chat = str(AMIRA)
+    ics = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+    await world.transport.send(chat, Message("Your appointment", attachment=Attachment("termin.ics", ics, "text/calendar")))
+    [document] = world.server.messages(AMIRA)
+    assert document["document"]["file_name"] == "termin.ics" and document["caption"] == "Your appointment"
+    [upload] = world.server.sent(AMIRA, "sendDocument")
+    assert upload.files["document"].data == ics
+
+    message_id = await world.transport.send(chat, Message("Offer", ((Button("Accept", "t1"),),)))
+    await world.transport.edit(chat, message_id, Message("Already taken – thank you"))
+    edited = world.server.messages(AMIRA)[-1]
+    assert edited["text"] == "Already taken – thank you" and "reply_markup" not in edited
+    # the same edit again: Telegram says "message is not modified", which is not an error for us
+    await world.transport.edit(chat, message_id, Message("Already taken – thank you"))
+    assert world.server.sent(AMIRA, "editMessageText")[-1].status == 400
+
+    long_text = "\n".join(f"line {i} " + "x" * 90 for i in range(100))  # ~9,800 characters
+    await world.transport.send(chat, Message(long_text, ((Button("OK", "t2"),),)))
+    parts = world.server.messages(AMIRA)[-3:]
+    assert "\n".join(p["text"] for p in parts) == long_text
+    assert [bool(labels(p)) for p in parts] == [False, False, True]  # buttons under the last part
+
+
+def test_split_text_keeps_everything_and_respects_the_limit() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from bot.transports.telegram import split_text
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.text(alphabet=st.sampled_from("ab \n"), max_size=400), st.integers(min_value=1, max_value=50))
+    def check(text: str, limit: int) -> None:
+        chunks = split_text(text, limit)
+        assert all(len(c) <= limit for c in chunks)
+        assert "".join(chunks).replace("\n", "") == text.replace("\n", "")
+
+    check()
