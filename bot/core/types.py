@@ -61,7 +61,7 @@ class Message:
 
 def parse_command(text: str, prefixes: str = "/", bot_username: str | None = None) -> tuple[str, tuple[str, ...]] | None:
     """"/request@lotse_bot  a b" → ("request", ("a", "b")); None when `text` is no command."""
-    if not text or text[0] not in prefixes or len(text) < 2:
+    if not text or text[0] not in prefixes or len(text) < 2 or text[1].isspace():
         return None
     head, *rest = text[1:].split(maxsplit=1)
     name, _, target = head.partition("@")
