@@ -13,7 +13,7 @@ from bot.core.i18n import Catalogs
 from bot.core.messenger import Messenger
 from bot.core.router import Router
 from bot.core.router import COORDINATOR, EVERYONE, GUIDE, NEWCOMER
-from bot.core.transport import CommandMenu, HasCommandMenus, Transport
+from bot.core.transport import CommandMenu, HasCommandMenus, NeedsState, Transport
 from bot.store import Store
 from bot.store.db import utcnow
 from handlers import COMMANDS, register_all
@@ -40,6 +40,8 @@ class App:
         register_all(self.router)
         for transport in self.transports:
             messenger.add(transport)
+            if isinstance(transport, NeedsState):
+                transport.use_state(self.store.transport_state(transport.platform))
         started: list[Transport] = []
         try:
             for transport in self.transports:

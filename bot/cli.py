@@ -38,6 +38,10 @@ def build_transports(settings: Settings, console_only: bool = False, user: str =
         from bot.transports.telegram import TelegramTransport
 
         transports.append(TelegramTransport(settings.telegram))
+    if not console_only and settings.matrix.enabled:
+        from bot.transports.matrix import MatrixTransport
+
+        transports.append(MatrixTransport(settings.matrix))
     if not transports:
         transports.append(ConsoleTransport(user=user))
     return transports

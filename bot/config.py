@@ -66,6 +66,10 @@ class MatrixSettings:
     user_id: str = ""
     password: str = ""
     access_token: str = ""
+    device_name: str = "Lotse"
+    session_dir: Path = Path("data/matrix")
+    sync_timeout: Duration = Duration(seconds=30)
+    encryption: bool = False
 
 
 @dataclass(frozen=True)
@@ -209,6 +213,8 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(f"config: [matrix] homeserver: not an http(s) URL: {mx.homeserver!r}")
         if not re.match(r"^@[^:\s]+:\S+$", mx.user_id):
             raise ConfigError(f"config: [matrix] user_id: expected \"@name:server\", got {mx.user_id!r}")
+        if not timedelta(seconds=1) <= mx.sync_timeout <= timedelta(minutes=5):
+            raise ConfigError("config: [matrix] sync_timeout: must be between 1s and 5m")
         if not (mx.password or mx.access_token):
             raise ConfigError("config: [matrix] password: a password or access_token is required when "
                               "[matrix] enabled = true (or set LOTSE_MATRIX_PASSWORD)")
@@ -244,11 +250,11 @@ def load_settings(path: Path | None = None, environ: typing.Mapping[str, str] | 
         if environ.get(env_name):
             merged[section][key] = environ[env_name]
     built = {name: _build_section(name, hints[name], merged[name]) for name in sections}
+    if path is not None:  # paths written in the file are relative to the file
+        for name, section in built.items():
+            for key, value in vars(section).items():
+                if isinstance(value, Path) and key in merged[name] and not value.is_absolute():
+                    built[name] = section = dataclasses.replace(section, **{key: base_dir / value})
     settings = Settings(**built)
-    db_path = settings.database.path
-    if path is not None and not db_path.is_absolute() and "path" in merged["database"]:
-        settings = dataclasses.replace(
-            settings, database=dataclasses.replace(settings.database, path=base_dir / db_path)
-        )
     _validate(settings)
     return settings

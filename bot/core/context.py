@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
-from bot.core.i18n import Catalogs, I18n
+from bot.core.i18n import N_, Catalogs, I18n
 from bot.core.messenger import Messenger
 from bot.core.types import Attachment, Button, Event, Message
 from bot.store import Store
@@ -21,6 +21,9 @@ from bot.store.store import DialogState, Person
 
 if TYPE_CHECKING:
     from bot.core.dialog import DialogEngine
+
+
+MSG_CHOICE_HINT = N_("Reply with the number of your choice.")
 
 
 @dataclass
@@ -80,7 +83,13 @@ class Context:
 
     def reply(self, text: str, buttons: tuple[tuple[Button, ...], ...] = (),
               attachment: Attachment | None = None) -> None:
-        self.outbox.append((self.person, Message(text, buttons, attachment)))
+        self.outbox.append((self.person, self.message(text, buttons, attachment)))
+
+    def message(self, text: str, buttons: tuple[tuple[Button, ...], ...] = (),
+                attachment: Attachment | None = None) -> Message:
+        """A Message in this person's language (with the hint for platforms without buttons)."""
+        hint = self._(MSG_CHOICE_HINT) if buttons else ""
+        return Message(text, buttons, attachment, hint)
 
     def send_to(self, person: Person, message: Message) -> None:
         self.outbox.append((person, message))

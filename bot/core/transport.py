@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from bot.core.types import Event, Message
 
@@ -61,3 +61,9 @@ class CommandMenu:
 class HasCommandMenus(Protocol):
     async def set_command_menus(self, menus: list[CommandMenu]) -> None:
         """Publish command menus (platforms without menus do not implement this)."""
+
+
+@runtime_checkable
+class NeedsState(Protocol):
+    def use_state(self, state: Any) -> None:
+        """Receive a key/value store for state that must survive restarts (e.g. a sync token)."""

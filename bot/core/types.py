@@ -53,6 +53,9 @@ class Message:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     attachment: Attachment | None = None
+    # How to choose without real buttons ("Reply with a number…"), in the person's language; set
+    # by the core for messages with buttons, shown by transports that render buttons as a list.
+    choice_hint: str = ""
 
     @property
     def flat_buttons(self) -> list[Button]:

@@ -230,6 +230,27 @@ class Events:
         )
 
 
+class TransportState:
+    """Key/value state of one transport (e.g. Matrix's sync token), JSON values."""
+
+    def __init__(self, db: Database, platform: str) -> None:
+        self.db = db
+        self.platform = platform
+
+    async def get(self, key: str, default: Any = None) -> Any:
+        row = await self.db.fetchone(
+            "SELECT value FROM transport_state WHERE platform = ? AND key = ?", (self.platform, key)
+        )
+        return default if row is None else json.loads(row["value"])
+
+    async def set(self, key: str, value: Any) -> None:
+        await self.db.execute(
+            "INSERT INTO transport_state (platform, key, value, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (platform, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            (self.platform, key, json.dumps(value, ensure_ascii=False), to_db_time(utcnow())),
+        )
+
+
 class Store:
     """Everything persistent, opened and migrated in one call."""
 
@@ -249,6 +270,9 @@ class Store:
             await db.close()
             raise
         return cls(db)
+
+    def transport_state(self, platform: str) -> TransportState:
+        return TransportState(self.db, platform)
 
     def transaction(self):  # noqa: ANN201 - an async context manager
         return self.db.transaction()
