@@ -75,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # nio warns about every error response that does not match its schema (e.g. a refused token),
+    # which Lotse reports itself in one line.
+    logging.getLogger("nio.responses").setLevel(logging.ERROR)
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:

@@ -69,3 +69,4 @@ def labels(message) -> list[str]:  # noqa: ANN001
 def texts(messages) -> list[str]:  # noqa: ANN001
     return [m.text for m in messages]
 
+from tests.synapse_server import synapse  # noqa: E402,F401  (session-scoped real Synapse, started on first use)

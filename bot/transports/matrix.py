@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import random
+import time
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,7 @@ class MatrixTransport:
         self.state: TransportState | None = None
         self._dispatch: Dispatch | None = None
         self._since: str | None = None
+        self._backlog_before = 0
         self._task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._done = asyncio.Event()
@@ -210,6 +212,11 @@ class MatrixTransport:
         """Room state for everything; the backlog is skipped on the very first start only."""
         assert self.client is not None and self.state is not None
         self._since = await self.state.get("since")
+        if self._since is None:
+            # Everything sent before Lotse's very first start is backlog — also in rooms whose
+            # invite is accepted only now (joining shows their history).
+            await self.state.set("backlog_before_ms", int(time.time() * 1000))
+        self._backlog_before = await self.state.get("backlog_before_ms", 0)
         response = await self.client.sync(timeout=0, since=self._since, full_state=True, set_presence="offline")
         if isinstance(response, SyncError):
             raise StartupError(f"matrix: first sync with {self.settings.homeserver} failed: {response.message}")
@@ -296,6 +303,8 @@ class MatrixTransport:
         """One timeline event → Event; None for what Lotse does not serve."""
         assert self.client is not None and self.state is not None
         if getattr(item, "sender", None) in (None, self.settings.user_id) or not self._is_dm(room_id):
+            return None
+        if getattr(item, "server_timestamp", 0) < self._backlog_before:
             return None
         room = self.client.rooms.get(room_id)
         base: dict[str, Any] = dict(

@@ -1,0 +1,207 @@
+"""End to end through real matrix-nio against a real Synapse on 127.0.0.1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from tests.conftest import make_settings
+from tests.matrix_harness import MatrixWorld, matrix_world, options
+from tests.synapse_server import SynapseServer
+
+
+@pytest.fixture
+def mx_settings(db_path: Path) -> Settings:
+    return make_settings(db_path)
+
+
+@pytest.fixture
+async def world(mx_settings: Settings, synapse: SynapseServer, tmp_path: Path):  # noqa: ANN201
+    async with matrix_world(mx_settings, synapse, tmp_path) as world:
+        yield world
+
+
+async def test_onboarding_by_number_reply(world: MatrixWorld) -> None:
+    hamid = await world.person("hamid")
+    [welcome] = await hamid.send("!start")
+    assert welcome.source["content"]["msgtype"] == "m.notice"
+    assert options(welcome) == ["Deutsch", "English", "العربية"]  # no hint on Matrix: the default first
+    assert "<ol><li>Deutsch</li>" in welcome.source["content"]["formatted_body"]
+    [notice] = await hamid.press("English")  # a Matrix reply carrying "2"
+    assert notice.body.startswith("Privacy notice")
+    assert options(notice) == ["I agree", "I do not agree"]
+    assert "Reply with the number of your choice." in notice.body
+    recorded, emergency, menu = await hamid.press(1, by="text", expect=3)  # a plain "1"
+    assert "112" in emergency.body
+    [done] = await hamid.press(1)
+    assert "!request" in done.body  # commands are shown with Matrix's prefix
+    person = await world.app.store.people.find("matrix", hamid.id)
+    assert person is not None and person.chat_id == hamid.room
+    assert (person.language, person.role) == ("en", "newcomer") and person.consented
+
+
+async def test_onboarding_by_reaction(world: MatrixWorld) -> None:
+    leila = await world.person("leila")
+    await leila.send("/start")  # "/" works as well as "!"
+    [notice] = await leila.press("العربية", by="reaction")
+    assert "2026-11" in notice.body
+    await leila.press(1, by="reaction", expect=3)
+    [done] = await leila.press(2, by="reaction")
+    person = await world.app.store.people.find("matrix", leila.id)
+    assert person is not None and (person.language, person.role) == ("ar", "guide")
+    assert "!guide" in done.body
+
+
+async def test_language_change_help_and_stale_reaction(world: MatrixWorld) -> None:
+    hamid = await world.person("hamid")
+    await hamid.onboard()
+    old_menu = hamid.last_menu()
+    [question] = await hamid.send("!language")
+    assert question.body.startswith("Which language should Lotse use?")
+    # a keycap on an older menu does not count
+    await hamid.user.react(hamid.room, old_menu.event_id, "1\ufe0f\u20e3")
+    [refused] = await hamid._expect(1)  # noqa: SLF001
+    assert "no longer valid" in refused.body
+    [changed] = await hamid.press("Deutsch", by="reaction")
+    assert "Deutsch" in changed.body
+    [help_text] = await hamid.send("!help")
+    assert "!language" in help_text.body and "!start" in help_text.body
+    [unknown] = await hamid.send("!fly")
+    assert "!fly" in unknown.body and "!help" in unknown.body
+
+
+async def test_restart_of_lotse_replays_nothing_and_loses_nothing(
+        mx_settings: Settings, synapse: SynapseServer, tmp_path: Path) -> None:
+    from tests.matrix_harness import bot_account
+
+    account = await bot_account(synapse)
+    async with matrix_world(mx_settings, synapse, tmp_path, account=account) as first:
+        hamid = await first.person("hamid")
+        await hamid.send("!start")
+        await hamid.press("English")
+        device = first.transport.client.device_id
+        session = first.transport.session_file
+    assert session.stat().st_mode & 0o777 == 0o600
+    # Lotse is down: Hamid agrees meanwhile.
+    await hamid.user.say(hamid.room, "1")
+    async with matrix_world(mx_settings, synapse, tmp_path, account=account) as second:
+        hamid.world = second
+        second.users.append(hamid.user)
+        recorded, emergency, menu = await hamid._expect(3)  # noqa: SLF001 - what was sent while down
+        assert recorded.body.startswith("Thank you. Your consent was recorded")
+        assert second.transport.client.device_id == device  # the stored session was reused
+        [help_text] = await hamid.send("!help")  # and nothing older was answered again
+        assert help_text.body.startswith("You can use these")
+        bodies = [m.body for m in hamid.user.messages(hamid.room)]
+        assert sum(b.startswith("Willkommen bei Lotse!") for b in bodies) == 1  # the welcome, once
+
+
+async def test_first_start_ignores_the_backlog(mx_settings: Settings, synapse: SynapseServer, tmp_path: Path) -> None:
+    from tests.matrix_harness import MxPerson, bot_account
+    from tests.synapse_server import MatrixUser
+
+    account = await bot_account(synapse)
+    user = await MatrixUser.create(synapse, "early")
+    room = await user.dm(account[0])
+    await user.say(room, "!start")  # before Lotse ever ran
+    async with matrix_world(mx_settings, synapse, tmp_path, account=account) as world:
+        world.users.append(user)
+        await user.wait_for_join(room, account[0], timeout=20)
+        person = MxPerson(world, user, room)
+        [help_text] = await person.send("!help")  # the first answer is to this, not to the old !start
+        assert help_text.body.startswith("Sie können 3 Befehle nutzen")
+
+
+async def test_lotse_opens_a_dm_to_reach_a_matrix_user_first(world: MatrixWorld) -> None:
+    from bot.core.types import Message
+    from tests.synapse_server import MatrixUser
+
+    anna = await MatrixUser.create(world.synapse, "anna")
+    world.users.append(anna)
+    person = await world.app.store.people.get_or_create("matrix", anna.user_id, anna.user_id)
+    sent = world.app.router.services.messenger.send(person, Message("Please approve Nasrin <b>&</b>"))
+    import asyncio
+
+    send_task = asyncio.create_task(sent)
+    room = await anna.wait_for_invite(timeout=20)
+    await anna.join(room)
+    assert await send_task is not None
+    message = await anna.wait_for_message(room, timeout=20)
+    assert message.body == "Please approve Nasrin <b>&</b>"
+    assert message.source["content"]["formatted_body"] == "Please approve Nasrin &lt;b&gt;&amp;&lt;/b&gt;"
+    # the second message goes to the same room
+    await world.app.router.services.messenger.send(person, Message("Thank you"))
+    assert (await anna.wait_for_message(room, timeout=20)).body == "Thank you"
+
+
+async def test_files_and_edits(world: MatrixWorld) -> None:
+    from bot.core.types import Attachment, Button, Message
+
+    hamid = await world.person("hamid")
+    await hamid.send("!start")
+    ics = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+    transport = world.transport
+    await transport.send(hamid.room, Message("Your appointment", attachment=Attachment("termin.ics", ics, "text/calendar")))
+    text, file = await hamid._expect(2)  # noqa: SLF001
+    assert text.body == "Your appointment"
+    assert file.source["content"]["msgtype"] == "m.file" and file.body == "termin.ics"
+    assert file.source["content"]["url"].startswith("mxc://")
+    offer = await transport.send(hamid.room, Message("Offer", ((Button("Accept", "tok"),),)))
+    await hamid._expect(1)  # noqa: SLF001
+    await transport.edit(hamid.room, offer, Message("Already taken – thank you"))
+    edit = await hamid.user.wait_for_event(hamid.room, lambda e: e.source.get("content", {}).get(
+        "m.relates_to", {}).get("rel_type") == "m.replace", timeout=20)
+    assert edit.source["content"]["m.new_content"]["body"] == "Already taken – thank you"
+    assert edit.source["content"]["m.relates_to"]["event_id"] == offer
+
+
+async def test_bad_access_token_stops_lotse_run_with_one_line(synapse: SynapseServer, tmp_path: Path) -> None:
+    import asyncio
+    import os
+    import sys
+
+    config = tmp_path / "lotse.toml"
+    config.write_text(f'[database]\npath = "lotse.db"\n[matrix]\nenabled = true\nhomeserver = "{synapse.url}"\n'
+                      f'user_id = "@nobody:localhost"\naccess_token = "syt_bogus"\n')
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", "--config", str(config),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=tmp_path, env=dict(os.environ))
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    assert err.decode().strip() == (f"matrix: {synapse.url} refused the access token for @nobody:localhost "
+                                    "(check [matrix] access_token or LOTSE_MATRIX_ACCESS_TOKEN)")
+
+
+async def test_one_process_serves_telegram_and_matrix(mx_settings: Settings, synapse: SynapseServer,
+                                                      tmp_path: Path) -> None:
+    from tests.botapi_server import BotApiServer
+    from tests.telegram_harness import TelegramWorld, TgPerson, telegram_settings
+    from bot.transports.telegram import TelegramTransport
+
+    async with BotApiServer() as api:
+        tg_settings = telegram_settings(mx_settings, api)
+        telegram = TelegramTransport(tg_settings.telegram, backoff=0.05)
+        async with matrix_world(tg_settings, synapse, tmp_path, also=[telegram]) as world:
+            amira = TgPerson(TelegramWorld(api, tg_settings, world.app, telegram), 1001, "Amira", "ar")
+            hamid = await world.person("hamid")
+            await amira.send("/start")
+            await hamid.send("!start")
+            await amira.press("العربية")
+            await hamid.press("English", by="reaction")
+            await amira.press(1, expect=3)
+            await hamid.press(1, expect=3)
+            await amira.press(1)
+            await hamid.press(2)
+            rows = await world.app.store.db.fetchall(
+                "SELECT platform, language, role FROM people WHERE consent_at IS NOT NULL ORDER BY platform")
+            assert [tuple(r) for r in rows] == [("matrix", "en", "guide"), ("telegram", "ar", "newcomer")]
+
+
+async def test_synapse_restart_in_the_middle_lotse_reconnects(world: MatrixWorld) -> None:
+    hamid = await world.person("hamid")
+    await hamid.send("!start")
+    await world.synapse.restart(down_for=1.0)
+    [notice] = await hamid.press("English")
+    assert notice.body.startswith("Privacy notice")
