@@ -205,3 +205,40 @@ async def test_synapse_restart_in_the_middle_lotse_reconnects(world: MatrixWorld
     await world.synapse.restart(down_for=1.0)
     [notice] = await hamid.press("English")
     assert notice.body.startswith("Privacy notice")
+
+
+async def test_rate_limits_are_honoured_but_never_retried_forever(mx_settings: Settings, tmp_path: Path) -> None:
+    """A Synapse with its message rate limit on (as production has without override_ratelimit)."""
+    import time
+
+    from bot.core.transport import DeliveryError
+    from bot.core.types import Message
+    from tests.matrix_harness import MxPerson
+    from tests.synapse_server import TEMPLATE, MatrixUser, SynapseServer
+
+    strict = tmp_path / "strict.yaml"
+    strict.write_text(TEMPLATE.read_text().replace(
+        "rc_message:                     {per_second: 10000, burst_count: 100000}",
+        "rc_message:                     {per_second: 1, burst_count: 2}"))
+    async with SynapseServer(tmp_path / "strict-synapse", template=strict) as synapse:
+        password = "pw-" + tmp_path.name[-8:]
+        bot_id, _ = await synapse.register("lotsebot", password)  # no override_ratelimit
+        async with matrix_world(mx_settings, synapse, tmp_path, account=(bot_id, password)) as world:
+            user = await MatrixUser.create(synapse, "olena")
+            world.users.append(user)
+            room = await user.dm(bot_id)
+            await user.wait_for_join(room, bot_id, timeout=20)
+            olena = MxPerson(world, user, room)
+            started = time.monotonic()
+            for n in range(4):  # two pass at once, the others wait for retry_after_ms
+                await world.transport.send(room, Message(f"notice {n}"))
+            assert time.monotonic() - started >= 1.0
+            assert [m.body for m in await olena._expect(4)] == [f"notice {n}" for n in range(4)]  # noqa: SLF001
+
+            import dataclasses
+
+            client = world.transport.client  # give up at the first 429
+            client.config = dataclasses.replace(client.config, max_limit_exceeded=0)
+            with pytest.raises(DeliveryError, match="M_LIMIT_EXCEEDED"):
+                for n in range(5):
+                    await world.transport.send(room, Message(f"burst {n}"))
