@@ -62,6 +62,20 @@ def bot(lotse: Running) -> RecordingTransport:
     return lotse.transport
 
 
+async def run_lotse(*args: str, cwd: Path, timeout: float = 60) -> tuple[int, str, str]:
+    """Run the `lotse` command line in a real subprocess: (exit status, stdout, stderr)."""
+    import asyncio
+    import os
+    import sys
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", *args, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, cwd=cwd, env=dict(os.environ))
+    out, err = await asyncio.wait_for(process.communicate(), timeout)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
 def labels(message) -> list[str]:  # noqa: ANN001
     return [b.label for b in message.flat_buttons]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from tests.conftest import make_settings
+from tests.conftest import make_settings, run_lotse
 from tests.matrix_harness import MatrixWorld, matrix_world, options
 from tests.synapse_server import SynapseServer
 
@@ -158,20 +158,13 @@ async def test_files_and_edits(world: MatrixWorld) -> None:
 
 
 async def test_bad_access_token_stops_lotse_run_with_one_line(synapse: SynapseServer, tmp_path: Path) -> None:
-    import asyncio
-    import os
-    import sys
-
     config = tmp_path / "lotse.toml"
     config.write_text(f'[database]\npath = "lotse.db"\n[matrix]\nenabled = true\nhomeserver = "{synapse.url}"\n'
                       f'user_id = "@nobody:localhost"\naccess_token = "syt_bogus"\n')
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", "--config", str(config),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=tmp_path, env=dict(os.environ))
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 2
-    assert err.decode().strip() == (f"matrix: {synapse.url} refused the access token for @nobody:localhost "
-                                    "(check [matrix] access_token or LOTSE_MATRIX_ACCESS_TOKEN)")
+    status, out, err = await run_lotse("run", "--config", str(config), cwd=tmp_path)
+    assert status == 2
+    assert err.strip() == (f"matrix: {synapse.url} refused the access token for @nobody:localhost "
+                           "(check [matrix] access_token or LOTSE_MATRIX_ACCESS_TOKEN)")
 
 
 async def test_one_process_serves_telegram_and_matrix(mx_settings: Settings, synapse: SynapseServer,

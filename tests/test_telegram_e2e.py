@@ -3,9 +3,6 @@ escaping, command menus, and the error policy (403, 429, 5xx, bad token)."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +10,7 @@ import pytest
 from bot.config import Settings
 from bot.core.types import Button, Message
 from tests.botapi_server import BotApiServer
-from tests.conftest import make_settings
+from tests.conftest import make_settings, run_lotse
 from tests.telegram_harness import TelegramWorld, labels, telegram_world
 
 AMIRA, OLENA, WEBER = 1001, 1002, 9001
@@ -167,13 +164,10 @@ async def test_bad_token_stops_lotse_run_with_one_line(tmp_path: Path) -> None:
         config = tmp_path / "lotse.toml"
         config.write_text(f'[database]\npath = "lotse.db"\n[telegram]\nenabled = true\n'
                           f'token = "999:WRONG"\nbase_url = "{server.url}"\n')
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", "--config", str(config),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=tmp_path, env=dict(os.environ))
-        out, err = await asyncio.wait_for(process.communicate(), 60)
-        assert process.returncode == 2
-        assert err.decode().strip() == (f"telegram: {server.url} refused the bot token "
-                                        "(check [telegram] token or LOTSE_TELEGRAM_TOKEN)")
+        status, out, err = await run_lotse("run", "--config", str(config), cwd=tmp_path)
+        assert status == 2
+        assert err.strip() == (f"telegram: {server.url} refused the bot token "
+                               "(check [telegram] token or LOTSE_TELEGRAM_TOKEN)")
 
 
 async def test_webhook_mode_receives_updates_and_checks_the_secret(tg_settings: Settings) -> None:
