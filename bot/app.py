@@ -93,6 +93,16 @@ class App:
     def request_stop(self) -> None:
         self._stopping.set()
 
+    async def _maintain(self, every: float = 6 * 3600) -> None:
+        """Forget old de-duplication ids and old button tokens, now and then."""
+        while True:
+            await asyncio.sleep(every)
+            if self.store is not None:
+                try:
+                    await self.store.prune(utcnow(), keep=max(self.settings.bot.dialog_expiry, timedelta(days=7)))
+                except Exception:
+                    log.exception("pruning old rows failed")
+
     async def run(self) -> None:
         """Start, serve until a signal or until every transport is done, then stop cleanly."""
         loop = asyncio.get_running_loop()
@@ -103,11 +113,12 @@ class App:
                 pass
         await self.start()
         try:
+            maintenance = asyncio.create_task(self._maintain())
             waiters = [asyncio.create_task(t.wait_done()) for t in self.transports]
             stopper = asyncio.create_task(self._stopping.wait())
             all_done = asyncio.gather(*waiters)
             await asyncio.wait([stopper, all_done], return_when=asyncio.FIRST_COMPLETED)
-            stopper.cancel()
-            all_done.cancel()
+            for task in (stopper, all_done, maintenance):
+                task.cancel()
         finally:
             await self.stop()

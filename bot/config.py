@@ -175,6 +175,12 @@ def _validate(settings: Settings) -> None:
             Locale.parse(lang)
         except (UnknownLocaleError, ValueError):
             raise ConfigError(f"config: [bot] languages: unknown language code {lang!r}") from None
+    from bot.core.i18n import LOCALES_DIR  # a function-level import: config stays importable alone
+
+    for lang in settings.bot.languages:
+        if not (LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po").exists():
+            raise ConfigError(f"config: [bot] languages: {lang!r} has no translation "
+                              f"(locales/{lang}/LC_MESSAGES/messages.po)")
     if len(set(settings.bot.languages)) != len(settings.bot.languages):
         raise ConfigError("config: [bot] languages: a language is listed twice")
     if settings.bot.default_language not in settings.bot.languages:

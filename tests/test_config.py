@@ -84,6 +84,7 @@ def test_secrets_from_the_environment(tmp_path: Path) -> None:
     ("[bot]\nlanguages = ['de', 'xx-nope']\n", "config: [bot] languages: unknown language code 'xx-nope'"),
     ("[bot]\ndefault_language = 'fr'\n", "config: [bot] default_language: 'fr' is not in [bot] languages"),
     ("[bot]\nlanguages = 'de'\n", "config: [bot] languages: expected a list"),
+    ("[bot]\nlanguages = ['de', 'uk']\n", "config: [bot] languages: 'uk' has no translation"),
     ("[roles]\ncoordinators = ['weber']\n", "config: [roles] coordinators: 'weber' is not \"platform:id\""),
     ("[roles]\ncoordinators = [123]\n", "config: [roles] coordinators[0]: expected a string"),
     ("[matrix]\nenabled = true\nhomeserver = 'localhost'\n", "config: [matrix] homeserver: not an http(s) URL"),

@@ -26,6 +26,8 @@ async def test_onboarding_in_english_transcript(lotse: Running) -> None:
 
     [done] = await bot.press("amira", 1)
     assert "/request" in done.text
+    # every answered question lost its buttons; the messages themselves stay
+    assert bot.cleared == [("amira", s.message_id) for s in bot.sent if s.message.buttons]
 
     person = await lotse.store.people.find("test", "amira")
     assert person is not None

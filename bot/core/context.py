@@ -45,6 +45,7 @@ class Context:
     services: Services
     dialog: DialogState | None = None  # the person's current dialog, loaded by the router
     outbox: list[tuple[Person, Message]] = field(default_factory=list)
+    answered: str | None = None  # id of a message whose button was used: its buttons go away
 
     # -- conveniences ---------------------------------------------------------------------
     @property
@@ -95,6 +96,9 @@ class Context:
         self.outbox.append((person, message))
 
     async def flush(self) -> None:
+        if self.answered is not None:
+            answered, self.answered = self.answered, None
+            await self.services.messenger.clear_buttons(self.person, answered)
         queued, self.outbox = self.outbox, []
         for person, message in queued:
             await self.services.messenger.send(person, message)

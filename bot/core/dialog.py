@@ -125,6 +125,7 @@ class DialogEngine:
         if dialog is None or step is None:
             return False
         await self._answer(ctx, dialog, step, state, state.buttons[token])
+        ctx.answered = ctx.event.message_id
         return True
 
     async def cancel(self, ctx: Context) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.core.transport import DeliveryError, RecipientUnreachable, Transport
+from bot.core.transport import ClearsButtons, DeliveryError, RecipientUnreachable, Transport
 from bot.core.types import Message
 from bot.store import Store
 from bot.store.db import utcnow
@@ -51,3 +51,13 @@ class Messenger:
             await transport.edit(person.chat_id, message_id, message)
         except DeliveryError as exc:
             log.info("edit for person %s failed: %s", person.id, exc)
+
+    async def clear_buttons(self, person: Person, message_id: str) -> None:
+        """Take the buttons off a message whose choice was made (where the platform can)."""
+        transport = self.transports.get(person.platform)
+        if not isinstance(transport, ClearsButtons):
+            return
+        try:
+            await transport.clear_buttons(person.chat_id, message_id)
+        except DeliveryError as exc:
+            log.info("clearing buttons for person %s failed: %s", person.id, exc)

@@ -67,3 +67,9 @@ class HasCommandMenus(Protocol):
 class NeedsState(Protocol):
     def use_state(self, state: Any) -> None:
         """Receive a key/value store for state that must survive restarts (e.g. a sync token)."""
+
+
+@runtime_checkable
+class ClearsButtons(Protocol):
+    async def clear_buttons(self, chat_id: str, message_id: str) -> None:
+        """Remove the buttons under a sent message (after one of them was used)."""

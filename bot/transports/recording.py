@@ -31,6 +31,7 @@ class RecordingTransport:
     def __init__(self, platform: str = "test") -> None:
         self.platform = platform
         self.sent: list[Sent] = []
+        self.cleared: list[tuple[str, str]] = []  # (chat, message id) whose buttons were removed
         self.blocked: set[str] = set()
         self._hints: dict[str, str | None] = {}  # like a platform's per-user language_code
         self._dispatch: Dispatch | None = None
@@ -58,6 +59,9 @@ class RecordingTransport:
 
     async def edit(self, chat_id: str, message_id: str, message: Message) -> None:
         self.sent.append(Sent(chat_id, message_id, message, edited=True))
+
+    async def clear_buttons(self, chat_id: str, message_id: str) -> None:
+        self.cleared.append((chat_id, message_id))
 
     # -- speaking as a person -------------------------------------------------------------------
     async def say(self, user: str, text: str, *, language: str | None = None, name: str | None = None,

@@ -271,6 +271,16 @@ class TelegramTransport:
             if "not modified" not in str(exc).lower():
                 raise
 
+    async def clear_buttons(self, chat_id: str, message_id: str) -> None:
+        assert self.app is not None, "transport not started"
+        bot = self.app.bot
+        try:
+            await self._call("editMessageReplyMarkup", lambda: bot.edit_message_reply_markup(
+                chat_id=chat_id, message_id=int(message_id), reply_markup=None))
+        except DeliveryError as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+
     async def set_command_menus(self, menus: list[CommandMenu]) -> None:
         assert self.app is not None, "transport not started"
         bot = self.app.bot
