@@ -6,9 +6,9 @@ A Bot-API-wire server (tests/botapi_server.py) runs in a separate process on 127
 round, for each bot in turn: start it, queue N text updates from U users at once, and time until
 N sendMessage calls arrived; then stop it.  Both bots use the same PTB settings (polling,
 concurrent_updates, pool size).  The echo bot sends the text back.  Lotse gets "/start" from
-people who already agreed to the privacy notice: it reads the person and their dialog, writes
-the event id, the dialog state and two button tokens to SQLite in one transaction, and sends the
-translated menu with a translated two-button keyboard.
+people who already agreed to the privacy notice: it reads the person with their dialog (one
+query), records the update id (one write) and saves the new dialog state with its two button
+tokens (one write), then sends the translated menu with a translated two-button keyboard.
 
 Prints updates/s of each (median of the rounds) and the ratio Lotse / echo (target >= 0.8).
 """
