@@ -235,3 +235,30 @@ async def test_rate_limits_are_honoured_but_never_retried_forever(mx_settings: S
             with pytest.raises(DeliveryError, match="M_LIMIT_EXCEEDED"):
                 for n in range(5):
                     await world.transport.send(room, Message(f"burst {n}"))
+
+
+async def test_access_token_from_the_config_instead_of_a_password(mx_settings: Settings, synapse: SynapseServer,
+                                                                    tmp_path: Path) -> None:
+    import dataclasses
+
+    from bot.app import App
+    from bot.transports.matrix import MatrixTransport
+    from tests.matrix_harness import MatrixWorld, bot_account, matrix_settings
+
+    user_id, password = await bot_account(synapse)
+    token = await synapse.login(user_id, password)
+    settings = matrix_settings(mx_settings, synapse, user_id, "", tmp_path / "matrix")
+    settings = dataclasses.replace(settings, matrix=dataclasses.replace(settings.matrix, access_token=token))
+    transport = MatrixTransport(settings.matrix)
+    app = App(settings, [transport])
+    await app.start()
+    world = MatrixWorld(synapse, settings, app, transport, user_id, [])
+    try:
+        hamid = await world.person("hamid")
+        [welcome] = await hamid.send("!start")
+        assert welcome.body.startswith("Willkommen bei Lotse!")
+        assert not transport.session_file.exists()  # nothing to keep: the operator owns the token
+    finally:
+        await app.stop()
+        for user in world.users:
+            await user.close()
