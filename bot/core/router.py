@@ -100,26 +100,35 @@ class Router:
 
     # -- dispatch -----------------------------------------------------------------------------
     async def dispatch(self, event: Event) -> None:
+        """Handle one event in one transaction: its effects and the record of its event id are
+        committed together, so a crash in the middle leaves the event unhandled (a redelivery
+        handles it again) and a handled event is never handled twice."""
         store = self.services.store
-        if event.event_id and not await store.events.first_time(event.platform, event.event_id):
-            log.debug("duplicate event %s:%s ignored", event.platform, event.event_id)
-            return
         key = (event.platform, event.user_id)
         lock = self._locks.get(key)
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
         async with lock:
-            person, state = await store.people.with_dialog(event.platform, event.user_id, event.chat_id)
-            if person.unreachable_at is not None:
-                await store.people.mark_reachable(person.id)
-            ctx = Context(event, person, self._i18n_for(person, event), self.services, dialog=state)
+            ctx: Context | None = None
             try:
-                await self._route(ctx)
+                async with store.transaction():
+                    if event.event_id and not await store.events.first_time(event.platform, event.event_id):
+                        log.debug("duplicate event %s:%s ignored", event.platform, event.event_id)
+                        return
+                    person, state = await store.people.with_dialog(event.platform, event.user_id, event.chat_id)
+                    if person.unreachable_at is not None:
+                        await store.people.mark_reachable(person.id)
+                    ctx = Context(event, person, self._i18n_for(person, event), self.services, dialog=state)
+                    await self._route(ctx)
             except Exception:
                 log.exception("handling %s event from %s:%s failed", event.kind, event.platform, event.user_id)
+                if ctx is None:
+                    return
                 ctx.outbox.clear()
+                ctx.answered = None
                 ctx.reply(ctx._(MSG_ERROR))
-            await ctx.flush()
+            if ctx is not None:
+                await ctx.flush()
 
     def _i18n_for(self, person: Person, event: Event):  # noqa: ANN202
         catalogs = self.services.catalogs

@@ -2,8 +2,13 @@
 
 SQLite allows one writer; aiosqlite runs every statement on one worker thread.  If two asyncio
 tasks used the connection freely, a statement of task B could land inside task A's open
-transaction.  So every statement takes `self._lock`, and `transaction()` holds it from BEGIN to
-COMMIT; statements issued by the task that owns the transaction skip the lock (a ContextVar tells).
+transaction.  So every statement takes `self._lock`, and `transaction()` holds it until COMMIT;
+statements issued by the task that owns the transaction skip the lock (a ContextVar tells).
+
+Every call is one round trip to the worker thread, and each costs CPU on the event loop, so the
+connection runs in sqlite3's implicit-transaction mode (isolation_level "IMMEDIATE"): the
+`BEGIN IMMEDIATE` travels with the first writing statement instead of on a trip of its own.  A
+write outside `transaction()` is committed right after it.
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ class Database:
         path = Path(path)
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(str(path), isolation_level=None)
+        conn = await aiosqlite.connect(str(path), isolation_level="IMMEDIATE")
         conn.row_factory = aiosqlite.Row
         await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         await conn.execute("PRAGMA journal_mode = WAL")
@@ -62,11 +67,20 @@ class Database:
 
     @asynccontextmanager
     async def _access(self) -> AsyncIterator[None]:
+        """Inside the owner's transaction: go ahead.  Otherwise: take the lock, and commit (or roll
+        back) whatever the statement began."""
         if _owner.get() is self:
             yield
             return
         async with self._lock:
-            yield
+            try:
+                yield
+            except BaseException:
+                if self._conn.in_transaction:
+                    await self._conn.rollback()
+                raise
+            if self._conn.in_transaction:
+                await self._conn.commit()
 
     # Each method below is one round trip to aiosqlite's worker thread: the cursor is not
     # closed explicitly (that would be a second trip); rowcount/lastrowid are plain attributes.
@@ -96,25 +110,33 @@ class Database:
             return list(await self._conn.execute_fetchall(sql, params))
 
     async def executescript(self, script: str) -> None:
-        async with self._access():
+        """Run a script as it is (it manages its own transaction, as migrations do)."""
+        async with self._lock:
             await self._conn.executescript(script)
+
+    async def rollback_script(self) -> None:
+        """After a failed script: roll back what it left open."""
+        async with self._lock:
+            if self._conn.in_transaction:
+                await self._conn.rollback()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator["Database"]:
-        """BEGIN IMMEDIATE … COMMIT, rolled back on any exception.  Nested use joins the outer one."""
+        """All statements until the end of the block commit together (BEGIN IMMEDIATE at the first
+        write), or roll back on any exception.  Nested use joins the outer transaction."""
         if _owner.get() is self:
             yield self
             return
         async with self._lock:
             token = _owner.set(self)
             try:
-                await self._conn.execute("BEGIN IMMEDIATE")
                 try:
                     yield self
                 except BaseException:
-                    await self._conn.execute("ROLLBACK")
+                    if self._conn.in_transaction:
+                        await self._conn.rollback()
                     raise
-                else:
-                    await self._conn.execute("COMMIT")
+                if self._conn.in_transaction:
+                    await self._conn.commit()
             finally:
                 _owner.reset(token)

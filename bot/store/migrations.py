@@ -68,10 +68,7 @@ async def upgrade(db: Database, directory: Path = MIGRATIONS_DIR) -> list[Migrat
         try:
             await db.executescript(script)
         except Exception as exc:
-            try:
-                await db.execute("ROLLBACK")
-            except Exception:
-                pass
+            await db.rollback_script()
             raise MigrationError(f"migration {migration.path.name} failed: {exc}") from exc
         newly.append(migration)
     return newly
