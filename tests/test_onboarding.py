@@ -259,3 +259,22 @@ async def test_buttons_outside_dialogs_are_bound_to_their_person(lotse: Running)
     assert "no longer valid" in refused.text and pressed == []
     [ok] = await lotse.transport.press_token("weber", token)
     assert ok.text == "accepted" and pressed == [("weber", {"offer": 7})]
+
+
+async def test_a_failed_event_is_not_marked_handled_so_a_redelivery_is_served(lotse: Running,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    await _onboard(lotse, "amira")
+    original = lotse.app.router._fallback  # noqa: SLF001
+
+    async def broken(ctx):  # noqa: ANN001, ANN202
+        await ctx.store.people.set_role(ctx.person.id, "guide")  # an effect that must roll back
+        raise RuntimeError("crash in the middle")
+
+    monkeypatch.setattr(lotse.app.router, "_fallback", broken)
+    [sorry] = await lotse.transport.say("amira", "hello", event_id="update-7")
+    assert sorry.text.startswith("Sorry, something went wrong")
+    assert (await lotse.store.people.find("test", "amira")).role == "newcomer"  # rolled back
+    monkeypatch.setattr(lotse.app.router, "_fallback", original)
+    [served] = await lotse.transport.say("amira", "hello", event_id="update-7")  # the redelivery
+    assert served.text.startswith("Sorry, I did not understand that.")
+    assert await lotse.transport.say("amira", "hello", event_id="update-7") == []  # now it is handled
