@@ -112,10 +112,15 @@ class Router:
             ctx: Context | None = None
             try:
                 async with store.transaction():
-                    if event.event_id and not await store.events.first_time(event.platform, event.event_id):
-                        log.debug("duplicate event %s:%s ignored", event.platform, event.event_id)
-                        return
-                    person, state = await store.people.with_dialog(event.platform, event.user_id, event.chat_id)
+                    if event.event_id:
+                        loaded = await store.people.claim_event(event.platform, event.event_id,
+                                                                event.user_id, event.chat_id)
+                        if loaded is None:
+                            log.debug("duplicate event %s:%s ignored", event.platform, event.event_id)
+                            return
+                    else:
+                        loaded = await store.people.with_dialog(event.platform, event.user_id, event.chat_id)
+                    person, state = loaded
                     if person.unreachable_at is not None:
                         await store.people.mark_reachable(person.id)
                     ctx = Context(event, person, self._i18n_for(person, event), self.services, dialog=state)

@@ -68,6 +68,17 @@ class ButtonToken:
     payload: Any
 
 
+_PERSON_COLUMNS = ("id", "platform", "platform_user_id", "chat_id", "language", "display_name", "role",
+                   "consent_version", "consent_at", "declined_at", "unreachable_at")
+_DIALOG_COLUMNS = ("dialog", "instance", "step", "data", "updated_at", "buttons")
+_PERSON_JSON = (
+    "SELECT json_object("
+    + ", ".join(f"'{c}', p.{c}" for c in _PERSON_COLUMNS) + ", "
+    + ", ".join(f"'{c}', d.{c}" for c in _DIALOG_COLUMNS)
+    + ") FROM people p LEFT JOIN dialog_states d ON d.person_id = p.id"
+)
+
+
 def _dialog(row: Any) -> DialogState | None:
     if row["dialog"] is None:
         return None
@@ -111,6 +122,30 @@ class People:
             "LEFT JOIN dialog_states d ON d.person_id = p.id "
             "WHERE p.platform = ? AND p.platform_user_id = ?", (platform, user_id)
         )
+        return await self._resolve(platform, user_id, chat_id, row)
+
+    async def claim_event(self, platform: str, event_id: str, user_id: str,
+                          chat_id: str) -> tuple[Person, DialogState | None] | None:
+        """Record a platform event id and load the person with their dialog, in ONE statement;
+        None if the id was recorded before (a redelivery).  Call it inside the transaction that
+        also holds the event's effects, so both commit or neither does.
+
+        One statement because every statement is a round trip to the database thread, the
+        dominant cost of handling an event: the INSERT returns the person through a subquery in
+        its RETURNING clause (SQLite ≥ 3.35), and returns no row at all for a duplicate id.
+        """
+        rows = await self.db.fetchall(
+            "INSERT OR IGNORE INTO processed_events (platform, event_id, handled_at) VALUES (?, ?, ?) "
+            f"RETURNING ({_PERSON_JSON} WHERE p.platform = ? AND p.platform_user_id = ?)",
+            (platform, event_id, to_db_time(utcnow()), platform, user_id),
+        )
+        if not rows:
+            return None
+        found = rows[0][0]
+        return await self._resolve(platform, user_id, chat_id, json.loads(found) if found else None)
+
+    async def _resolve(self, platform: str, user_id: str, chat_id: str,
+                       row: Any) -> tuple[Person, DialogState | None]:
         if row is None or row["chat_id"] != chat_id:
             return await self.get_or_create(platform, user_id, chat_id), None if row is None else _dialog(row)
         return Person.from_row(row), _dialog(row)
@@ -212,17 +247,10 @@ class Buttons:
 
 
 class Events:
-    """De-duplication of platform events by their id."""
+    """De-duplication of platform events by their id (recorded by People.claim_event)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
-
-    async def first_time(self, platform: str, event_id: str) -> bool:
-        changed = await self.db.execute(
-            "INSERT OR IGNORE INTO processed_events (platform, event_id, handled_at) VALUES (?, ?, ?)",
-            (platform, event_id, to_db_time(utcnow())),
-        )
-        return changed == 1
 
     async def prune(self, older_than: datetime) -> int:
         return await self.db.execute(
