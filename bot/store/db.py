@@ -14,6 +14,7 @@ write outside `transaction()` is committed right after it.
 from __future__ import annotations
 
 import contextvars
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -50,6 +51,8 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path | str, *, busy_timeout_ms: int = 5000) -> "Database":
+        if sqlite3.sqlite_version_info < (3, 35):  # RETURNING; json_object
+            raise RuntimeError(f"Lotse needs SQLite 3.35 or newer; this Python has {sqlite3.sqlite_version}")
         path = Path(path)
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
