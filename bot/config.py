@@ -85,6 +85,52 @@ class BotSettings:
     dialog_expiry: Duration = Duration(days=7)
 
 
+TOPICS = ("doctor", "immigration", "jobcentre", "school", "housing", "authority", "other")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+VETTING = ("training", "pledge", "police_certificate")
+
+
+@dataclass(frozen=True)
+class AreaSettings:
+    districts: tuple[str, ...] = ("Dietzenbach", "Dreieich", "Langen", "Mühlheim", "Neu-Isenburg", "Rodgau",
+                                  "Seligenstadt")
+    languages: tuple[str, ...] = ("ar", "fa", "uk", "ru", "tr", "ku", "ti", "am", "ps", "so", "en", "fr", "de")
+
+
+@dataclass(frozen=True)
+class RequestsSettings:
+    topics: tuple[str, ...] = TOPICS
+    service_days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    service_hours: str = "08:00-17:00"
+    durations: tuple[Duration, ...] = (Duration(minutes=30), Duration(hours=1), Duration(hours=2),
+                                       Duration(hours=3), Duration(hours=4))
+    min_lead_time: Duration = Duration(hours=24)
+    max_lead_time: Duration = Duration(days=90)
+    date_buttons: int = 6
+    max_open_per_person: int = 3
+    note_max_length: int = 300
+
+    @property
+    def hours(self) -> tuple[int, int]:
+        """Service hours as minutes after midnight: (start, end)."""
+        start, end = self.service_hours.split("-")
+        return _minutes(start), _minutes(end)
+
+    @property
+    def weekdays(self) -> set[int]:
+        return {WEEKDAYS.index(day) for day in self.service_days}
+
+
+@dataclass(frozen=True)
+class GuidesSettings:
+    require: tuple[str, ...] = ("training", "pledge")
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.strip().split(":")
+    return int(hours) * 60 + int(minutes)
+
+
 @dataclass(frozen=True)
 class PrivacySettings:
     notice_version: str = "2026-11"
@@ -98,6 +144,9 @@ class Settings:
     roles: RolesSettings = field(default_factory=RolesSettings)
     bot: BotSettings = field(default_factory=BotSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    area: AreaSettings = field(default_factory=AreaSettings)
+    requests: RequestsSettings = field(default_factory=RequestsSettings)
+    guides: GuidesSettings = field(default_factory=GuidesSettings)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -196,6 +245,7 @@ def _validate(settings: Settings) -> None:
                 f"config: [roles] coordinators: {entry!r} is not \"platform:id\" "
                 f"with platform one of {', '.join(_PLATFORMS)}"
             )
+    _validate_area_and_requests(settings)
     tg = settings.telegram
     if tg.enabled and not tg.token:
         raise ConfigError("config: [telegram] token: required when [telegram] enabled = true "
@@ -224,6 +274,41 @@ def _validate(settings: Settings) -> None:
         if not (mx.password or mx.access_token):
             raise ConfigError("config: [matrix] password: a password or access_token is required when "
                               "[matrix] enabled = true (or set LOTSE_MATRIX_PASSWORD)")
+
+
+def _validate_area_and_requests(settings: Settings) -> None:
+    area, req = settings.area, settings.requests
+    if not area.districts or len(set(area.districts)) != len(area.districts) or not all(d.strip() for d in area.districts):
+        raise ConfigError("config: [area] districts: a list of distinct, non-empty names is needed")
+    for lang in area.languages:
+        try:
+            Locale.parse(lang)
+        except (UnknownLocaleError, ValueError):
+            raise ConfigError(f"config: [area] languages: unknown language code {lang!r}") from None
+    if not area.languages:
+        raise ConfigError("config: [area] languages: at least one language is needed")
+    for name, values, known in (("topics", req.topics, TOPICS), ("service_days", req.service_days, WEEKDAYS)):
+        unknown = [v for v in values if v not in known]
+        if unknown or not values or len(set(values)) != len(values):
+            raise ConfigError(f"config: [requests] {name}: choose distinct values from {', '.join(known)}"
+                              + (f" (unknown: {', '.join(unknown)})" if unknown else ""))
+    if not re.match(r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$", req.service_hours):
+        raise ConfigError(f"config: [requests] service_hours: expected \"08:00-17:00\", got {req.service_hours!r}")
+    start, end = req.hours
+    if not 0 <= start < end <= 24 * 60:
+        raise ConfigError(f"config: [requests] service_hours: the start must be before the end: {req.service_hours!r}")
+    if not req.durations or any(d <= timedelta(0) for d in req.durations):
+        raise ConfigError("config: [requests] durations: a list of positive durations is needed")
+    if req.min_lead_time >= req.max_lead_time:
+        raise ConfigError("config: [requests] min_lead_time: must be shorter than max_lead_time")
+    for key in ("date_buttons", "max_open_per_person"):
+        if not 1 <= getattr(req, key) <= 30:
+            raise ConfigError(f"config: [requests] {key}: must be between 1 and 30")
+    if not 20 <= req.note_max_length <= 2000:
+        raise ConfigError("config: [requests] note_max_length: must be between 20 and 2000")
+    unknown = [v for v in settings.guides.require if v not in VETTING]
+    if unknown:
+        raise ConfigError(f"config: [guides] require: choose from {', '.join(VETTING)} (unknown: {', '.join(unknown)})")
 
 
 def load_settings(path: Path | None = None, environ: typing.Mapping[str, str] | None = None) -> Settings:

@@ -44,7 +44,7 @@ class Context:
     i18n: I18n
     services: Services
     dialog: DialogState | None = None  # the person's current dialog, loaded by the router
-    outbox: list[tuple[Person, Message]] = field(default_factory=list)
+    outbox: list[tuple[Person, Message, str | None]] = field(default_factory=list)  # (to, what, edit id)
     answered: str | None = None  # id of a message whose button was used: its buttons go away
 
     # -- conveniences ---------------------------------------------------------------------
@@ -84,7 +84,11 @@ class Context:
 
     def reply(self, text: str, buttons: tuple[tuple[Button, ...], ...] = (),
               attachment: Attachment | None = None) -> None:
-        self.outbox.append((self.person, self.message(text, buttons, attachment)))
+        self.outbox.append((self.person, self.message(text, buttons, attachment), None))
+
+    def replace(self, message_id: str, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
+        """Edit one of the bot's messages to this person (e.g. a multiple choice after a tap)."""
+        self.outbox.append((self.person, self.message(text, buttons), message_id))
 
     def message(self, text: str, buttons: tuple[tuple[Button, ...], ...] = (),
                 attachment: Attachment | None = None) -> Message:
@@ -93,12 +97,15 @@ class Context:
         return Message(text, buttons, attachment, hint)
 
     def send_to(self, person: Person, message: Message) -> None:
-        self.outbox.append((person, message))
+        self.outbox.append((person, message, None))
 
     async def flush(self) -> None:
         if self.answered is not None:
             answered, self.answered = self.answered, None
             await self.services.messenger.clear_buttons(self.person, answered)
         queued, self.outbox = self.outbox, []
-        for person, message in queued:
-            await self.services.messenger.send(person, message)
+        for person, message, edit in queued:
+            if edit is None:
+                await self.services.messenger.send(person, message)
+            else:
+                await self.services.messenger.edit(person, edit, message)

@@ -8,6 +8,12 @@ saved in the same transaction as the step's side effect; the prompt is sent only
 commit.  So a process killed at any point resumes at the step the person last saw, with every
 earlier answer kept.
 
+A step may also be a multiple choice (`multi=True`): each tap toggles an option (the message is
+edited in place, chosen options marked ✓) until "Done".  A step with options and a parser takes a
+typed option number or label first, anything else through the parser (a date step offers the
+next days as buttons and also reads "3.12.").  `jump(data, step)` from `on_answer` sends the
+person to another step and back to the current one afterwards ("change a field" in a summary).
+
 A dialog's button tokens are random and stored only in the person's own state row, replaced at
 every step: pressing a button of an earlier step, of an abandoned dialog or of someone else finds
 nothing and is refused as "no longer valid".
@@ -27,6 +33,10 @@ from bot.store.db import utcnow
 from bot.store.store import Buttons, DialogState
 
 END = "__end__"
+RETURN = "_return"  # data key: where to continue after a jumped-to step
+MSG_DONE = N_("Done")
+MSG_AT_LEAST = N_("Please choose at least one.")
+CHECK = "✓ "
 
 Prompt = Callable[[Context, dict[str, Any]], str]
 Options = Callable[[Context, dict[str, Any]], Sequence[Sequence["Option"]]]
@@ -61,6 +71,9 @@ class Step:
     parse: Parser | None = None
     next: str = END
     on_answer: OnAnswer | None = None
+    multi: bool = False            # a multiple choice; the value is the list of chosen values
+    min_choices: int = 0
+    preselect: Callable[[Context, dict[str, Any]], list[Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -100,21 +113,26 @@ class DialogEngine:
         if dialog is None or step is None:
             await ctx.store.dialogs.clear(ctx.person.id)
             return
-        if step.parse is not None:
+        text = text.strip()
+        if step.multi:
+            await self._typed_choices(ctx, dialog, step, state, text)
+            return
+        value: Any = _NO_MATCH
+        if step.options is not None:
+            value = self._match_option(ctx, step, state, text)
+        if value is _NO_MATCH and step.parse is not None:
             try:
-                value = step.parse(ctx, text.strip(), state.data)
+                value = step.parse(ctx, text, state.data)
             except Invalid as problem:
                 ctx.reply(problem.message)
                 await self._enter(ctx, dialog, state)
                 return
-        elif step.options is not None:
-            value = self._match_option(ctx, step, state, text.strip())
-            if value is _NO_MATCH:
-                ctx.reply(ctx._(MSG_NOT_AN_OPTION))
-                await self._enter(ctx, dialog, state)
-                return
-        else:
-            value = text.strip()
+        elif value is _NO_MATCH and step.options is not None:
+            ctx.reply(ctx._(MSG_NOT_AN_OPTION))
+            await self._enter(ctx, dialog, state)
+            return
+        elif value is _NO_MATCH:
+            value = text
         await self._answer(ctx, dialog, step, state, value)
 
     async def handle_button(self, ctx: Context, state: DialogState, token: str) -> bool:
@@ -124,9 +142,19 @@ class DialogEngine:
         dialog, step = self._resolve(state)
         if dialog is None or step is None:
             return False
-        await self._answer(ctx, dialog, step, state, state.buttons[token])
+        value = state.buttons[token]
+        if step.multi:
+            await self._choice(ctx, dialog, step, state, value, edit=ctx.event.message_id)
+            return True
+        await self._answer(ctx, dialog, step, state, value)
         ctx.answered = ctx.event.message_id
         return True
+
+    @staticmethod
+    def jump(data: dict[str, Any], step: str, back_to: str) -> str:
+        """From on_answer: continue at `step`, then return to `back_to` (e.g. the summary)."""
+        data[RETURN] = back_to
+        return step
 
     async def cancel(self, ctx: Context) -> None:
         await ctx.store.dialogs.clear(ctx.person.id)
@@ -146,12 +174,61 @@ class DialogEngine:
                 return opt.value
         return _NO_MATCH
 
+    # -- multiple choice ----------------------------------------------------------------------
+    def _chosen(self, ctx: Context, step: Step, data: dict[str, Any]) -> list[Any]:
+        if step.name in data:
+            return list(data[step.name])
+        return list(step.preselect(ctx, data)) if step.preselect else []
+
+    async def _choice(self, ctx: Context, dialog: Dialog, step: Step, state: DialogState, value: Any,
+                      edit: str | None = None) -> None:
+        """A tap (or typed number) on a multiple choice: toggle, or finish with "done"."""
+        chosen = self._chosen(ctx, step, state.data)
+        if isinstance(value, dict) and value.get("done"):
+            if len(chosen) < step.min_choices:
+                ctx.reply(ctx._(MSG_AT_LEAST))
+                await self._enter(ctx, dialog, state)
+                return
+            ctx.answered = edit
+            await self._answer(ctx, dialog, step, state, chosen)
+            return
+        toggled = value["toggle"] if isinstance(value, dict) else value
+        chosen = [v for v in chosen if v != toggled] if toggled in chosen else chosen + [toggled]
+        data = {**state.data, step.name: chosen}
+        await self._enter(ctx, dialog, DialogState(state.dialog, state.instance, state.step, data, utcnow()),
+                          edit=edit)
+
+    async def _typed_choices(self, ctx: Context, dialog: Dialog, step: Step, state: DialogState, text: str) -> None:
+        """Typed "2 5" toggles options 2 and 5; the number or label of Done finishes."""
+        options = [o for row in step.options(ctx, state.data) for o in row]  # type: ignore[misc]
+        if text.casefold() in (ctx._(MSG_DONE).casefold(), str(len(options) + 1)):
+            await self._choice(ctx, dialog, step, state, {"done": True})
+            return
+        numbers = text.replace(",", " ").split()
+        if not numbers or not all(n.isdigit() and 1 <= int(n) <= len(options) for n in numbers):
+            matched = self._match_option(ctx, step, state, text)
+            if matched is _NO_MATCH:
+                ctx.reply(ctx._(MSG_NOT_AN_OPTION))
+                await self._enter(ctx, dialog, state)
+                return
+            await self._choice(ctx, dialog, step, state, matched)
+            return
+        chosen = self._chosen(ctx, step, state.data)
+        for number in numbers:
+            value = options[int(number) - 1].value
+            chosen = [v for v in chosen if v != value] if value in chosen else chosen + [value]
+        data = {**state.data, step.name: chosen}
+        await self._enter(ctx, dialog, DialogState(state.dialog, state.instance, state.step, data, utcnow()))
+
+    # -- answering ------------------------------------------------------------------------------
     async def _answer(self, ctx: Context, dialog: Dialog, step: Step, state: DialogState, value: Any) -> None:
         data = dict(state.data)
         data[step.name] = value
         async with ctx.store.transaction():
             chosen = await step.on_answer(ctx, value, data) if step.on_answer else None
             following = chosen or step.next
+            if chosen is None and RETURN in data and following != END:
+                following = data.pop(RETURN)
             if following == END:
                 await ctx.store.dialogs.clear(ctx.person.id)
                 if dialog.on_finish:
@@ -161,22 +238,33 @@ class DialogEngine:
                 raise KeyError(f"dialog {dialog.name}: no step {following!r}")
             await self._enter(ctx, dialog, DialogState(dialog.name, state.instance, following, data, utcnow()))
 
-    async def _enter(self, ctx: Context, dialog: Dialog, state: DialogState) -> None:
-        """Save `state` with fresh button tokens and queue its step's prompt."""
+    async def _enter(self, ctx: Context, dialog: Dialog, state: DialogState, edit: str | None = None) -> None:
+        """Save `state` with fresh button tokens and queue its step's prompt (or edit it in place)."""
         step = dialog.step(state.step)
         assert step is not None
         rows: list[tuple[Button, ...]] = []
         values: dict[str, Any] = {}
+        chosen = self._chosen(ctx, step, state.data) if step.multi else []
+
+        def button(label: str, value: Any) -> Button:
+            token = Buttons.new_token()
+            values[token] = value
+            return Button(label, token)
+
         for option_row in (step.options(ctx, state.data) if step.options is not None else ()):
-            row = []
-            for option in option_row:
-                token = Buttons.new_token()
-                values[token] = option.value
-                row.append(Button(option.text(ctx), token))
-            rows.append(tuple(row))
+            if step.multi:
+                rows.append(tuple(button((CHECK if o.value in chosen else "") + o.text(ctx), {"toggle": o.value})
+                                  for o in option_row))
+            else:
+                rows.append(tuple(button(o.text(ctx), o.value) for o in option_row))
+        if step.multi:
+            rows.append((button(ctx._(MSG_DONE), {"done": True}),))
         state = DialogState(state.dialog, state.instance, state.step, state.data, utcnow(), values)
         await ctx.store.dialogs.save(ctx.person.id, state)
-        ctx.reply(step.prompt(ctx, state.data), tuple(rows))
+        if edit is not None:
+            ctx.replace(edit, step.prompt(ctx, state.data), tuple(rows))
+        else:
+            ctx.reply(step.prompt(ctx, state.data), tuple(rows))
 
 
 class _NoMatch:
