@@ -89,15 +89,18 @@ def _menu_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
 
 async def _menu_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
     await ctx.store.people.set_role(ctx.person.id, value)
-    if value == NEWCOMER:
-        ctx.reply(ctx._("Good. Whenever you need someone to come with you to an appointment, send "
-                        "%(command)s. Send %(help)s to see everything you can do.",
-                        command=ctx.cmd("request"), help=ctx.cmd("help")))
-    else:
-        ctx.reply(ctx._("Thank you for volunteering! To register as a guide, send %(command)s. "
-                        "Send %(help)s to see everything you can do.",
-                        command=ctx.cmd("guide"), help=ctx.cmd("help")))
+    ctx.use_role(value)
     return END
+
+
+async def _after_menu(ctx: Context, data: dict[str, Any]) -> None:
+    """The menu's choice starts its dialog right away: a request, or the guide registration."""
+    from handlers import guide, newcomer  # the menu leads into their dialogs
+
+    if data.get("menu") == NEWCOMER:
+        await newcomer.request(ctx)
+    elif data.get("menu") == GUIDE:
+        await guide.guide(ctx)
 
 
 LANGUAGE_STEP = Step("language", _welcome_prompt, options=_language_options, next="consent",
@@ -108,8 +111,8 @@ ONBOARDING = Dialog("onboarding", (
     LANGUAGE_STEP,
     Step("consent", _privacy_prompt, options=_consent_options, next="menu", on_answer=_consent_answer),
     MENU_STEP,
-))
-MENU = Dialog("menu", (MENU_STEP,))
+), on_finish=_after_menu)
+MENU = Dialog("menu", (MENU_STEP,), on_finish=_after_menu)
 
 
 # -- language command -----------------------------------------------------------------------

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.app import App
 from bot.config import DatabaseSettings, RolesSettings, Settings
+from bot.store.db import set_clock
 from bot.transports.recording import RecordingTransport
 
 
@@ -20,6 +22,31 @@ def make_settings(db_path: Path, coordinators: tuple[str, ...] = ()) -> Settings
         database=DatabaseSettings(path=db_path),
         roles=RolesSettings(coordinators=coordinators),
     )
+
+
+class Clock:
+    """A clock the test moves by hand; installed as Lotse's clock by the `clock` fixture."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+# Wednesday 25 November 2026, 10:00 in Berlin.
+WEDNESDAY_10AM = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> Iterator[Clock]:
+    moving = Clock(WEDNESDAY_10AM)
+    set_clock(moving)
+    yield moving
+    set_clock(None)
 
 
 @pytest.fixture

@@ -74,10 +74,13 @@ class MxPerson:
         return await self._expect(expect)
 
     async def onboard(self, language: str = "English", role: int = 1) -> None:
+        """Onboard and leave the dialog the menu choice leads into (request / registration)."""
         await self.send("!start")
         await self.press(language)
         await self.press(1, expect=3)
-        await self.press(role)
+        await self.press(role, expect=1 if role == 1 else 2)
+        person = await self.world.app.store.people.find("matrix", self.id)
+        await self.world.app.store.dialogs.clear(person.id)
 
 
 @dataclasses.dataclass

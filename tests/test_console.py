@@ -67,8 +67,11 @@ def test_several_people_in_one_script(tmp_path: Path) -> None:
 
 
 def test_a_number_without_buttons_is_just_text(tmp_path: Path) -> None:
-    result = run_console(tmp_path, "/start\n1\n1\n1\n7\n", lang="en_US.UTF-8")
-    assert result.stdout.rstrip().endswith("[to you] Sorry, I did not understand that. Send /help to see what I can do.")
+    # after /help (a message without buttons) "9" is typed text: the open request dialog reads it
+    result = run_console(tmp_path, "/start\n1\n1\n1\n1\n/help\n9\n", lang="en_US.UTF-8")
+    last_two = result.stdout.rstrip().rsplit("[to you] ", 2)[1:]
+    assert last_two[0].startswith("I could not read this date.")
+    assert last_two[1].startswith("On which day is the appointment?")
 
 
 async def _read_until(stream: asyncio.StreamReader, needle: str, timeout: float = 30) -> str:

@@ -35,8 +35,8 @@ async def test_onboarding_by_number_reply(world: MatrixWorld) -> None:
     assert "Reply with the number of your choice." in notice.body
     recorded, emergency, menu = await hamid.press(1, by="text", expect=3)  # a plain "1"
     assert "112" in emergency.body
-    [done] = await hamid.press(1)
-    assert "!request" in done.body  # commands are shown with Matrix's prefix
+    [topic] = await hamid.press(1)  # into the request dialog
+    assert topic.body.startswith("What is the appointment for?")
     person = await world.app.store.people.find("matrix", hamid.id)
     assert person is not None and person.chat_id == hamid.room
     assert (person.language, person.role) == ("en", "newcomer") and person.consented
@@ -48,10 +48,11 @@ async def test_onboarding_by_reaction(world: MatrixWorld) -> None:
     [notice] = await leila.press("العربية", by="reaction")
     assert "2026-11" in notice.body
     await leila.press(1, by="reaction", expect=3)
-    [done] = await leila.press(2, by="reaction")
+    thanks, languages = await leila.press(2, by="reaction", expect=2)  # into the guide registration
     person = await world.app.store.people.find("matrix", leila.id)
     assert person is not None and (person.language, person.role) == ("ar", "guide")
-    assert "!guide" in done.body
+    # 13 languages and "Done": beyond 🔟 the list goes on as "11. …" (a number reply chooses those)
+    assert languages.body.splitlines()[-2] == "14. تم"
 
 
 async def test_language_change_help_and_stale_reaction(world: MatrixWorld) -> None:
@@ -111,7 +112,7 @@ async def test_first_start_ignores_the_backlog(mx_settings: Settings, synapse: S
         await user.wait_for_join(room, account[0], timeout=20)
         person = MxPerson(world, user, room)
         [help_text] = await person.send("!help")  # the first answer is to this, not to the old !start
-        assert help_text.body.startswith("Sie können 3 Befehle nutzen")
+        assert help_text.body.startswith("Sie können") and "!request" in help_text.body
 
 
 async def test_lotse_opens_a_dm_to_reach_a_matrix_user_first(world: MatrixWorld) -> None:
@@ -262,3 +263,29 @@ async def test_access_token_from_the_config_instead_of_a_password(mx_settings: S
         await app.stop()
         for user in world.users:
             await user.close()
+
+
+async def test_hamid_files_a_request_by_replies_and_reactions(world: MatrixWorld, clock) -> None:  # noqa: ANN001
+    hamid = await world.person("hamid")
+    await hamid.send("!start")
+    await hamid.press("English")
+    await hamid.press(1, expect=3)
+    [topic] = await hamid.press(1)
+    [day] = await hamid.press("Job centre", by="reaction")
+    [hour] = await hamid.send("12/2/2026")  # typed, English (US) order
+    assert hour.body.startswith("At what time")
+    await hamid.send("10:00")
+    await hamid.press("2 hours", by="reaction")
+    await hamid.press("Langen")  # a reply with the number
+    await hamid.send("Jobcenter Langen, Zimmer 12")
+    [edit] = await hamid.send("2")  # toggles Persian: the list is edited in place (m.replace)
+    assert edit.source["content"]["m.relates_to"]["rel_type"] == "m.replace"
+    assert "✓ Persian" in edit.source["content"]["m.new_content"]["body"]
+    [gender] = await hamid.send("Done")
+    await hamid.press("No preference", by="reaction")
+    [summary] = await hamid.send("Please speak slowly")
+    assert "Town: Langen" in summary.body and "Languages: English, Persian" in summary.body
+    [received] = await hamid.press("Send request")
+    assert received.body.startswith("Thank you! Your request was received.")
+    [row] = await world.app.store.db.fetchall("SELECT topic, starts_at, district, note FROM requests")
+    assert tuple(row) == ("jobcentre", "2026-12-02T09:00:00+00:00", "Langen", "Please speak slowly")

@@ -24,10 +24,10 @@ async def test_onboarding_in_english_transcript(lotse: Running) -> None:
     assert menu.text == "What would you like to do?"
     assert labels(menu) == ["I need someone to come with me", "I want to volunteer as a guide"]
 
-    [done] = await bot.press("amira", 1)
-    assert "/request" in done.text
+    [request] = await bot.press("amira", 1)  # the choice leads straight into the request dialog
+    assert request.text == "What is the appointment for?"
     # every answered question lost its buttons; the messages themselves stay
-    assert bot.cleared == [("amira", s.message_id) for s in bot.sent if s.message.buttons]
+    assert bot.cleared == [("amira", s.message_id) for s in bot.sent if s.message.buttons][:-1]
 
     person = await lotse.store.people.find("test", "amira")
     assert person is not None
@@ -35,7 +35,7 @@ async def test_onboarding_in_english_transcript(lotse: Running) -> None:
     assert person.consent_version == "2026-11"
     assert person.consent_at is not None and abs((utcnow() - person.consent_at).total_seconds()) < 60
     assert person.display_name == "Amira"
-    assert await lotse.store.dialogs.get(person.id) is None
+    assert (await lotse.store.dialogs.get(person.id)).dialog == "request"
 
 
 async def test_onboarding_in_german_suggests_german_first(lotse: Running) -> None:
@@ -47,10 +47,10 @@ async def test_onboarding_in_german_suggests_german_first(lotse: Running) -> Non
     recorded, emergency, menu = await bot.press("nasrin", 1)
     assert "112" in emergency.text
     assert menu.text != "What would you like to do?"  # translated
-    [done] = await bot.press("nasrin", 2)
-    assert "/guide" in done.text
+    await bot.press("nasrin", 2)
     person = await lotse.store.people.find("test", "nasrin")
     assert person is not None and person.role == "guide" and person.language == "de"
+    assert (await lotse.store.dialogs.get(person.id)).dialog == "guide"  # the registration began
 
 
 async def test_onboarding_in_arabic_is_translated_and_isolates_values(lotse: Running) -> None:
@@ -67,7 +67,7 @@ async def test_onboarding_in_arabic_is_translated_and_isolates_values(lotse: Run
     assert "112" in emergency.text
     await bot.press("amira", 1)
     [help_text] = await bot.say("amira", "/help")
-    assert "\u2068/request\u2069" not in help_text.text  # request is not implemented yet
+    assert "\u2068/request\u2069" in help_text.text
     assert "\u2068/language\u2069" in help_text.text
 
 
@@ -109,16 +109,22 @@ async def _onboard(lotse: Running, user: str, language: str = "en", role: int = 
     await bot.press(user, 1)
     await bot.press(user, "I agree" if language == "en" else 1)
     await bot.press(user, role)
+    person = await lotse.store.people.find("test", user)
+    await lotse.store.dialogs.clear(person.id)  # leave the request / registration it led into
 
 
 async def test_help_lists_commands_of_the_role(lotse: Running) -> None:
     await _onboard(lotse, "amira")
     [help_text] = await lotse.transport.say("amira", "/help")
     lines = help_text.text.splitlines()
-    assert lines[0] == "You can use these 3 commands:"
-    assert lines[1:4] == ["/start – Start over and show the menu",
+    assert lines[0] == f"You can use these {len(lines) - 2} commands:"
+    assert lines[1:7] == ["/start – Start over and show the menu",
                           "/help – Show what you can do here",
-                          "/language – Change the language"]
+                          "/language – Change the language",
+                          "/request – Ask for someone to come with you",
+                          "/myrequests – See your requests",
+                          "/cancel – Cancel a request"]
+    assert not any(line.startswith(("/availability", "/pending", "/approve")) for line in lines)
     assert "112" in lines[-1]
 
 
@@ -129,11 +135,13 @@ async def test_unknown_and_unavailable_commands_get_a_hint(lotse: Running) -> No
     assert unknown.text == "I do not know the command /fly. Send /help to see what I can do."
     [not_yours] = await bot.say("amira", "/broadcast")
     assert "not available to you" in not_yours.text
-    [later] = await bot.say("amira", "/myrequests")
-    assert "not available yet" in later.text
+    [later] = await bot.say("amira", "/stats")
+    assert "not available to you" in later.text
     await _onboard(lotse, "weber", role=2)  # listed as coordinator in the fixture settings
     [coordinator] = await bot.say("weber", "/broadcast")
     assert "not available yet" in coordinator.text
+    [pending] = await bot.say("weber", "/pending")
+    assert pending.text == "Nobody is waiting for approval."
 
 
 async def test_language_change_at_any_time(lotse: Running) -> None:
@@ -218,8 +226,7 @@ async def test_start_after_onboarding_shows_the_menu_again(lotse: Running) -> No
     await _onboard(lotse, "amira")
     [menu] = await lotse.transport.say("amira", "/start")
     assert menu.text == "What would you like to do?"
-    [done] = await lotse.transport.press("amira", 2)
-    assert "/guide" in done.text
+    await lotse.transport.press("amira", 2)
     person = await lotse.store.people.find("test", "amira")
     assert person is not None and person.role == "guide"
 

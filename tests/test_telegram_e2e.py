@@ -53,7 +53,8 @@ async def test_language_change_and_help(world: TelegramWorld) -> None:
     assert labels(welcome)[0] == "Deutsch"
     await olena.press("English")
     await olena.press("I agree", expect=3)
-    await olena.press(2)
+    thanks, languages = await olena.press(2, expect=2)  # volunteering leads into the registration
+    assert thanks["text"].startswith("Thank you for volunteering!") and labels(languages)[-1] == "Done"
     [question] = await olena.send("/language")
     assert question["text"] == "Which language should Lotse use?"
     [changed] = await olena.press("Deutsch")
@@ -93,13 +94,14 @@ async def test_user_text_is_escaped_and_shows_literally(world: TelegramWorld) ->
 
 async def test_command_menus_per_language_and_for_coordinators(world: TelegramWorld) -> None:
     de = world.server.commands(language_code="de")
-    assert [c["command"] for c in de] == ["start", "help", "language"]
+    assert [c["command"] for c in de] == ["start", "help", "language", "request", "myrequests", "cancel", "guide",
+                                          "availability", "pause", "resume"]
     assert de[2]["description"] != "Change the language"
     en = world.server.commands(language_code="en")
     assert [c["description"] for c in en][2] == "Change the language"
     assert world.server.commands() == world.server.commands(language_code="de")  # default language
     coordinator = world.server.commands(scope={"type": "chat", "chat_id": WEBER})
-    assert [c["command"] for c in coordinator][:3] == ["start", "help", "language"]
+    assert [c["command"] for c in coordinator][-2:] == ["approve", "pending"]  # the longer list
 
 
 async def test_blocked_user_is_marked_unreachable_and_back_when_they_write(world: TelegramWorld) -> None:
@@ -256,3 +258,29 @@ def test_split_text_keeps_everything_and_respects_the_limit() -> None:
         assert "".join(chunks).replace("\n", "") == text.replace("\n", "")
 
     check()
+
+
+async def test_amira_files_a_request(world: TelegramWorld, clock) -> None:  # noqa: ANN001
+    amira = world.person(AMIRA, "Amira", "ar")
+    await amira.send("/start")
+    await amira.press("العربية")
+    await amira.press(1, expect=3)
+    [topic] = await amira.press(1)  # "I need someone to come with me"
+    assert len(labels(topic)) == 7
+    [day] = await amira.press(1)  # doctor or hospital
+    assert len(labels(day)) == 6
+    [hour] = await amira.send("١.١٢.")  # Tuesday 1 December, typed with Arabic-Indic digits
+    await amira.send("9.30")
+    await amira.press(2)  # one hour
+    await amira.press("Dreieich")
+    await amira.press(1)  # no place given
+    langs_message = amira.messages[-1]
+    assert "✓ العربية" in labels(langs_message)  # her language is preselected
+    [gender] = await amira.press(labels(langs_message)[-1])  # Done
+    await amira.press(1)  # a woman
+    [summary] = await amira.press(1)  # no note
+    assert "Dreieich" in summary["text"] and "<" not in summary["text"]
+    [received] = await amira.press(1)  # send
+    assert "Lotse" in received["text"]
+    [row] = await world.app.store.db.fetchall("SELECT topic, starts_at, district, preferred_gender, state FROM requests")
+    assert tuple(row) == ("doctor", "2026-12-01T08:30:00+00:00", "Dreieich", "female", "open")

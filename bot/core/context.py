@@ -8,7 +8,7 @@ transaction.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,8 @@ class Services:
     catalogs: Catalogs
     messenger: Messenger
     dialogs: "DialogEngine" = None  # type: ignore[assignment]  # set by the router
+    # Called with each newly confirmed request's id (dispatch subscribes here).
+    request_listeners: list[Callable[["Context", int], Awaitable[None]]] = field(default_factory=list)
 
 
 @dataclass
@@ -70,17 +72,30 @@ class Context:
         """A command as the person types it on their platform ("/help", "!help")."""
         return f"{self.event.command_prefix}{name}"
 
+    def use_role(self, role: str) -> None:
+        self.person = dataclasses.replace(self.person, role=role)
+
     def use_language(self, language: str) -> None:
         self.i18n = self.services.catalogs.get(language)
         self.person = dataclasses.replace(self.person, language=language)
 
     # -- output ---------------------------------------------------------------------------
-    async def buttons(self, action: str, scope: str,
-                      rows: Sequence[Sequence[tuple[str, Any]]]) -> tuple[tuple[Button, ...], ...]:
-        """Mint one opaque token per (label, payload) and return the rows of Buttons."""
+    async def buttons(self, action: str, scope: str, rows: Sequence[Sequence[tuple[str, Any]]],
+                      person: Person | None = None) -> tuple[tuple[Button, ...], ...]:
+        """Mint one opaque token per (label, payload) for `person` (default: this one) and return
+        the rows of Buttons; only that person can use them."""
+        owner = person or self.person
         payloads = [payload for row in rows for (_, payload) in row]
-        tokens = iter(await self.store.buttons.mint(self.person.id, action, scope, payloads))
+        tokens = iter(await self.store.buttons.mint(owner.id, action, scope, payloads))
         return tuple(tuple(Button(label, next(tokens)) for (label, _) in row) for row in rows)
+
+    def i18n_for(self, person: Person) -> I18n:
+        """Another person's language (for messages to them)."""
+        return self.services.catalogs.get(person.language)
+
+    def message_for(self, person: Person, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> Message:
+        hint = self.i18n_for(person).gettext(MSG_CHOICE_HINT) if buttons else ""
+        return Message(text, buttons, None, hint)
 
     def reply(self, text: str, buttons: tuple[tuple[Button, ...], ...] = (),
               attachment: Attachment | None = None) -> None:

@@ -103,9 +103,13 @@ class DialogEngine:
         return self._dialogs.get(name)
 
     # -- entry points -------------------------------------------------------------------------
-    async def start(self, ctx: Context, name: str, data: dict[str, Any] | None = None) -> None:
+    async def start(self, ctx: Context, name: str, data: dict[str, Any] | None = None, at: str | None = None) -> None:
+        """Begin dialog `name` (at its first step, or at step `at`), replacing any other dialog."""
         dialog = self._dialogs[name]
-        state = DialogState(name, secrets.token_hex(4), dialog.steps[0].name, dict(data or {}), utcnow())
+        first = at or dialog.steps[0].name
+        if dialog.step(first) is None:
+            raise KeyError(f"dialog {name}: no step {first!r}")
+        state = DialogState(name, secrets.token_hex(4), first, dict(data or {}), utcnow())
         await self._enter(ctx, dialog, state)  # one statement: no explicit transaction needed
 
     async def handle_text(self, ctx: Context, state: DialogState, text: str) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextvars
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,8 +28,22 @@ import aiosqlite
 _owner: contextvars.ContextVar[object | None] = contextvars.ContextVar("lotse_db_tx_owner", default=None)
 
 
-def utcnow() -> datetime:
+def _system_now() -> datetime:
     return datetime.now(UTC)
+
+
+_clock: Callable[[], datetime] = _system_now
+
+
+def utcnow() -> datetime:
+    """The current time (UTC).  Every part of Lotse asks here, so tests can move the clock."""
+    return _clock()
+
+
+def set_clock(clock: Callable[[], datetime] | None) -> None:
+    """Replace the clock (tests); None restores the system clock."""
+    global _clock
+    _clock = clock or _system_now
 
 
 def to_db_time(moment: datetime) -> str:

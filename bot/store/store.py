@@ -12,6 +12,8 @@ from typing import Any
 
 from bot.store.db import Database, from_db_time, to_db_time, utcnow
 from bot.store import migrations
+from bot.store.guides import Guides
+from bot.store.requests import Requests
 
 
 @dataclass(frozen=True)
@@ -288,6 +290,8 @@ class Store:
         self.dialogs = Dialogs(db)
         self.buttons = Buttons(db)
         self.events = Events(db)
+        self.requests = Requests(db)
+        self.guides = Guides(db)
 
     @classmethod
     async def open(cls, path: Path | str) -> "Store":

@@ -113,8 +113,18 @@ class RecordingTransport:
     def messages(self, user: str) -> list[Message]:
         return [s.message for s in self.sent if s.chat_id == user and not s.edited]
 
+    def current(self, user: str) -> list[Sent]:
+        """The person's messages as they look now: edits applied, buttons cleared where cleared."""
+        latest: dict[str, Sent] = {}
+        for sent in self.sent:
+            if sent.chat_id == user:
+                latest[sent.message_id] = sent
+        cleared = {m for chat, m in self.cleared if chat == user}
+        return [Sent(s.chat_id, s.message_id, dataclasses.replace(s.message, buttons=()), s.edited)
+                if s.message_id in cleared else s for s in latest.values()]
+
     def last_with_buttons(self, user: str) -> Sent | None:
-        for sent in reversed(self.sent):
-            if sent.chat_id == user and not sent.edited and sent.message.buttons:
+        for sent in reversed(self.current(user)):
+            if sent.message.buttons:
                 return sent
         return None

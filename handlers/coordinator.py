@@ -1,0 +1,205 @@
+"""Coordinators: approve or reject guides (`pending`, `approve`, and buttons on every new
+registration).  Approval asks for the vetting dates `[guides] require` names.
+
+Only coordinators get here: the router refuses the commands to anyone else, decision buttons are
+minted for one coordinator each, and a person who is no coordinator any more is refused and
+logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from bot.core.context import Context
+from bot.core.dialog import END, Dialog, Invalid, Option, Step
+from bot.core.i18n import N_
+from bot.core.router import Router
+from bot.core.when import ParseError, parse_date
+from bot.services.coordinators import coordinator_people
+from bot.store.db import utcnow
+from bot.store.store import ButtonToken, Person
+from handlers import labels
+
+log = logging.getLogger(__name__)
+
+DECISION = "guide-decision"
+VETTING_QUESTIONS = {
+    "training": N_("On which date did %(name)s complete the basic training?"),
+    "pledge": N_("On which date did %(name)s sign the confidentiality pledge?"),
+    "police_certificate": N_("Which date does the police certificate of %(name)s carry?"),
+}
+MSG_ONLY_COORDINATORS = N_("Only coordinators can do this.")
+
+
+def name_of(person: Person | None) -> str:
+    return (person.display_name if person and person.display_name else None) or "?"
+
+
+async def announce_registration(ctx: Context, guide: Person) -> None:
+    """Tell every coordinator about a new registration, with the profile and approve/reject buttons."""
+    profile = await ctx.store.guides.get(guide.id)
+    assert profile is not None
+    for coordinator in await coordinator_people(ctx.store, ctx.settings):
+        i18n = ctx.i18n_for(coordinator)
+        text = i18n.gettext("%(name)s registered as a guide and waits for your approval.", name=name_of(guide))
+        buttons = await ctx.buttons(DECISION, "", [[
+            (i18n.gettext("Approve"), {"guide": guide.id, "approve": True}),
+            (i18n.gettext("Reject"), {"guide": guide.id, "approve": False}),
+        ]], person=coordinator)
+        ctx.send_to(coordinator, ctx.message_for(coordinator, f"{text}\n\n{labels.profile(i18n, profile.profile)}",
+                                                 buttons))
+
+
+def refuse(ctx: Context, what: str) -> None:
+    log.warning("refused %s to %s:%s (not a coordinator)", what, ctx.person.platform, ctx.person.platform_user_id)
+    ctx.reply(ctx._(MSG_ONLY_COORDINATORS))
+
+
+async def on_decision_button(ctx: Context, token: ButtonToken) -> None:
+    if not ctx.is_coordinator:
+        refuse(ctx, "a guide decision")
+        return
+    payload = token.payload
+    await start_decision(ctx, int(payload["guide"]), bool(payload["approve"]))
+
+
+async def start_decision(ctx: Context, guide_id: int, approve: bool) -> None:
+    guide = await ctx.store.guides.get(guide_id)
+    person = await ctx.store.people.get(guide_id)
+    if guide is None or person is None or guide.state != "pending":
+        state = ctx._(labels.GUIDE_STATES[guide.state]) if guide else ctx._(labels.NOTHING)
+        ctx.reply(ctx._("This was decided already: %(name)s is %(state)s.", name=name_of(person), state=state))
+        return
+    await ctx.services.dialogs.start(ctx, "decide_guide", {"guide": guide_id, "name": name_of(person),
+                                                           "approve": approve})
+
+
+# -- the decision dialog ----------------------------------------------------------------------
+def _required(ctx: Context) -> list[str]:
+    return [v for v in ("training", "pledge", "police_certificate") if v in ctx.settings.guides.require]
+
+
+def _after(ctx: Context, current: str | None) -> str:
+    """The next vetting question after `current` (None: the first), or END."""
+    order = _required(ctx)
+    rest = order[order.index(current) + 1:] if current in order else (order if current is None else [])
+    return rest[0] if rest else END
+
+
+def _confirm_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    if data["approve"]:
+        return ctx._("Approve %(name)s as a guide?", name=data["name"])
+    return ctx._("Reject the registration of %(name)s? They will be told.", name=data["name"])
+
+
+def _confirm_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    return [[Option(True, N_("Yes")), Option(False, N_("No"))]]
+
+
+async def _confirmed(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+    if not value:
+        ctx.reply(ctx._("Nothing was changed."))
+        data["cancelled"] = True
+        return END
+    return _after(ctx, None) if data["approve"] else END
+
+
+def _vetting_prompt(field: str):  # noqa: ANN202
+    def prompt(ctx: Context, data: dict[str, Any]) -> str:
+        return ctx._(VETTING_QUESTIONS[field], name=data["name"]) + "\n" + ctx._(
+            "Please type the date, for example %(example)s.", example=ctx.i18n.date(date.today(), "short"))
+    return prompt
+
+
+def parse_past_date(ctx: Context, text: str, data: dict[str, Any]) -> str:
+    today = ctx.i18n.local(utcnow()).date()
+    try:
+        day = parse_date(text, ctx.i18n.locale, today)
+    except ParseError:
+        raise Invalid(ctx._("I could not read this date. Please type it like %(example)s.",
+                            example=ctx.i18n.date(today, "short"))) from None
+    if day > today:  # "3.11." typed in late November means the 3rd of November that was
+        try:
+            day = day.replace(year=day.year - 1)
+        except ValueError:
+            pass
+    if day > today:
+        raise Invalid(ctx._("This date is in the future. Please type the date it happened."))
+    return day.isoformat()
+
+
+def _vetting_step(field: str) -> Step:
+    async def answered(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+        return _after(ctx, field)
+    return Step(field, _vetting_prompt(field), parse=parse_past_date, on_answer=answered)
+
+
+async def _decided(ctx: Context, data: dict[str, Any]) -> None:
+    if data.get("cancelled"):
+        return
+    guide_id, approve = int(data["guide"]), bool(data["approve"])
+    vetting = {k: date.fromisoformat(data[k]) for k in ("training", "pledge", "police_certificate") if data.get(k)}
+    if not await ctx.store.guides.decide(guide_id, approve, ctx.person.id, utcnow(), vetting):
+        ctx.reply(ctx._("Another coordinator decided this in the meantime. Nothing was changed."))
+        return
+    guide = await ctx.store.people.get(guide_id)
+    assert guide is not None
+    i18n = ctx.i18n_for(guide)
+    if approve:
+        ctx.reply(ctx._("%(name)s is now an approved guide.", name=data["name"]))
+        ctx.send_to(guide, ctx.message_for(guide, i18n.gettext(
+            "Good news: you are approved as a guide! Lotse will offer you requests that fit your languages, "
+            "districts and times. Send %(command)s to see or change when you are available.",
+            command=_prefix(ctx, guide) + "availability")))
+    else:
+        ctx.reply(ctx._("The registration of %(name)s was rejected.", name=data["name"]))
+        ctx.send_to(guide, ctx.message_for(guide, i18n.gettext(
+            "Your registration as a guide was not approved. A coordinator will contact you if there are "
+            "questions.")))
+
+
+def _prefix(ctx: Context, person: Person) -> str:
+    return ctx.services.messenger.prefix(person.platform)
+
+
+DECIDE = Dialog("decide_guide", (
+    Step("confirm", _confirm_prompt, options=_confirm_options, on_answer=_confirmed),
+    *(_vetting_step(field) for field in ("training", "pledge", "police_certificate")),
+), on_finish=_decided)
+
+
+# -- commands -----------------------------------------------------------------------------------
+async def pending(ctx: Context) -> None:
+    waiting = await ctx.store.guides.pending()
+    if not waiting:
+        ctx.reply(ctx._("Nobody is waiting for approval."))
+        return
+    ctx.reply(ctx.ngettext("%(count)s guide is waiting for approval:", "%(count)s guides are waiting for approval:",
+                           len(waiting)))
+    for guide_id in waiting:
+        person = await ctx.store.people.get(guide_id)
+        guide = await ctx.store.guides.get(guide_id)
+        assert person is not None and guide is not None
+        buttons = await ctx.buttons(DECISION, "", [[(ctx._("Approve"), {"guide": guide_id, "approve": True}),
+                                                    (ctx._("Reject"), {"guide": guide_id, "approve": False})]])
+        ctx.reply(f"{name_of(person)}\n{labels.profile(ctx, guide.profile)}", buttons)
+
+
+async def approve(ctx: Context) -> None:
+    waiting = await ctx.store.guides.pending()
+    if not waiting:
+        ctx.reply(ctx._("Nobody is waiting for approval."))
+        return
+    people = [await ctx.store.people.get(guide_id) for guide_id in waiting]
+    buttons = await ctx.buttons(DECISION, "", [[(name_of(p), {"guide": p.id, "approve": True})]
+                                               for p in people if p is not None])
+    ctx.reply(ctx._("Whom do you want to approve?"), buttons)
+
+
+def register(router: Router) -> None:
+    router.dialogs.register(DECIDE)
+    router.button(DECISION, on_decision_button)
+    router.command("pending", pending)
+    router.command("approve", approve)

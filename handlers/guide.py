@@ -1,0 +1,541 @@
+"""Guides: registration (`guide`), weekly availability (`availability`), `pause` and `resume`.
+
+guide → languages → districts (or all) → topics → weekly slots (a small editor: add a weekday and a
+time range, remove one, done) → weekly maximum → optional gender → summary: confirm / change one
+field and come back / discard.  Confirming saves the profile; a new (or rejected, re-registering)
+guide is announced to the coordinators and waits for approval, an approved one stays approved.
+A registered guide's `guide` shows their profile and state and opens the same dialog, prefilled.
+
+`availability` reuses the slot editor's steps; `pause` takes "until I resume" or a period of days
+(local dates, inclusive); `resume` ends a pause.  Slots live in the dialog data as
+[weekday, start minute, end minute] lists (JSON), weekday 0 = Monday, local minutes.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from bot.core.context import Context
+from bot.core.dialog import END, DialogEngine, Dialog, Invalid, Option, Step
+from bot.core.i18n import N_
+from bot.core.router import Router
+from bot.core.when import ParseError, parse_date, parse_time_range
+from bot.store.db import utcnow
+from bot.store.guides import ALL_DISTRICTS, Guide, Profile, Slot
+from handlers import labels
+from handlers.coordinator import announce_registration
+
+GUIDE = "guide"
+AFTER_SLOTS = "_after_slots"  # data key: where the slot editor's Done leads (the availability dialog: END)
+OUTCOME = "_outcome"          # data key: what on_finish does (save, discard, keep)
+SAVE, DISCARD, KEEP = "save", "discard", "keep"
+
+TIME_RANGES = ((8 * 60, 12 * 60), (12 * 60, 16 * 60), (16 * 60, 20 * 60))
+WEEKLY_MAX = (1, 2, 3, 4, 5)
+BACK = "back"
+
+REQUIREMENTS = {  # what [guides] require asks of a guide, one list item each
+    "training": N_("• the basic training for guides"),
+    "pledge": N_("• the signed confidentiality pledge"),
+    "police_certificate": N_("• a police certificate of good conduct"),
+}
+MSG_DONE_NEEDS_SLOT = N_("Please add at least one time first.")
+MSG_NOT_A_GUIDE = N_("You are not registered as a guide yet. To register, send %(command)s.")
+MSG_RANGE = N_("%(start)s–%(end)s")
+MSG_BACK = N_("Back")
+MSG_EXAMPLE_RANGE = N_("Please type a time range like 9-13 or 9:00-12:30.")
+
+
+def _today(ctx: Context) -> date:
+    return ctx.i18n.local(utcnow()).date()
+
+
+def _rows(options: list[Option], per_row: int) -> list[list[Option]]:
+    return [options[i:i + per_row] for i in range(0, len(options), per_row)]
+
+
+# -- data ↔ profile ---------------------------------------------------------------------------
+def _slots(data: dict[str, Any]) -> list[Slot]:
+    return sorted((Slot(*s) for s in data.get("slot_list", [])), key=Slot.as_list)
+
+
+def _ordered(values: list[str], order: tuple[str, ...]) -> tuple[str, ...]:
+    """Chosen values in the order of the settings (the order of the buttons), not of the taps."""
+    return tuple(sorted(dict.fromkeys(values), key=lambda v: (order.index(v) if v in order else len(order), v)))
+
+
+def _profile(ctx: Context, data: dict[str, Any]) -> Profile:
+    return Profile(
+        languages=_ordered(data["languages"], ctx.settings.area.languages),
+        districts=_ordered(data["districts"], ctx.settings.area.districts),
+        topics=_ordered(data["topics"], ctx.settings.requests.topics),
+        slots=tuple(_slots(data)),
+        weekly_max=int(data["weekly_max"]),
+        gender=data.get("gender"),
+    )
+
+
+def _data_of(profile: Profile) -> dict[str, Any]:
+    return {
+        "languages": list(profile.languages),
+        "districts": list(profile.districts),
+        "topics": list(profile.topics),
+        "slot_list": [s.as_list() for s in profile.slots],
+        "weekly_max": profile.weekly_max,
+        "gender": profile.gender,
+    }
+
+
+def _add_slot(slots: list[list[int]], weekday: int, start: int, end: int) -> list[list[int]]:
+    """Add a slot; one that overlaps or touches another on the same weekday merges with it."""
+    merged = [weekday, start, end]
+    kept = []
+    for s in slots:
+        if s[0] == weekday and s[1] <= merged[2] and merged[1] <= s[2]:
+            merged = [weekday, min(s[1], merged[1]), max(s[2], merged[2])]
+        else:
+            kept.append(list(s))
+    return sorted(kept + [merged])
+
+
+# -- languages, districts, topics ---------------------------------------------------------------
+def _languages_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx._("Which languages do you speak well enough to help? Choose all that apply, then press Done.")
+
+
+def _languages_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    return _rows([Option(code, labels.language(ctx, code), translate=False) for code in ctx.settings.area.languages],
+                 2)
+
+
+def _languages_preselect(ctx: Context, data: dict[str, Any]) -> list[Any]:
+    language = ctx.person.language
+    return [language] if language in ctx.settings.area.languages else []
+
+
+def _districts_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx._("In which districts can you accompany people? Choose all that apply, then press Done.")
+
+
+def _districts_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    options = [Option(name, name, translate=False) for name in ctx.settings.area.districts]
+    return [*_rows(options, 2), [Option(ALL_DISTRICTS, N_("All districts"))]]
+
+
+async def _districts_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+    if ALL_DISTRICTS in value:
+        data["districts"] = [ALL_DISTRICTS]  # "All districts" wins over single ones
+    return None
+
+
+def _topics_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx._("Which kinds of appointments are you comfortable with? Choose all that apply, then press Done.")
+
+
+def _topics_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    return [[Option(code, labels.TOPICS.get(code, code))] for code in ctx.settings.requests.topics]
+
+
+# -- the slot editor (registration and `availability`) -------------------------------------------
+ADD, REMOVE, DONE = "add", "remove", "done"
+
+
+def _slots_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    slots = _slots(data)
+    lines = [ctx._("When are you available each week?")]
+    if slots:
+        lines.append(labels.slots(ctx, slots))
+    else:
+        lines.append(ctx._("No times yet."))
+    lines.append("")
+    if data.get(AFTER_SLOTS) == END:
+        lines.append(ctx._("Add or remove times. Your changes are saved when you press Done."))
+    else:
+        lines.append(ctx._("Add a time, remove one, or press Done when the list is complete."))
+    return "\n".join(lines)
+
+
+def _slots_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    rows = [[Option(ADD, N_("Add a time"))]]
+    if data.get("slot_list"):
+        rows.append([Option(REMOVE, N_("Remove a time"))])
+    rows.append([Option(DONE, N_("Done"))])
+    return rows
+
+
+async def _slots_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+    if value == ADD:
+        return "slot_day"
+    if value == REMOVE:
+        return "slot_remove" if data.get("slot_list") else "slots"
+    if not data.get("slot_list"):
+        ctx.reply(ctx._(MSG_DONE_NEEDS_SLOT))
+        return "slots"
+    # None: the step's next, or back to the summary after "change"; END for `availability`.
+    return data.get(AFTER_SLOTS)
+
+
+def _day_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx._("On which day of the week?")
+
+
+def _day_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    days = [Option(day, labels.weekday(ctx, day), translate=False) for day in range(7)]
+    return [*_rows(days, 2), [Option(BACK, MSG_BACK)]]
+
+
+async def _day_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+    return "slots" if value == BACK else "slot_time"
+
+
+def _time_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return "\n".join([
+        ctx._("%(weekday)s: from when until when are you available?", weekday=labels.weekday(ctx, data["slot_day"])),
+        ctx._("Choose below or type a time range, for example 9-13 or 9:00-12:30."),
+    ])
+
+
+def _time_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    ranges = [Option([start, end], ctx._(MSG_RANGE, start=labels.clock(ctx, start), end=labels.clock(ctx, end)),
+                     translate=False) for start, end in TIME_RANGES]
+    return [ranges, [Option(BACK, MSG_BACK)]]
+
+
+def _parse_time_range(ctx: Context, text: str, data: dict[str, Any]) -> list[int]:
+    try:
+        start, end = parse_time_range(text, ctx.i18n.locale)
+    except ParseError as problem:
+        if problem.reason == "range":
+            raise Invalid("\n".join([ctx._("The end of the time must be after its start."),
+                                     ctx._(MSG_EXAMPLE_RANGE)])) from None
+        raise Invalid("\n".join([ctx._("I could not read this time."), ctx._(MSG_EXAMPLE_RANGE)])) from None
+    return [start, end]
+
+
+async def _time_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+    if value != BACK:
+        start, end = value
+        data["slot_list"] = _add_slot(data.get("slot_list", []), int(data["slot_day"]), start, end)
+    return "slots"
+
+
+def _remove_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx._("Which time do you want to remove?")
+
+
+def _remove_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    return [*([Option(s.as_list(), labels.slot(ctx, s), translate=False)] for s in _slots(data)),
+            [Option(BACK, MSG_BACK)]]
+
+
+async def _remove_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+    if value != BACK:
+        data["slot_list"] = [s for s in data.get("slot_list", []) if list(s) != list(value)]
+    return "slots"
+
+
+SLOTS = Step("slots", _slots_prompt, options=_slots_options, next="weekly_max", on_answer=_slots_answer)
+SLOT_DAY = Step("slot_day", _day_prompt, options=_day_options, on_answer=_day_answer)
+SLOT_TIME = Step("slot_time", _time_prompt, options=_time_options, parse=_parse_time_range, on_answer=_time_answer)
+SLOT_REMOVE = Step("slot_remove", _remove_prompt, options=_remove_options, on_answer=_remove_answer)
+SLOT_EDITOR = (SLOTS, SLOT_DAY, SLOT_TIME, SLOT_REMOVE)
+
+
+# -- weekly maximum, gender ---------------------------------------------------------------------
+def _weekly_max_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx._("How many appointments a week can you take on at most?")
+
+
+def _weekly_max_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    return [[Option(n, ctx.i18n.number(n), translate=False) for n in WEEKLY_MAX]]
+
+
+def _gender_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return "\n".join([
+        ctx._("What is your gender? This is optional."),
+        ctx._("Lotse uses it only when a newcomer asks for a guide of a particular gender."),
+    ])
+
+
+def _gender_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    return [[Option(code, msgid)] for code, msgid in labels.GENDERS.items()]
+
+
+# -- summary, change, discard -------------------------------------------------------------------
+CONFIRM, CHANGE = "confirm", "change"
+
+
+def _state_lines(ctx: Context, state: str, paused_from: date | None, paused_until: date | None) -> list[str]:
+    """A guide's approval state and, if they are or will be paused, since and until when."""
+    lines = [ctx._("State: %(state)s", state=ctx._(labels.GUIDE_STATES[state]))]
+    if paused_from is not None and (paused_until is None or paused_until >= _today(ctx)):
+        if paused_until is None:
+            lines.append(ctx._("Paused from %(start)s until you send %(command)s.",
+                               start=ctx.i18n.date(paused_from), command=ctx.cmd("resume")))
+        else:
+            lines.append(ctx._("Paused from %(start)s to %(end)s.", start=ctx.i18n.date(paused_from),
+                               end=ctx.i18n.date(paused_until)))
+    return lines
+
+
+def _guide_state_lines(ctx: Context, guide: Guide) -> list[str]:
+    return _state_lines(ctx, guide.state, guide.paused_from, guide.paused_until)
+
+
+def _profile_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    """What a registered guide sees first: their profile as saved, and the question to change it."""
+    state, paused_from, paused_until = data["_guide"]
+    lines = _state_lines(ctx, state, paused_from and date.fromisoformat(paused_from),
+                         paused_until and date.fromisoformat(paused_until))
+    return "\n".join([ctx._("You are registered as a guide."), *lines, "",
+                      labels.profile(ctx, _profile(ctx, data)), "", ctx._("Do you want to change something?")])
+
+
+def _profile_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    return [[Option(CHANGE, N_("Change something"))], [Option(KEEP, N_("Leave it as it is"))]]
+
+
+async def _profile_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+    if value == KEEP:
+        data[OUTCOME] = KEEP
+        return END
+    return "change"
+
+
+def _summary_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return "\n".join([ctx._("Please check your details:"), "", labels.profile(ctx, _profile(ctx, data))])
+
+
+def _summary_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    return [[Option(CONFIRM, N_("Confirm"))], [Option(CHANGE, N_("Change something"))],
+            [Option(DISCARD, N_("Discard"))]]
+
+
+async def _summary_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+    if value == CHANGE:
+        return "change"
+    data[OUTCOME] = SAVE if value == CONFIRM else DISCARD
+    return END
+
+
+FIELDS = (
+    ("languages", N_("Languages")),
+    ("districts", N_("Districts")),
+    ("topics", N_("Topics")),
+    ("slots", N_("Weekly availability")),
+    ("weekly_max", N_("Appointments per week")),
+    ("gender", N_("Gender")),
+)
+
+
+def _change_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx._("What do you want to change?")
+
+
+def _change_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    return [*([Option(step, msgid)] for step, msgid in FIELDS), [Option(BACK, MSG_BACK)]]
+
+
+async def _change_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+    if value == BACK:
+        return "summary"
+    return DialogEngine.jump(data, value, "summary")
+
+
+async def _registration_finished(ctx: Context, data: dict[str, Any]) -> None:
+    outcome = data.get(OUTCOME)
+    existing = await ctx.store.guides.get(ctx.person.id)
+    if outcome == KEEP:
+        ctx.reply(ctx._("Nothing was changed."))
+        return
+    if outcome != SAVE:
+        ctx.reply(ctx._("Nothing was changed.") if existing else ctx._("Your registration was discarded. "
+                                                                      "Nothing was saved."))
+        return
+    new = await ctx.store.guides.save_profile(ctx.person.id, _profile(ctx, data), utcnow())
+    await ctx.store.people.set_role(ctx.person.id, GUIDE)
+    ctx.use_role(GUIDE)
+    if not new:
+        guide = await ctx.store.guides.get(ctx.person.id)
+        assert guide is not None
+        ctx.reply("\n".join([ctx._("Your profile was saved."), *_guide_state_lines(ctx, guide)]))
+        return
+    await announce_registration(ctx, ctx.person)
+    lines = [ctx._("Thank you for registering as a guide!"), ctx._("What happens next:"),
+             ctx._("A coordinator checks your registration.")]
+    needed = [ctx._(REQUIREMENTS[v]) for v in REQUIREMENTS if v in ctx.settings.guides.require]
+    if needed:
+        lines.append(ctx._("Before Lotse offers you requests, you need:"))
+        lines.extend(needed)
+    lines.append(ctx._("When a coordinator has approved you, you will get a message here."))
+    lines.append(ctx._("Until then you can change your details with %(command)s.", command=ctx.cmd("guide")))
+    ctx.reply("\n".join(lines))
+
+
+REGISTRATION = Dialog(GUIDE, (
+    Step("languages", _languages_prompt, options=_languages_options, multi=True, min_choices=1,
+         preselect=_languages_preselect, next="districts"),
+    Step("districts", _districts_prompt, options=_districts_options, multi=True, min_choices=1,
+         on_answer=_districts_answer, next="topics"),
+    Step("topics", _topics_prompt, options=_topics_options, multi=True, min_choices=1, next="slots"),
+    *SLOT_EDITOR,
+    Step("weekly_max", _weekly_max_prompt, options=_weekly_max_options, next="gender"),
+    Step("gender", _gender_prompt, options=_gender_options, next="summary"),
+    Step("summary", _summary_prompt, options=_summary_options, on_answer=_summary_answer),
+    Step("change", _change_prompt, options=_change_options, on_answer=_change_answer),
+    Step("profile", _profile_prompt, options=_profile_options, on_answer=_profile_answer),
+), on_finish=_registration_finished)
+
+
+# -- availability -------------------------------------------------------------------------------
+async def _availability_saved(ctx: Context, data: dict[str, Any]) -> None:
+    slots = _slots(data)
+    await ctx.store.guides.set_slots(ctx.person.id, slots)
+    ctx.reply("\n".join([ctx._("Your weekly availability was saved:"), labels.slots(ctx, slots)]))
+
+
+AVAILABILITY = Dialog("availability", SLOT_EDITOR, on_finish=_availability_saved)
+
+
+# -- pause --------------------------------------------------------------------------------------
+OPEN, PERIOD, TODAY = "open", "period", "today"
+
+
+def _pause_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return "\n".join([ctx._("While you pause, Lotse offers you no requests."), ctx._("How long do you want to pause?")])
+
+
+def _pause_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    return [[Option(OPEN, N_("Until I resume"))], [Option(PERIOD, N_("For a period"))]]
+
+
+async def _pause_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+    return END if value == OPEN else "pause_from"
+
+
+def _date_example(ctx: Context) -> str:
+    return ctx.i18n.date(_today(ctx), "short")
+
+
+def _from_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx._("From which day on? Choose Today or type a date like %(example)s.", example=_date_example(ctx))
+
+
+def _from_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    return [[Option(TODAY, N_("Today"))]]
+
+
+def _read_date(ctx: Context, text: str, reference: date) -> date:
+    try:
+        return parse_date(text, ctx.i18n.locale, reference)
+    except ParseError as problem:
+        if problem.reason == "no_such_date":
+            raise Invalid(ctx._("There is no such date. Please type it like %(example)s.",
+                                example=_date_example(ctx))) from None
+        raise Invalid(ctx._("I could not read this date. Please type it like %(example)s.",
+                            example=_date_example(ctx))) from None
+
+
+def _parse_from(ctx: Context, text: str, data: dict[str, Any]) -> str:
+    today = _today(ctx)
+    day = _read_date(ctx, text, today)
+    if day < today:
+        raise Invalid(ctx._("This date is in the past. Please type today's date or a later one."))
+    return day.isoformat()
+
+
+async def _from_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+    if value == TODAY:
+        data["pause_from"] = _today(ctx).isoformat()
+    return None
+
+
+def _until_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx._("Until which day (inclusive)? Please type a date like %(example)s.", example=_date_example(ctx))
+
+
+def _parse_until(ctx: Context, text: str, data: dict[str, Any]) -> str:
+    start = date.fromisoformat(data["pause_from"])
+    day = _read_date(ctx, text, start)  # "6.1." after a start on 20.12. is the January after it
+    if day < start:
+        raise Invalid(ctx._("The pause cannot end before it starts (%(start)s). Please type a later date.",
+                            start=ctx.i18n.date(start)))
+    return day.isoformat()
+
+
+async def _paused(ctx: Context, data: dict[str, Any]) -> None:
+    if data.get("pause") == OPEN:
+        today = _today(ctx)
+        await ctx.store.guides.pause(ctx.person.id, today, None)
+        ctx.reply(ctx._("You are paused from %(start)s until you send %(command)s. Lotse offers you no requests "
+                        "until then.", start=ctx.i18n.date(today), command=ctx.cmd("resume")))
+        return
+    start, until = date.fromisoformat(data["pause_from"]), date.fromisoformat(data["pause_until"])
+    await ctx.store.guides.pause(ctx.person.id, start, until)
+    ctx.reply(ctx._("You are paused from %(start)s to %(end)s. Lotse offers you no requests on these days; "
+                    "afterwards you get offers again by themselves.",
+                    start=ctx.i18n.date(start), end=ctx.i18n.date(until)))
+
+
+PAUSE = Dialog("pause", (
+    Step("pause", _pause_prompt, options=_pause_options, on_answer=_pause_answer),
+    Step("pause_from", _from_prompt, options=_from_options, parse=_parse_from, on_answer=_from_answer,
+         next="pause_until"),
+    Step("pause_until", _until_prompt, parse=_parse_until),
+), on_finish=_paused)
+
+
+# -- commands -----------------------------------------------------------------------------------
+async def _registered(ctx: Context) -> Guide | None:
+    """The person's guide profile, or None after telling them how to register."""
+    guide = await ctx.store.guides.get(ctx.person.id)
+    if guide is None:
+        ctx.reply(ctx._(MSG_NOT_A_GUIDE, command=ctx.cmd("guide")))
+    return guide
+
+
+async def guide(ctx: Context) -> None:
+    existing = await ctx.store.guides.get(ctx.person.id)
+    if existing is None:
+        ctx.reply(ctx._("Thank you for volunteering! A few questions about you follow; you can change every "
+                        "answer before you confirm."))
+        await ctx.services.dialogs.start(ctx, REGISTRATION.name)
+        return
+    paused = [d.isoformat() if d else None for d in (existing.paused_from, existing.paused_until)]
+    data = {**_data_of(existing.profile), "_guide": [existing.state, *paused]}
+    await ctx.services.dialogs.start(ctx, REGISTRATION.name, data, at="profile")
+
+
+async def availability(ctx: Context) -> None:
+    existing = await _registered(ctx)
+    if existing is None:
+        return
+    data = {"slot_list": [s.as_list() for s in existing.profile.slots], AFTER_SLOTS: END}
+    await ctx.services.dialogs.start(ctx, AVAILABILITY.name, data)
+
+
+async def pause(ctx: Context) -> None:
+    existing = await _registered(ctx)
+    if existing is None:
+        return
+    await ctx.services.dialogs.start(ctx, PAUSE.name)
+
+
+async def resume(ctx: Context) -> None:
+    existing = await _registered(ctx)
+    if existing is None:
+        return
+    if await ctx.store.guides.resume(ctx.person.id):
+        ctx.reply(ctx._("Welcome back! Your pause has ended and Lotse offers you requests again."))
+    else:
+        ctx.reply(ctx._("You are not paused, so there is nothing to resume."))
+
+
+def register(router: Router) -> None:
+    for dialog in (REGISTRATION, AVAILABILITY, PAUSE):
+        router.dialogs.register(dialog)
+    router.command("guide", guide)
+    router.command("availability", availability)
+    router.command("pause", pause)
+    router.command("resume", resume)

@@ -1,0 +1,380 @@
+"""Newcomers: `request` (the request dialog), `myrequests`, `cancel`.
+
+request: topic → date (buttons for the next days, or typed "3.12.") → time (a few buttons, or
+typed "9:30") → duration → district → place (optional) → languages spoken (multiple choice, the
+UI language preselected) → preferred gender of the guide (optional) → note (optional, limited)
+→ summary: confirm / change something / discard.  Wrong input re-asks only that step.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from bot.core.context import Context
+from bot.core.dialog import END, Dialog, DialogEngine, Invalid, Option, Step
+from bot.core.i18n import N_
+from bot.core.router import Router
+from bot.core.when import ParseError, parse_date, parse_time
+from bot.store.db import utcnow
+from bot.store.requests import NewRequest, Request
+from handlers import labels
+
+MAX_TIME_BUTTONS = 6  # typed "8" … "17" must read as times, not as button numbers
+PLACE_MAX = 200
+SKIP = N_("Skip")
+
+
+# -- time rules -------------------------------------------------------------------------------
+def _today(ctx: Context) -> date:
+    return ctx.i18n.local(utcnow()).date()
+
+
+def _starts_at(ctx: Context, day: date, minutes: int) -> datetime:
+    return datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=ctx.i18n.zone)
+
+
+def _earliest(ctx: Context) -> datetime:
+    return utcnow() + ctx.settings.requests.min_lead_time
+
+
+def _times(ctx: Context, day: date) -> list[int]:
+    """Start times (minutes) offered as buttons on `day`: whole hours in service hours, not too soon."""
+    start, end = ctx.settings.requests.hours
+    hours = [m for m in range(start + (-start % 60), end - 59, 60) if _starts_at(ctx, day, m) >= _earliest(ctx)]
+    if len(hours) > MAX_TIME_BUTTONS:
+        step = (len(hours) - 1) / (MAX_TIME_BUTTONS - 1)
+        hours = [hours[round(i * step)] for i in range(MAX_TIME_BUTTONS)]
+    return hours
+
+
+def _bookable(ctx: Context, day: date) -> bool:
+    rules = ctx.settings.requests
+    return day.weekday() in rules.weekdays and _starts_at(ctx, day, rules.hours[1] - 30) >= _earliest(ctx)
+
+
+def _too_soon(ctx: Context) -> str:
+    return ctx._("This is too soon: a guide needs at least %(time)s notice. For an emergency call 112.",
+                 time=labels.minutes_label(ctx, ctx.settings.requests.min_lead_time))
+
+
+# -- steps --------------------------------------------------------------------------------------
+def _topic_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx._("What is the appointment for?")
+
+
+def _topic_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    return [[Option(code, labels.TOPICS[code])] for code in ctx.settings.requests.topics]
+
+
+def _date_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx._("On which day is the appointment? Choose a day or type the date, for example %(example)s.",
+                 example=ctx.i18n.date(_today(ctx) + timedelta(days=7), "short"))
+
+
+def _date_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    days: list[date] = []
+    day = _today(ctx)
+    while len(days) < ctx.settings.requests.date_buttons and day <= _today(ctx) + timedelta(days=31):
+        if _bookable(ctx, day):
+            days.append(day)
+        day += timedelta(days=1)
+    options = [Option(d.isoformat(), labels.day(ctx, d), translate=False) for d in days]
+    return [options[i:i + 2] for i in range(0, len(options), 2)]
+
+
+def _parse_date(ctx: Context, text: str, data: dict[str, Any]) -> str:
+    today, rules = _today(ctx), ctx.settings.requests
+    try:
+        day = parse_date(text, ctx.i18n.locale, today)
+    except ParseError:
+        raise Invalid(ctx._("I could not read this date. Please type it like %(example)s.",
+                            example=ctx.i18n.date(today + timedelta(days=7), "short"))) from None
+    if day < today:
+        raise Invalid(ctx._("This date is in the past. Please choose a day from today on."))
+    if day > today + rules.max_lead_time:
+        raise Invalid(ctx.ngettext("Lotse can arrange appointments up to %(count)s day ahead.",
+                                   "Lotse can arrange appointments up to %(count)s days ahead.",
+                                   rules.max_lead_time.days))
+    if day.weekday() not in rules.weekdays:
+        raise Invalid(ctx._("There is no service on %(weekday)s. Service days are: %(days)s.",
+                            weekday=labels.weekday(ctx, day.weekday()),
+                            days=", ".join(labels.weekday(ctx, d) for d in sorted(rules.weekdays))))
+    if not _bookable(ctx, day):
+        raise Invalid(_too_soon(ctx))
+    return day.isoformat()
+
+
+def _time_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx._("At what time does it start? Choose or type the time, for example %(example)s.",
+                 example=labels.clock(ctx, 9 * 60 + 30))
+
+
+def _time_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    options = [Option(m, labels.clock(ctx, m), translate=False) for m in _times(ctx, date.fromisoformat(data["date"]))]
+    return [options[i:i + 3] for i in range(0, len(options), 3)]
+
+
+def _parse_time(ctx: Context, text: str, data: dict[str, Any]) -> int:
+    start, end = ctx.settings.requests.hours
+    try:
+        minutes = parse_time(text, ctx.i18n.locale)
+    except ParseError:
+        raise Invalid(ctx._("I could not read this time. Please type it like %(example)s.",
+                            example=labels.clock(ctx, 9 * 60 + 30))) from None
+    if not start <= minutes < end:
+        raise Invalid(ctx._("Appointments can start between %(start)s and %(end)s.",
+                            start=labels.clock(ctx, start), end=labels.clock(ctx, end)))
+    if _starts_at(ctx, date.fromisoformat(data["date"]), minutes) < _earliest(ctx):
+        raise Invalid(_too_soon(ctx))
+    return minutes
+
+
+def _duration_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx._("About how long will it take?")
+
+
+def _duration_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    minutes = [int(d.total_seconds() // 60) for d in ctx.settings.requests.durations]
+    options = [Option(m, labels.duration(ctx, m), translate=False) for m in minutes]
+    return [options[i:i + 3] for i in range(0, len(options), 3)]
+
+
+def _district_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx._("In which town is the appointment?")
+
+
+def _district_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    options = [Option(name, name, translate=False) for name in ctx.settings.area.districts]
+    return [options[i:i + 2] for i in range(0, len(options), 2)]
+
+
+def _skip_option(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    return [[Option(None, SKIP)]]
+
+
+def _place_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx._("Where exactly? Type the address or the name of the practice or office – or skip this.")
+
+
+def _limited(limit: int):  # noqa: ANN202
+    def parse(ctx: Context, text: str, data: dict[str, Any]) -> str:
+        if len(text) > limit:
+            raise Invalid(ctx.ngettext("Please write at most %(count)s character.",
+                                       "Please write at most %(count)s characters.", limit))
+        return text
+    return parse
+
+
+def _languages_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx._("Which languages do you speak? Choose all that fit, your first language first, then tap Done.")
+
+
+def _languages_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    options = [Option(code, labels.language(ctx, code), translate=False) for code in ctx.settings.area.languages]
+    return [options[i:i + 2] for i in range(0, len(options), 2)]
+
+
+def _languages_preselect(ctx: Context, data: dict[str, Any]) -> list[str]:
+    return [ctx.i18n.language] if ctx.i18n.language in ctx.settings.area.languages else []
+
+
+def _gender_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx._("Would you prefer a guide who is a woman or a man? Lotse will try, but it may take longer.")
+
+
+def _gender_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    return [[Option(code, label)] for code, label in labels.PREFERRED_GENDERS.items()]
+
+
+def _note_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx.ngettext(
+        "Anything the guide should know? Please write no health details. At most %(count)s character – or skip this.",
+        "Anything the guide should know? Please write no health details. At most %(count)s characters – or skip this.",
+        ctx.settings.requests.note_max_length)
+
+
+def _note_parse(ctx: Context, text: str, data: dict[str, Any]) -> str:
+    return _limited(ctx.settings.requests.note_max_length)(ctx, text, data)
+
+
+def summary_lines(ctx: Context, data: dict[str, Any]) -> list[str]:
+    nothing = ctx._(labels.NOTHING)
+    day = date.fromisoformat(data["date"])
+    return [
+        ctx._("Topic: %(value)s", value=labels.topic(ctx, data["topic"])),
+        ctx._("Date: %(value)s", value=ctx.i18n.date(day, "full")),
+        ctx._("Time: %(value)s", value=labels.clock(ctx, data["time"])),
+        ctx._("Duration: %(value)s", value=labels.duration(ctx, data["duration"])),
+        ctx._("Town: %(value)s", value=data["district"]),
+        ctx._("Place: %(value)s", value=data.get("place") or nothing),
+        ctx._("Languages: %(value)s", value=labels.languages(ctx, data["languages"])),
+        ctx._("Guide: %(value)s", value=ctx._(labels.PREFERRED_GENDERS[data.get("gender")])),
+        ctx._("Note: %(value)s", value=data.get("note") or nothing),
+    ]
+
+
+def _summary_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return "\n".join([ctx._("Please check your request:"), *summary_lines(ctx, data)])
+
+
+CONFIRM, CHANGE, DISCARD = "confirm", "change", "discard"
+
+
+def _summary_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    return [[Option(CONFIRM, N_("Send request"))], [Option(CHANGE, N_("Change something"))],
+            [Option(DISCARD, N_("Discard"))]]
+
+
+async def _summary_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+    if value == CHANGE:
+        return "change"
+    if value == DISCARD:
+        ctx.reply(ctx._("Your request was discarded. Send %(command)s to start again.", command=ctx.cmd("request")))
+        return END
+    starts_at = _starts_at(ctx, date.fromisoformat(data["date"]), data["time"])
+    if starts_at < _earliest(ctx):  # time passed while the person was filling in the form
+        ctx.reply(_too_soon(ctx))
+        return DialogEngine.jump(data, "date", "summary")
+    if await _over_cap(ctx):
+        return END
+    request = NewRequest(
+        topic=data["topic"], starts_at=starts_at, duration_minutes=data["duration"], district=data["district"],
+        place=data.get("place"), preferred_gender=data.get("gender"), note=data.get("note"),
+        languages=tuple(data["languages"]),
+    )
+    request_id = await ctx.store.requests.create(ctx.person.id, request, utcnow())
+    if ctx.person.role is None:
+        await ctx.store.people.set_role(ctx.person.id, "newcomer")
+    ctx.reply(ctx._("Thank you! Your request was received. Lotse is now looking for a guide and will write to "
+                    "you here. Send %(command)s to see your requests.", command=ctx.cmd("myrequests")))
+    for listener in ctx.services.request_listeners:
+        await listener(ctx, request_id)
+    return END
+
+
+FIELDS = (("topic", N_("Topic")), ("date", N_("Date")), ("time", N_("Time")), ("duration", N_("Duration")),
+          ("district", N_("Town")), ("place", N_("Place")), ("languages", N_("Languages")),
+          ("gender", N_("Guide")), ("note", N_("Note")))
+
+
+def _change_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx._("What do you want to change?")
+
+
+def _change_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    options = [Option(step, label) for step, label in FIELDS]
+    return [options[i:i + 3] for i in range(0, len(options), 3)]
+
+
+async def _change_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+    if value == "date":  # a new date may make the time impossible: ask both again
+        data["_then"] = "time"
+    return DialogEngine.jump(data, value, "summary")
+
+
+async def _date_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+    if data.pop("_then", None) == "time":
+        return "time"  # the jump back to the summary happens after the time
+    return None
+
+
+REQUEST = Dialog("request", (
+    Step("topic", _topic_prompt, options=_topic_options, next="date"),
+    Step("date", _date_prompt, options=_date_options, parse=_parse_date, next="time", on_answer=_date_answer),
+    Step("time", _time_prompt, options=_time_options, parse=_parse_time, next="duration"),
+    Step("duration", _duration_prompt, options=_duration_options, next="district"),
+    Step("district", _district_prompt, options=_district_options, next="place"),
+    Step("place", _place_prompt, options=_skip_option, parse=_limited(PLACE_MAX), next="languages"),
+    Step("languages", _languages_prompt, options=_languages_options, multi=True, min_choices=1,
+         preselect=_languages_preselect, next="gender"),
+    Step("gender", _gender_prompt, options=_gender_options, next="note"),
+    Step("note", _note_prompt, options=_skip_option, parse=_note_parse, next="summary"),
+    Step("summary", _summary_prompt, options=_summary_options, on_answer=_summary_answer),
+    Step("change", _change_prompt, options=_change_options, on_answer=_change_answer),
+))
+
+
+async def _over_cap(ctx: Context) -> bool:
+    limit = ctx.settings.requests.max_open_per_person
+    if await ctx.store.requests.count_open(ctx.person.id, utcnow()) < limit:
+        return False
+    ctx.reply(ctx.ngettext(
+        "You already have %(count)s open request, the most one person can have. Send %(command)s to cancel one.",
+        "You already have %(count)s open requests, the most one person can have. Send %(command)s to cancel one.",
+        limit, command=ctx.cmd("cancel")))
+    return True
+
+
+async def request(ctx: Context) -> None:
+    if await _over_cap(ctx):
+        return
+    await ctx.services.dialogs.start(ctx, "request")
+
+
+# -- myrequests and cancel ----------------------------------------------------------------------
+def describe(ctx: Context, item: Request) -> str:
+    local = ctx.i18n.local(item.starts_at)
+    return ctx._("%(topic)s – %(day)s, %(time)s, %(town)s", topic=labels.topic(ctx, item.topic),
+                 day=labels.day(ctx, local.date()), time=ctx.i18n.time(local), town=item.district)
+
+
+async def myrequests(ctx: Context) -> None:
+    items = await ctx.store.requests.of_person(ctx.person.id)
+    if not items:
+        ctx.reply(ctx._("You have no requests yet. Send %(command)s to ask for someone to come with you.",
+                        command=ctx.cmd("request")))
+        return
+    lines = [ctx._("Your requests:")]
+    lines += [ctx._("%(request)s: %(state)s", request=describe(ctx, item), state=ctx._(labels.REQUEST_STATES[item.state]))
+              for item in items]
+    ctx.reply("\n".join(lines))
+
+
+def _which_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx._("Which request do you want to cancel?")
+
+
+def _which_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    return [[Option(item_id, text, translate=False)] for item_id, text in data["choices"]]
+
+
+def _sure_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    chosen = dict((item_id, text) for item_id, text in data["choices"])[data["which"]]
+    return ctx._("Cancel this request?\n%(request)s", request=chosen)
+
+
+def _sure_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    return [[Option(True, N_("Yes, cancel it"))], [Option(False, N_("No, keep it"))]]
+
+
+async def _sure_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+    if not value:
+        ctx.reply(ctx._("Your request stays as it is."))
+    elif await ctx.store.requests.cancel(int(data["which"]), ctx.person.id, utcnow()):
+        ctx.reply(ctx._("Your request was cancelled."))
+    else:
+        ctx.reply(ctx._("This request cannot be cancelled any more."))
+    return END
+
+
+CANCEL = Dialog("cancel", (
+    Step("which", _which_prompt, options=_which_options, next="sure"),
+    Step("sure", _sure_prompt, options=_sure_options, on_answer=_sure_answer),
+))
+
+
+async def cancel(ctx: Context) -> None:
+    items = await ctx.store.requests.cancellable(ctx.person.id, utcnow())
+    if not items:
+        ctx.reply(ctx._("You have no open requests to cancel."))
+        return
+    await ctx.services.dialogs.start(ctx, "cancel", {"choices": [[item.id, describe(ctx, item)] for item in items]})
+
+
+def register(router: Router) -> None:
+    router.dialogs.register(REQUEST)
+    router.dialogs.register(CANCEL)
+    router.command("request", request)
+    router.command("myrequests", myrequests)
+    router.command("cancel", cancel)

@@ -1,0 +1,263 @@
+"""Transcripts of the newcomer's request dialog, myrequests and cancel (recording transport,
+clock fixed at Wednesday 25 November 2026, 10:00 in Berlin; min lead time 24 h, Mon–Fri 8–17)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.config import Settings
+from bot.store.requests import NewRequest
+from tests.conftest import Clock, Running, labels, texts
+
+pytestmark = pytest.mark.usefixtures("clock")
+
+
+async def onboard(lotse: Running, user: str, language: str = "en") -> list:
+    bot = lotse.transport
+    await bot.say(user, "/start", language=language)
+    await bot.press(user, 1)
+    await bot.press(user, 1)
+    return await bot.press(user, 1)  # "I need someone to come with me" starts the request
+
+
+async def fill_until(lotse: Running, user: str, step: str) -> list:
+    """Answer the request dialog in English up to (not including) `step`; returns the last answer."""
+    bot = lotse.transport
+    answers = [("topic", "Doctor or hospital"), ("date", "12/3/2026"), ("time", "9:30"), ("duration", "1 hour"),
+               ("district", "Dreieich"), ("place", "Kinderarztpraxis Dr. Weber, Bahnhofstr. 5"),
+               ("languages", "Done"), ("gender", "A woman"), ("note", "Skip")]
+    shown = await onboard(lotse, user)
+    for name, answer in answers:
+        if name == step:
+            break
+        last = bot.last_with_buttons(user)
+        if answer in [b.label for b in last.message.flat_buttons] if last else False:
+            shown = await bot.press(user, answer)
+        else:
+            shown = await bot.say(user, answer)
+    return shown
+
+
+async def test_full_request_transcript(lotse: Running) -> None:
+    bot = lotse.transport
+    [topic] = await onboard(lotse, "amira")
+    assert topic.text == "What is the appointment for?"
+    assert labels(topic) == ["Doctor or hospital", "Immigration office", "Job centre", "School or day care",
+                             "Housing", "Other authority", "Something else"]
+    [day] = await bot.press("amira", "Doctor or hospital")
+    assert day.text.startswith("On which day is the appointment?")
+    # the next six service days from which 24 h notice is still possible, with weekday names
+    assert labels(day) == ["Thu, Nov 26", "Fri, Nov 27", "Mon, Nov 30", "Tue, Dec 1", "Wed, Dec 2", "Thu, Dec 3"]
+    [hour] = await bot.press("amira", "Tue, Dec 1")
+    assert hour.text.startswith("At what time does it start?")
+    assert labels(hour) == ["8:00\u202fAM", "10:00\u202fAM", "11:00\u202fAM", "1:00\u202fPM", "2:00\u202fPM",
+                            "4:00\u202fPM"]
+    [duration] = await bot.say("amira", "9:30")
+    assert labels(duration) == ["30 minutes", "1 hour", "2 hours", "3 hours", "4 hours"]
+    [town] = await bot.press("amira", "1 hour")
+    assert "Dreieich" in labels(town)
+    [place] = await bot.press("amira", "Dreieich")
+    assert labels(place) == ["Skip"]
+    [langs] = await bot.say("amira", "Kinderarztpraxis <Dr. Weber> & Partner")
+    assert langs.text.startswith("Which languages do you speak?")
+    assert labels(langs)[-1] == "Done" and "✓ English" in labels(langs)  # the UI language preselected
+    await bot.press("amira", "Arabic")  # toggles, the message is edited in place
+    edited = bot.sent[-1]
+    assert edited.edited and "✓ Arabic" in labels(edited.message)
+    [gender] = await bot.press("amira", "Done")
+    assert labels(gender) == ["A woman", "A man", "No preference"]
+    [note] = await bot.press("amira", "A woman")
+    assert labels(note) == ["Skip"]
+    [summary] = await bot.press("amira", "Skip")
+    assert summary.text.splitlines() == [
+        "Please check your request:",
+        "Topic: Doctor or hospital",
+        "Date: Tuesday, December 1, 2026",
+        "Time: 9:30\u202fAM",
+        "Duration: 1 hour",
+        "Town: Dreieich",
+        "Place: Kinderarztpraxis <Dr. Weber> & Partner",
+        "Languages: English, Arabic",
+        "Guide: A woman",
+        "Note: —",
+    ]
+    assert labels(summary) == ["Send request", "Change something", "Discard"]
+    [received] = await bot.press("amira", "Send request")
+    assert received.text.startswith("Thank you! Your request was received.")
+
+    [row] = await lotse.store.db.fetchall("SELECT * FROM requests")
+    assert (row["topic"], row["district"], row["duration_minutes"], row["preferred_gender"], row["state"]) == (
+        "doctor", "Dreieich", 60, "female", "open")
+    assert row["starts_at"] == "2026-12-01T08:30:00+00:00"  # 9:30 in Berlin, stored in UTC
+    assert row["note"] is None and row["place"] == "Kinderarztpraxis <Dr. Weber> & Partner"
+    langs_rows = await lotse.store.db.fetchall("SELECT language, position FROM request_languages ORDER BY position")
+    assert [tuple(r) for r in langs_rows] == [("en", 0), ("ar", 1)]
+    assert await lotse.store.dialogs.get(row["person_id"]) is None
+
+
+@pytest.mark.parametrize("typed, reply", [
+    ("next week", "I could not read this date. Please type it like"),
+    ("2/31/2027", "I could not read this date."),
+    ("11/20/2026", "This date is in the past."),
+    ("11/28/2026", "There is no service on Saturday. Service days are: Monday, Tuesday, Wednesday, Thursday, Friday."),
+    ("11/25/2026", "This is too soon: a guide needs at least 24 hours notice. For an emergency call 112."),
+    ("6/1/2027", "Lotse can arrange appointments up to 90 days ahead."),
+])
+async def test_invalid_dates_reask_and_keep_the_topic(lotse: Running, typed: str, reply: str) -> None:
+    bot = lotse.transport
+    await fill_until(lotse, "amira", "date")
+    problem, again = await bot.say("amira", typed)
+    assert problem.text.startswith(reply)
+    assert again.text.startswith("On which day is the appointment?")
+    [hour] = await bot.say("amira", "12/3/2026")  # then a good date goes on, the topic kept
+    assert hour.text.startswith("At what time")
+    state = await lotse.store.dialogs.get((await lotse.store.people.find("test", "amira")).id)
+    assert state.data["topic"] == "doctor" and state.data["date"] == "2026-12-03"
+
+
+@pytest.mark.parametrize("typed, reply", [
+    ("soon", "I could not read this time. Please type it like 9:30\u202fAM."),
+    ("25:00", "I could not read this time."),
+    ("7:00", "Appointments can start between 8:00\u202fAM and 5:00\u202fPM."),
+    ("17:30", "Appointments can start between"),
+])
+async def test_invalid_times_reask_and_keep_the_date(lotse: Running, typed: str, reply: str) -> None:
+    bot = lotse.transport
+    await fill_until(lotse, "amira", "time")
+    problem, again = await bot.say("amira", typed)
+    assert problem.text.startswith(reply)
+    assert again.text.startswith("At what time")
+    await bot.say("amira", "14.15")
+    state = await lotse.store.dialogs.get((await lotse.store.people.find("test", "amira")).id)
+    assert state.data["date"] == "2026-12-03" and state.data["time"] == 14 * 60 + 15
+
+
+async def test_time_too_soon_on_the_next_day(lotse: Running) -> None:
+    bot = lotse.transport
+    await fill_until(lotse, "amira", "date")
+    [hour] = await bot.press("amira", "Thu, Nov 26")
+    assert labels(hour)[0] == "10:00\u202fAM"  # earlier hours are less than 24 h away
+    problem, _ = await bot.say("amira", "9:00")
+    assert problem.text.startswith("This is too soon")
+
+
+async def test_overlong_place_and_note_are_refused(lotse: Running, settings: Settings) -> None:
+    bot = lotse.transport
+    await fill_until(lotse, "amira", "place")
+    problem, again = await bot.say("amira", "x" * 201)
+    assert problem.text == "Please write at most 200 characters."
+    await bot.say("amira", "Rathaus")
+    await bot.press("amira", "Done")
+    await bot.press("amira", "No preference")
+    problem, again = await bot.say("amira", "y" * 301)
+    assert problem.text == "Please write at most 300 characters."
+    [summary] = await bot.say("amira", "Please speak slowly")
+    assert "Note: Please speak slowly" in summary.text and "Place: Rathaus" in summary.text
+
+
+async def test_languages_need_one_and_take_typed_numbers(lotse: Running) -> None:
+    bot = lotse.transport
+    [langs] = await fill_until(lotse, "amira", "languages")
+    await bot.press("amira", "✓ English")  # unselect the preselected language
+    problem, again = await bot.press("amira", "Done")
+    assert problem.text == "Please choose at least one."
+    names = [label.removeprefix("✓ ") for label in labels(langs)]
+    [shown] = await bot.say("amira", f"{names.index('Arabic') + 1} {names.index('Kurdish') + 1}")
+    assert "✓ Arabic" in labels(shown) and "✓ Kurdish" in labels(shown)
+    [gender] = await bot.press("amira", "Done")
+    state = await lotse.store.dialogs.get((await lotse.store.people.find("test", "amira")).id)
+    assert state.data["languages"] == ["ar", "ku"]
+
+
+async def test_change_a_field_from_the_summary(lotse: Running) -> None:
+    bot = lotse.transport
+    await fill_until(lotse, "amira", "note")
+    [summary] = await bot.press("amira", "Skip")
+    [which] = await bot.press("amira", "Change something")
+    assert labels(which) == ["Topic", "Date", "Time", "Duration", "Town", "Place", "Languages", "Guide", "Note"]
+    [town] = await bot.press("amira", "Town")
+    [summary] = await bot.press("amira", "Rodgau")  # straight back to the summary
+    assert "Town: Rodgau" in summary.text and "Time: 9:30\u202fAM" in summary.text
+    await bot.press("amira", "Change something")
+    await bot.press("amira", "Date")  # a new date asks for the time again, then returns
+    [hour] = await bot.say("amira", "12/2/2026")
+    assert hour.text.startswith("At what time")
+    [summary] = await bot.say("amira", "11:00")
+    assert "Date: Wednesday, December 2, 2026" in summary.text and "Time: 11:00\u202fAM" in summary.text
+
+
+async def test_discard_keeps_nothing(lotse: Running) -> None:
+    bot = lotse.transport
+    await fill_until(lotse, "amira", "note")
+    await bot.press("amira", "Skip")
+    [gone] = await bot.press("amira", "Discard")
+    assert gone.text.startswith("Your request was discarded.")
+    assert await lotse.store.db.fetchall("SELECT * FROM requests") == []
+
+
+async def test_open_requests_are_capped(lotse: Running, clock: Clock) -> None:
+    await onboard(lotse, "olena")
+    person = await lotse.store.people.find("test", "olena")
+    for days in (2, 3, 4):
+        await lotse.store.requests.create(person.id, NewRequest(
+            "immigration", clock.now + timedelta(days=days), 60, "Dietzenbach", None, None, None, ("uk",)), clock.now)
+    [refused] = await lotse.transport.say("olena", "/request")
+    assert refused.text == ("You already have 3 open requests, the most one person can have. "
+                            "Send /cancel to cancel one.")
+
+
+async def test_myrequests_and_cancel(lotse: Running, clock: Clock) -> None:
+    bot = lotse.transport
+    await onboard(lotse, "olena")
+    [none] = await bot.say("olena", "/myrequests")
+    assert none.text.startswith("You have no requests yet.")
+    person = await lotse.store.people.find("test", "olena")
+    thursday_2pm = datetime(2026, 12, 3, 13, 0, tzinfo=UTC)
+    request_id = await lotse.store.requests.create(person.id, NewRequest(
+        "immigration", thursday_2pm, 60, "Dietzenbach", None, None, None, ("uk", "ru")), clock.now)
+    [listing] = await bot.say("olena", "/myrequests")
+    assert listing.text.splitlines() == ["Your requests:",
+                                         "Immigration office – Thu, Dec 3, 2:00\u202fPM, Dietzenbach: searching for a guide"]
+    [which] = await bot.say("olena", "/cancel")
+    assert labels(which) == ["Immigration office – Thu, Dec 3, 2:00\u202fPM, Dietzenbach"]
+    [sure] = await bot.press("olena", 1)
+    assert labels(sure) == ["Yes, cancel it", "No, keep it"]
+    [kept] = await bot.press("olena", "No, keep it")
+    assert kept.text == "Your request stays as it is."
+    await bot.say("olena", "/cancel")
+    await bot.press("olena", 1)
+    [done] = await bot.press("olena", "Yes, cancel it")
+    assert done.text == "Your request was cancelled."
+    assert (await lotse.store.requests.get(request_id)).state == "cancelled"
+    [nothing] = await bot.say("olena", "/cancel")
+    assert nothing.text == "You have no open requests to cancel."
+
+
+async def test_restart_in_the_middle_of_a_request_resumes(settings: Settings) -> None:
+    first = await Running(settings).start()
+    await fill_until(first, "tesfay", "district")
+    await first.app.stop()
+    second = await Running(settings).start()
+    try:
+        [place] = await second.transport.say("tesfay", "Rodgau")  # typed label of the district step
+        assert place.text.startswith("Where exactly?")
+        state = await second.store.dialogs.get((await second.store.people.find("test", "tesfay")).id)
+        assert state.data["topic"] == "doctor" and state.data["time"] == 9 * 60 + 30
+        assert state.data["district"] == "Rodgau"
+    finally:
+        await second.app.stop()
+
+
+async def test_typed_german_and_arabic_dates(lotse: Running) -> None:
+    bot = lotse.transport
+    await bot.say("amira", "/start", language="ar")
+    await bot.press("amira", 1)
+    await bot.press("amira", 1)
+    await bot.press("amira", 1)
+    await bot.press("amira", 1)  # a topic
+    [hour] = await bot.say("amira", "٣.١٢.")  # Arabic-Indic digits, day first, no year
+    state = await lotse.store.dialogs.get((await lotse.store.people.find("test", "amira")).id)
+    assert state.data["date"] == "2026-12-03"
+    assert texts([hour])[0] != ""
