@@ -33,7 +33,8 @@ class App:
         settings = self.settings
         self.store = await Store.open(settings.database.path)
         await self.store.prune(utcnow(), keep=max(settings.bot.dialog_expiry, timedelta(days=7)))
-        catalogs = Catalogs(settings.bot.languages, settings.bot.default_language, settings.zone)
+        catalogs = Catalogs(settings.bot.languages, settings.bot.default_language, settings.zone,
+                            region=settings.bot.region)
         messenger = Messenger(self.store)
         services = Services(settings, self.store, catalogs, messenger)
         self.router = Router(services, COMMANDS)

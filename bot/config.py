@@ -83,6 +83,7 @@ class BotSettings:
     default_language: str = "de"
     languages: tuple[str, ...] = ("de", "en", "ar")
     dialog_expiry: Duration = Duration(days=7)
+    region: str = "DE"
 
 
 TOPICS = ("doctor", "immigration", "jobcentre", "school", "housing", "authority", "other")
@@ -236,6 +237,8 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(
             f"config: [bot] default_language: {settings.bot.default_language!r} is not in [bot] languages"
         )
+    if settings.bot.region and not re.match(r"^[A-Z]{2}$", settings.bot.region):
+        raise ConfigError(f"config: [bot] region: a two-letter country code like \"DE\", got {settings.bot.region!r}")
     if settings.bot.dialog_expiry <= timedelta(0):
         raise ConfigError("config: [bot] dialog_expiry: must be longer than zero")
     for entry in settings.roles.coordinators:

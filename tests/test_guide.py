@@ -22,12 +22,6 @@ SLOTS_PROMPT = "When are you available each week?"
 MAX_PROMPT = "How many appointments a week can you take on at most?"
 GENDER_PROMPT = "What is your gender? This is optional."
 SUMMARY_PROMPT = "Please check your details:"
-NARROW = "\u202f"  # Babel's narrow no-break space before AM/PM
-
-
-def am(text: str) -> str:
-    """"8:00 AM–1:00 PM" as Babel writes it in English."""
-    return text.replace(" AM", NARROW + "AM").replace(" PM", NARROW + "PM")
 
 
 async def onboard(lotse: Running, user: str, role: int = 2, language: str = "en") -> list[Message]:
@@ -125,16 +119,16 @@ async def test_full_registration_with_buttons(lotse: Running, clock: Clock) -> N
                                 "Back"]
     [times] = await bot.press("mehmet", "Monday")
     assert times.text.startswith("Monday: from when until when are you available?")
-    assert labels(times) == [am("8:00 AM–12:00 PM"), am("12:00 PM–4:00 PM"), am("4:00 PM–8:00 PM"), "Back"]
-    [slots] = await bot.press("mehmet", am("8:00 AM–12:00 PM"))
-    assert slots.text.splitlines()[1] == am("Monday 8:00 AM–12:00 PM")
+    assert labels(times) == ["08:00–12:00", "12:00–16:00", "16:00–20:00", "Back"]
+    [slots] = await bot.press("mehmet", "08:00–12:00")
+    assert slots.text.splitlines()[1] == "Monday 08:00–12:00"
     assert labels(slots) == ["Add a time", "Remove a time", "Done"]
     for day in ("Tuesday", "Wednesday", "Thursday"):
         await bot.press("mehmet", "Add a time")
         await bot.press("mehmet", day)
         [slots] = await bot.say("mehmet", "8:00-13:00")
-    assert slots.text.splitlines()[1:5] == [am("Monday 8:00 AM–12:00 PM"), am("Tuesday 8:00 AM–1:00 PM"),
-                                            am("Wednesday 8:00 AM–1:00 PM"), am("Thursday 8:00 AM–1:00 PM")]
+    assert slots.text.splitlines()[1:5] == ["Monday 08:00–12:00", "Tuesday 08:00–13:00",
+                                            "Wednesday 08:00–13:00", "Thursday 08:00–13:00"]
 
     [weekly] = await bot.press("mehmet", "Done")
     assert weekly.text == MAX_PROMPT and labels(weekly) == ["1", "2", "3", "4", "5"]
@@ -149,8 +143,8 @@ async def test_full_registration_with_buttons(lotse: Running, clock: Clock) -> N
         "Districts: Dietzenbach, Rodgau",
         "Topics: Immigration office, Job centre, Other authority",
         "Available:",
-        am("Monday 8:00 AM–12:00 PM"), am("Tuesday 8:00 AM–1:00 PM"), am("Wednesday 8:00 AM–1:00 PM"),
-        am("Thursday 8:00 AM–1:00 PM"),
+        "Monday 08:00–12:00", "Tuesday 08:00–13:00", "Wednesday 08:00–13:00",
+        "Thursday 08:00–13:00",
         "At most 3 appointments a week",
         "Gender: Man",
     ]
@@ -219,7 +213,7 @@ async def test_typed_numbers_all_districts_and_discard(lotse: Running, clock: Cl
     assert "Districts: All districts" in summary.text.splitlines()
     assert "Topics: Doctor or hospital, Immigration office, Job centre, School or day care, Housing" \
         in summary.text.splitlines()
-    assert summary.text.count(am("8:00 AM–12:00 PM")) == 5
+    assert summary.text.count("08:00–12:00") == 5
 
     # Discard: nothing is kept, the role stays what the menu made it.
     [gone] = await bot.say("nasrin", "Discard")
@@ -285,7 +279,7 @@ async def test_invalid_answers_reask_the_same_step_and_keep_earlier_answers(lots
     assert data["topics"] == ["housing"] and "slot_list" not in data
 
     [slots] = await bot.say("yonas", "10-18")
-    assert am("Saturday 10:00 AM–6:00 PM") in slots.text.splitlines()
+    assert "Saturday 10:00–18:00" in slots.text.splitlines()
     await bot.press("yonas", "Add a time")
     await bot.press("yonas", "Tuesday")
     await bot.say("yonas", "from 5 to 9 pm")
@@ -294,7 +288,7 @@ async def test_invalid_answers_reask_the_same_step_and_keep_earlier_answers(lots
     [summary] = await bot.press("yonas", "I prefer not to say")
     assert summary.text.splitlines()[2:] == [
         "Languages: Tigrinya, Amharic, English, German", "Districts: Rodgau", "Topics: Housing", "Available:",
-        am("Tuesday 5:00 PM–9:00 PM"), am("Saturday 10:00 AM–6:00 PM"), "At most 2 appointments a week",
+        "Tuesday 17:00–21:00", "Saturday 10:00–18:00", "At most 2 appointments a week",
         "Gender: I prefer not to say"]
     await bot.press("yonas", "Confirm")
     assert await rows(lotse, "SELECT weekday, start_minute, end_minute FROM guide_slots WHERE guide_id = ?",
@@ -325,14 +319,14 @@ async def test_change_a_field_from_the_summary_returns_to_the_summary(lotse: Run
     [slots] = await bot.press("mehmet", "Weekly availability")
     assert slots.text.startswith(SLOTS_PROMPT)
     await bot.press("mehmet", "Remove a time")
-    await bot.press("mehmet", am("Thursday 8:00 AM–1:00 PM"))
+    await bot.press("mehmet", "Thursday 08:00–13:00")
     await bot.press("mehmet", "Add a time")
     await bot.press("mehmet", "Friday")
-    [slots] = await bot.press("mehmet", am("4:00 PM–8:00 PM"))
+    [slots] = await bot.press("mehmet", "16:00–20:00")
     assert slots.text.startswith(SLOTS_PROMPT)
     [summary] = await bot.press("mehmet", "Done")
     assert summary.text.startswith(SUMMARY_PROMPT)
-    assert am("Friday 4:00 PM–8:00 PM") in summary.text and "Thursday" not in summary.text
+    assert "Friday 16:00–20:00" in summary.text and "Thursday" not in summary.text
 
     await bot.press("mehmet", "Change something")
     await bot.press("mehmet", "Appointments per week")
@@ -413,18 +407,18 @@ async def test_availability_shows_adds_merges_and_removes(lotse: Running, clock:
 
     [slots] = await bot.say("mehmet", "/availability")
     lines = slots.text.splitlines()
-    assert lines[:5] == [SLOTS_PROMPT, am("Monday 8:00 AM–1:00 PM"), am("Tuesday 8:00 AM–1:00 PM"),
-                         am("Wednesday 8:00 AM–1:00 PM"), am("Thursday 8:00 AM–1:00 PM")]
+    assert lines[:5] == [SLOTS_PROMPT, "Monday 08:00–13:00", "Tuesday 08:00–13:00",
+                         "Wednesday 08:00–13:00", "Thursday 08:00–13:00"]
     assert lines[-1] == "Add or remove times. Your changes are saved when you press Done."
     assert labels(slots) == ["Add a time", "Remove a time", "Done"]
 
     [choice] = await bot.press("mehmet", "Remove a time")
     assert choice.text == "Which time do you want to remove?"
-    assert labels(choice) == [am("Monday 8:00 AM–1:00 PM"), am("Tuesday 8:00 AM–1:00 PM"),
-                              am("Wednesday 8:00 AM–1:00 PM"), am("Thursday 8:00 AM–1:00 PM"), "Back"]
-    [slots] = await bot.press("mehmet", am("Tuesday 8:00 AM–1:00 PM"))
-    remaining = [SLOTS_PROMPT, am("Monday 8:00 AM–1:00 PM"), am("Wednesday 8:00 AM–1:00 PM"),
-                 am("Thursday 8:00 AM–1:00 PM"), ""]
+    assert labels(choice) == ["Monday 08:00–13:00", "Tuesday 08:00–13:00",
+                              "Wednesday 08:00–13:00", "Thursday 08:00–13:00", "Back"]
+    [slots] = await bot.press("mehmet", "Tuesday 08:00–13:00")
+    remaining = [SLOTS_PROMPT, "Monday 08:00–13:00", "Wednesday 08:00–13:00",
+                 "Thursday 08:00–13:00", ""]
     assert slots.text.splitlines()[:5] == remaining
     # Back, from the weekdays or from the list to remove, leaves the list as it is.
     await bot.press("mehmet", "Add a time")
@@ -437,7 +431,7 @@ async def test_availability_shows_adds_merges_and_removes(lotse: Running, clock:
     await bot.press("mehmet", "Add a time")
     await bot.press("mehmet", "Monday")
     [slots] = await bot.say("mehmet", "12:30-15")
-    assert am("Monday 8:00 AM–3:00 PM") in slots.text.splitlines()
+    assert "Monday 08:00–15:00" in slots.text.splitlines()
     await bot.press("mehmet", "Add a time")
     await bot.press("mehmet", "Wednesday")
     await bot.say("mehmet", "15-18")
@@ -445,9 +439,9 @@ async def test_availability_shows_adds_merges_and_removes(lotse: Running, clock:
     assert await rows(lotse, "SELECT weekday FROM guide_slots WHERE guide_id = ?", "mehmet") == {
         (0,), (1,), (2,), (3,)}
     [saved] = await bot.press("mehmet", "Done")
-    assert saved.text.splitlines() == ["Your weekly availability was saved:", am("Monday 8:00 AM–3:00 PM"),
-                                       am("Wednesday 8:00 AM–1:00 PM"), am("Wednesday 3:00 PM–6:00 PM"),
-                                       am("Thursday 8:00 AM–1:00 PM")]
+    assert saved.text.splitlines() == ["Your weekly availability was saved:", "Monday 08:00–15:00",
+                                       "Wednesday 08:00–13:00", "Wednesday 15:00–18:00",
+                                       "Thursday 08:00–13:00"]
     assert await rows(lotse, "SELECT weekday, start_minute, end_minute FROM guide_slots WHERE guide_id = ?",
                       "mehmet") == {(0, 480, 900), (2, 480, 780), (2, 900, 1080), (3, 480, 780)}
     assert await lotse.store.dialogs.get(await person_id(lotse, "mehmet")) is None
@@ -488,14 +482,14 @@ async def test_pause_until_resume_then_resume(lotse: Running, clock: Clock) -> N
                                           "How long do you want to pause?"]
     assert labels(question) == ["Until I resume", "For a period"]
     [paused] = await bot.press("mehmet", "Until I resume")
-    assert paused.text == ("You are paused from Nov 25, 2026 until you send /resume. Lotse offers you no requests "
+    assert paused.text == ("You are paused from 25 Nov 2026 until you send /resume. Lotse offers you no requests "
                            "until then.")
     guide = await lotse.store.guides.get(mehmet)
     assert guide is not None and (guide.paused_from, guide.paused_until) == (TODAY, None)
     assert guide.paused_on(TODAY) and guide.paused_on(TODAY + timedelta(days=400))
 
     [profile] = await bot.say("mehmet", "/guide")
-    assert "Paused from Nov 25, 2026 until you send /resume." in profile.text.splitlines()
+    assert "Paused from 25 Nov 2026 until you send /resume." in profile.text.splitlines()
 
     [back] = await bot.say("mehmet", "/resume")
     assert back.text == "Welcome back! Your pause has ended and Lotse offers you requests again."
@@ -513,49 +507,49 @@ async def test_pause_for_a_period_refuses_bad_dates(lotse: Running, clock: Clock
 
     await bot.say("leila", "/pause")
     [start] = await bot.press("leila", "For a period")
-    assert start.text == "From which day on? Choose Today or type a date like 11/25/26."
+    assert start.text == "From which day on? Choose Today or type a date like 25/11/2026."
     assert labels(start) == ["Today"]
     refused, again = await bot.say("leila", "after christmas")
-    assert refused.text == "I could not read this date. Please type it like 11/25/26."
+    assert refused.text == "I could not read this date. Please type it like 25/11/2026."
     assert again.text == start.text and labels(again) == ["Today"]
     refused, again = await bot.say("leila", "2/30")
-    assert refused.text == "There is no such date. Please type it like 11/25/26."
+    assert refused.text == "There is no such date. Please type it like 25/11/2026."
     assert again.text == start.text
-    refused, again = await bot.say("leila", "11/24/2026")
+    refused, again = await bot.say("leila", "24.11.2026")
     assert refused.text == "This date is in the past. Please type today's date or a later one."
-    [until] = await bot.say("leila", "12/20")  # Leila's holiday: 20 December ...
-    assert until.text == "Until which day (inclusive)? Please type a date like 11/25/26."
-    refused, again = await bot.say("leila", "12/19/2026")
-    assert refused.text == "The pause cannot end before it starts (Dec 20, 2026). Please type a later date."
+    [until] = await bot.say("leila", "20.12.")  # Leila's holiday: 20 December ...
+    assert until.text == "Until which day (inclusive)? Please type a date like 25/11/2026."
+    refused, again = await bot.say("leila", "19.12.2026")
+    assert refused.text == "The pause cannot end before it starts (20 Dec 2026). Please type a later date."
     assert again.text == until.text
     refused, again = await bot.say("leila", "soon")
-    assert refused.text == "I could not read this date. Please type it like 11/25/26."
+    assert refused.text == "I could not read this date. Please type it like 25/11/2026."
     step, data = await dialog_data(lotse, "leila")
     assert step == "pause_until" and data["pause_from"] == "2026-12-20"
     assert (await lotse.store.guides.get(leila)).paused_from is None  # type: ignore[union-attr]
 
-    [paused] = await bot.say("leila", "1/6")  # ... to 6 January: the January after the start
-    assert paused.text.startswith("You are paused from Dec 20, 2026 to Jan 6, 2027.")
+    [paused] = await bot.say("leila", "6.1.")  # ... to 6 January: the January after the start
+    assert paused.text.startswith("You are paused from 20 Dec 2026 to 6 Jan 2027.")
     guide = await lotse.store.guides.get(leila)
     assert guide is not None and (guide.paused_from, guide.paused_until) == (date(2026, 12, 20), date(2027, 1, 6))
     assert not guide.paused_on(TODAY) and guide.paused_on(date(2026, 12, 24))
     assert not guide.paused_on(date(2027, 1, 7))
     [profile] = await bot.say("leila", "/guide")
-    assert "Paused from Dec 20, 2026 to Jan 6, 2027." in profile.text.splitlines()
+    assert "Paused from 20 Dec 2026 to 6 Jan 2027." in profile.text.splitlines()
 
-    # The end is read from the start on: "1/6" after a start in December 2027 is January 2028.
+    # The end is read from the start on: "6.1." after a start in December 2027 is January 2028.
     await bot.say("leila", "/pause")
     await bot.press("leila", "For a period")
-    await bot.say("leila", "12/20/2027")
-    [paused] = await bot.say("leila", "1/6")
-    assert paused.text.startswith("You are paused from Dec 20, 2027 to Jan 6, 2028.")
+    await bot.say("leila", "20.12.2027")
+    [paused] = await bot.say("leila", "6.1.")
+    assert paused.text.startswith("You are paused from 20 Dec 2027 to 6 Jan 2028.")
 
     # A pause from today, with the button.
     await bot.say("leila", "/pause")
     await bot.press("leila", "For a period")
     await bot.press("leila", "Today")
-    [paused] = await bot.say("leila", "11/25/2026")
-    assert paused.text.startswith("You are paused from Nov 25, 2026 to Nov 25, 2026.")
+    [paused] = await bot.say("leila", "25.11.2026")
+    assert paused.text.startswith("You are paused from 25 Nov 2026 to 25 Nov 2026.")
     guide = await lotse.store.guides.get(leila)
     assert guide is not None and (guide.paused_from, guide.paused_until) == (TODAY, TODAY)
     [ended] = await bot.say("leila", "/resume")
@@ -616,7 +610,7 @@ async def test_restart_in_the_slot_editor_keeps_the_chosen_weekday(settings: Set
     second = await Running(settings).start()
     try:
         [slots] = await second.transport.say("mehmet", "9-12")
-        assert am("Friday 9:00 AM–12:00 PM") in slots.text.splitlines()
+        assert "Friday 09:00–12:00" in slots.text.splitlines()
         [saved] = await second.transport.say("mehmet", "Done")
         assert saved.text.startswith("Your weekly availability was saved:")
         assert (4, 540, 720) in await rows(second, "SELECT weekday, start_minute, end_minute FROM guide_slots "
@@ -665,4 +659,4 @@ async def test_a_newcomer_who_registers_becomes_a_guide(lotse: Running, clock: C
     guide = await lotse.store.guides.get(person.id)
     assert guide is not None and guide.state == "pending" and guide.profile.languages == ("en", "ti")
     [slots] = await bot.say("tesfay", "/availability")
-    assert am("Saturday 10:00 AM–2:00 PM") in slots.text.splitlines()
+    assert "Saturday 10:00–14:00" in slots.text.splitlines()

@@ -79,3 +79,14 @@ def test_dates_in_the_person_locale_and_the_configured_zone() -> None:
     assert cats.get("de").date(winter, "full") == "Dienstag, 1. Dezember 2026"
     assert "ديسمبر" in cats.get("ar").date(winter, "long")
     assert cats.get("ar").rtl and not cats.get("de").rtl
+
+
+def test_region_sets_date_and_time_conventions() -> None:
+    winter = datetime(2026, 12, 3, 13, 5, tzinfo=UTC)
+    germany = Catalogs(("de", "en", "ar"), "de", ZoneInfo("Europe/Berlin"), region="DE")
+    nowhere = Catalogs(("de", "en", "ar"), "de", ZoneInfo("Europe/Berlin"))
+    assert germany.get("en").date(winter, "short") == "03/12/2026"  # day first, as people here write
+    assert germany.get("en").time(winter) == "14:05"
+    assert nowhere.get("en").date(winter, "short") == "12/3/26"
+    assert germany.get("ar").locale.language == "ar" and germany.get("ar").rtl  # no ar_DE in the CLDR: plain ar
+    assert germany.get("en").language == "en"  # texts still come from the "en" catalog

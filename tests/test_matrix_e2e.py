@@ -272,7 +272,7 @@ async def test_hamid_files_a_request_by_replies_and_reactions(world: MatrixWorld
     await hamid.press(1, expect=3)
     [topic] = await hamid.press(1)
     [day] = await hamid.press("Job centre", by="reaction")
-    [hour] = await hamid.send("12/2/2026")  # typed, English (US) order
+    [hour] = await hamid.send("2.12.2026")  # typed; English with German conventions: day first
     assert hour.body.startswith("At what time")
     await hamid.send("10:00")
     await hamid.press("2 hours", by="reaction")

@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel import Locale
+from babel import Locale, localedata
 from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -35,9 +35,11 @@ def N_(msgid: str) -> str:
 class I18n:
     """Everything locale-specific for one person: gettext, plurals, dates in the configured zone."""
 
-    def __init__(self, language: str, translations: Translations, zone: ZoneInfo) -> None:
+    def __init__(self, language: str, translations: Translations, zone: ZoneInfo, region: str = "") -> None:
         self.language = language
-        self.locale = Locale.parse(language)
+        # Formats follow the region where the CLDR has it (en_DE: 03/12/2026, 09:30).
+        regional = f"{language}_{region}" if region else ""
+        self.locale = Locale.parse(regional if regional and localedata.exists(regional) else language)
         self.zone = zone
         self._t = translations
 
@@ -102,11 +104,11 @@ class Catalogs:
     """The configured languages' translations, loaded once."""
 
     def __init__(self, languages: tuple[str, ...], default: str, zone: ZoneInfo,
-                 locales_dir: Path = LOCALES_DIR) -> None:
+                 locales_dir: Path = LOCALES_DIR, region: str = "") -> None:
         self.languages = languages
         self.default = default
         self.zone = zone
-        self._by_lang = {lang: I18n(lang, load_translations(lang, locales_dir), zone) for lang in languages}
+        self._by_lang = {lang: I18n(lang, load_translations(lang, locales_dir), zone, region) for lang in languages}
 
     def supported(self, hint: str | None) -> str | None:
         """Map a platform hint ("de-DE", "ar_SY", "pt-br") to a configured language, or None."""
