@@ -113,3 +113,78 @@ async def test_sigkill_in_the_middle_of_onboarding_resumes_at_the_same_step(tmp_
     assert "What would you like to do?" in text
     [row] = people(tmp_path)
     assert row["language"] == "en" and row["consent_at"] is not None and row["role"] == "newcomer"
+
+
+# Frau Weber (coordinator), Leila registering as a guide, Amira filing a request — typed as in a
+# terminal: numbers press buttons, "@name" switches the person.
+APPROVAL_AND_REQUEST = """\
+@weber /start
+1
+1
+1
+@leila /start
+1
+1
+2
+1
+14
+2
+5
+9
+1
+3
+8
+1
+2
+1
+1
+5
+9:00-12:00
+3
+2
+1
+1
+@weber 1
+1
+15.10.2026
+20.10.2026
+@amira /start
+1
+1
+1
+1
+4
+2
+2
+2
+1
+1
+14
+1
+1
+1
+"""
+
+
+def test_coordinator_approves_a_guide_and_a_newcomer_files_a_request(tmp_path: Path) -> None:
+    result = run_console(tmp_path, APPROVAL_AND_REQUEST, lang="en_GB.UTF-8", coordinators='"console:weber"')
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "[to weber] leila registered as a guide and waits for your approval." in out
+    assert "[to weber] leila is now an approved guide." in out
+    assert "[to leila] Good news: you are approved as a guide!" in out
+    assert "[to amira] Thank you! Your request was received." in out
+    conn = sqlite3.connect(tmp_path / "lotse.db")
+    try:
+        guide = conn.execute("SELECT state, training_on, pledge_on, all_districts FROM guides").fetchone()
+        slots = conn.execute("SELECT weekday, start_minute, end_minute FROM guide_slots ORDER BY weekday").fetchall()
+        districts = conn.execute("SELECT district FROM guide_districts ORDER BY district").fetchall()
+        request = conn.execute("SELECT topic, district, state FROM requests").fetchone()
+        languages = conn.execute("SELECT language FROM request_languages ORDER BY position").fetchall()
+    finally:
+        conn.close()
+    assert guide == ("approved", "2026-10-15", "2026-10-20", 0)
+    assert slots == [(1, 480, 720), (4, 540, 720)]  # Tuesday 8–12 (a button), Friday 9–12 (typed)
+    assert districts == [("Dreieich",), ("Neu-Isenburg",)]
+    assert request == ("doctor", "Dreieich", "open")
+    assert languages == [("en",), ("ar",)]

@@ -289,3 +289,37 @@ async def test_hamid_files_a_request_by_replies_and_reactions(world: MatrixWorld
     assert received.body.startswith("Thank you! Your request was received.")
     [row] = await world.app.store.db.fetchall("SELECT topic, starts_at, district, note FROM requests")
     assert tuple(row) == ("jobcentre", "2026-12-02T09:00:00+00:00", "Langen", "Please speak slowly")
+
+
+async def test_a_matrix_guide_registers_and_a_telegram_coordinator_approves(
+        db_path: Path, synapse: SynapseServer, tmp_path: Path, clock) -> None:  # noqa: ANN001
+    from tests.botapi_server import BotApiServer
+    from tests.telegram_harness import TelegramWorld, TgPerson, labels, telegram_settings
+    from bot.transports.telegram import TelegramTransport
+
+    settings = make_settings(db_path, coordinators=("telegram:9001",))
+    async with BotApiServer() as api:
+        tg_settings = telegram_settings(settings, api)
+        telegram = TelegramTransport(tg_settings.telegram, backoff=0.05)
+        async with matrix_world(tg_settings, synapse, tmp_path, also=[telegram]) as world:
+            weber = TgPerson(TelegramWorld(api, tg_settings, world.app, telegram), 9001, "Weber", "de")
+            leila = await world.person("leila")
+            await leila.send("!start")
+            await leila.press("English")
+            await leila.press(1, expect=3)
+            await leila.press(2, expect=2)                # volunteer → languages
+            for typed in ("1 11", "14", "8", "9", "1 3", "8", "1", "1", "1", "3", "2", "1"):
+                await leila.send(typed)                   # Arabic+English, Done, all districts, Done,
+            [summary] = leila.received[-1:]               # topics, Done, add Monday 8–12, Done, 2/week, woman
+            assert "Districts: All districts" in summary.body and "Monday 08:00–12:00" in summary.body
+            await leila.send("1", expect=1)               # confirm
+            [notice] = await api.wait_for_messages(9001, 1)
+            assert "waits for your approval" in notice["text"] or "Freigabe" in notice["text"]
+            await weber.press(1)                          # Genehmigen / Approve
+            await weber.press(1)                          # Ja / Yes
+            await weber.send("15.10.2026")
+            [approved] = await weber.send("20.10.2026")
+            [good_news] = await leila._expect(1)  # noqa: SLF001
+            assert good_news.body.startswith("Good news: you are approved as a guide!")
+            guide = await world.app.store.guides.get((await world.app.store.people.find("matrix", leila.id)).id)
+            assert guide.state == "approved" and labels(approved) == []

@@ -178,6 +178,9 @@ class Router:
         if command is None:
             ctx.reply(ctx._(MSG_UNKNOWN_COMMAND, command=ctx.cmd(name), help=help_cmd))
         elif command.spec.audience not in self.audiences(ctx):
+            if command.spec.audience == COORDINATOR:
+                log.warning("refused /%s to %s:%s (not a coordinator)", name, ctx.person.platform,
+                            ctx.person.platform_user_id)
             ctx.reply(ctx._(MSG_NOT_FOR_YOU, help=help_cmd))
         elif command.handler is None:
             ctx.reply(ctx._(MSG_NOT_YET, help=help_cmd))

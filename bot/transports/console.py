@@ -136,4 +136,5 @@ class ConsoleTransport:
         return str(next(self._ids))
 
     async def edit(self, chat_id: str, message_id: str, message: Message) -> None:
+        self._last_buttons[chat_id] = [b.token for b in message.flat_buttons]
         self._print(chat_id, message, marker="✎ ")
