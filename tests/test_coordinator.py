@@ -123,3 +123,21 @@ async def test_only_coordinators_and_refusals_are_logged(lotse: Running, caplog:
     assert "no longer valid" in refused.text
     guide = await lotse.store.guides.get((await lotse.store.people.find("test", "nasrin")).id)
     assert guide.state == "pending"
+
+
+async def test_restart_in_the_middle_of_an_approval_resumes(lotse: Running, settings) -> None:  # noqa: ANN001
+    bot = lotse.transport
+    await onboard(lotse, "weber")
+    guide_id = await registered(lotse)
+    await bot.press("weber", "Approve")
+    await bot.press("weber", "Yes")
+    await bot.say("weber", "15.10.2026")  # the training date, then the process goes away
+    await lotse.app.stop()
+    second = await Running(settings).start()
+    try:
+        done = await second.transport.say("weber", "20.10.2026")
+        assert done[0].text == "Nasrin is now an approved guide."
+        guide = await second.store.guides.get(guide_id)
+        assert guide.vetting["training"] == date(2026, 10, 15) and guide.state == "approved"
+    finally:
+        await second.app.stop()
