@@ -24,7 +24,7 @@ i18n: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k ngettext:1,2 --no-location --sort-output \
 		--project=Lotse --copyright-holder="Lotse contributors" -o locales/messages.pot .
 	for po in locales/*/LC_MESSAGES/messages.po; do \
-		$(BIN)/pybabel update --no-fuzzy-matching -i locales/messages.pot -o $$po -l $$(echo $$po | cut -d/ -f2); \
+		$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i locales/messages.pot -o $$po -l $$(echo $$po | cut -d/ -f2); \
 	done
 	$(BIN)/python -m bot.catalogs fill-en
 	$(BIN)/python -m bot.catalogs check || true

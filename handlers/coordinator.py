@@ -9,6 +9,7 @@ logged.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date
 from typing import Any
 
@@ -16,7 +17,7 @@ from bot.core.context import Context
 from bot.core.dialog import END, Dialog, Invalid, Option, Step
 from bot.core.i18n import N_
 from bot.core.router import Router
-from bot.core.when import ParseError, parse_date
+from bot.core.when import ParseError, normalize_digits, parse_date
 from bot.services.coordinators import coordinator_people
 from bot.store.db import utcnow
 from bot.store.store import ButtonToken, Person
@@ -120,7 +121,8 @@ def parse_past_date(ctx: Context, text: str, data: dict[str, Any]) -> str:
     except ParseError:
         raise Invalid(ctx._("I could not read this date. Please type it like %(example)s.",
                             example=ctx.i18n.date(today, "short"))) from None
-    if day > today:  # "3.11." typed in late November means the 3rd of November that was
+    year_typed = len(re.findall(r"\d+", normalize_digits(text))) >= 3
+    if day > today and not year_typed:  # "3.11." typed in late November means the 3rd of November that was
         try:
             day = day.replace(year=day.year - 1)
         except ValueError:

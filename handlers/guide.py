@@ -474,7 +474,7 @@ async def _paused(ctx: Context, data: dict[str, Any]) -> None:
     start, until = date.fromisoformat(data["pause_from"]), date.fromisoformat(data["pause_until"])
     await ctx.store.guides.pause(ctx.person.id, start, until)
     ctx.reply(ctx._("You are paused from %(start)s to %(end)s. Lotse offers you no requests on these days; "
-                    "afterwards you get offers again by themselves.",
+                    "afterwards you get offers again automatically.",
                     start=ctx.i18n.date(start), end=ctx.i18n.date(until)))
 
 

@@ -3,7 +3,7 @@ time slots, durations.  One place, used by every dialog and by coordinators' mes
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 from babel.dates import format_skeleton
 
@@ -94,13 +94,6 @@ def day(x: Context | I18n, value: date) -> str:
     """A date with its weekday, short: "Di., 1. Dez." / "Tue, Dec 1"."""
     i18n = i18n_of(x)
     return format_skeleton("MMMEd", value, locale=i18n.locale)
-
-
-def when(x: Context | I18n, moment: datetime) -> str:
-    """Full date and time in the configured zone: "Dienstag, 1. Dezember 2026, 09:30"."""
-    i18n = i18n_of(x)
-    local = i18n.local(moment)
-    return i18n.gettext("%(date)s, %(time)s", date=i18n.date(local.date(), "full"), time=i18n.time(local))
 
 
 def minutes_label(x: Context | I18n, delta: timedelta) -> str:
