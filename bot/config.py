@@ -133,6 +133,28 @@ def _minutes(hhmm: str) -> int:
 
 
 @dataclass(frozen=True)
+class WeightsSettings:
+    """How much each part of a guide's fit counts (see bot/services/matching.py)."""
+
+    first_language: float = 3.0   # speaks the newcomer's first language
+    other_language: float = 1.0   # shares only another of the newcomer's languages
+    district: float = 1.0         # names the district (not only "all districts")
+    topic: float = 1.0            # comfortable with the topic
+    fairness: float = 2.0         # fewer assignments in the last 30 days
+    continuity: float = 1.5       # helped this newcomer before and it went well
+    reliability: float = 1.0      # accepts offers, no no-shows
+
+
+@dataclass(frozen=True)
+class MatchingSettings:
+    wave_size: int = 3
+    offer_timeout: Duration = Duration(hours=4)
+    escalate_before: Duration = Duration(hours=48)
+    travel_buffer: Duration = Duration(minutes=30)
+    weights: WeightsSettings = field(default_factory=WeightsSettings)
+
+
+@dataclass(frozen=True)
 class PrivacySettings:
     notice_version: str = "2026-11"
 
@@ -148,6 +170,7 @@ class Settings:
     area: AreaSettings = field(default_factory=AreaSettings)
     requests: RequestsSettings = field(default_factory=RequestsSettings)
     guides: GuidesSettings = field(default_factory=GuidesSettings)
+    matching: MatchingSettings = field(default_factory=MatchingSettings)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -178,6 +201,12 @@ def _convert(key: str, value: object, annotation: object) -> object:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"config: {key}: expected a whole number, got {value!r}")
         return value
+    if annotation is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"config: {key}: expected a number, got {value!r}")
+        return float(value)
+    if dataclasses.is_dataclass(annotation):
+        return _build_section(key.strip("[]").replace("] ", "."), annotation, value)  # a nested table
     if annotation is str:
         if not isinstance(value, str):
             raise ConfigError(f"config: {key}: expected a string, got {value!r}")
@@ -309,6 +338,15 @@ def _validate_area_and_requests(settings: Settings) -> None:
             raise ConfigError(f"config: [requests] {key}: must be between 1 and 30")
     if not 20 <= req.note_max_length <= 2000:
         raise ConfigError("config: [requests] note_max_length: must be between 20 and 2000")
+    m = settings.matching
+    if not 1 <= m.wave_size <= 20:
+        raise ConfigError("config: [matching] wave_size: must be between 1 and 20")
+    if m.offer_timeout < timedelta(minutes=1) or m.escalate_before < timedelta(0) or m.travel_buffer < timedelta(0):
+        raise ConfigError("config: [matching] offer_timeout, escalate_before, travel_buffer: must not be negative "
+                          "(offer_timeout at least 1m)")
+    for name, weight in vars(m.weights).items():
+        if weight < 0:
+            raise ConfigError(f"config: [matching.weights] {name}: must not be negative")
     unknown = [v for v in settings.guides.require if v not in VETTING]
     if unknown:
         raise ConfigError(f"config: [guides] require: choose from {', '.join(VETTING)} (unknown: {', '.join(unknown)})")
