@@ -16,7 +16,9 @@ from bot.core.router import COORDINATOR, EVERYONE, GUIDE, NEWCOMER
 from bot.core.transport import CommandMenu, HasCommandMenus, NeedsState, Transport
 from bot.store import Store
 from bot.store.db import utcnow
+from bot.services.dispatch import Dispatch
 from handlers import COMMANDS, register_all
+from handlers.offers import OfferTexts
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,7 @@ class App:
         self.transports = transports
         self.store: Store | None = None
         self.router: Router | None = None
+        self.dispatch: Dispatch | None = None
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
@@ -39,6 +42,7 @@ class App:
         services = Services(settings, self.store, catalogs, messenger)
         self.router = Router(services, COMMANDS)
         register_all(self.router)
+        self.dispatch = services.dispatch = Dispatch(self.store, settings, OfferTexts(services))
         for transport in self.transports:
             messenger.add(transport)
             if isinstance(transport, NeedsState):
@@ -53,6 +57,7 @@ class App:
                 await transport.stop()
             await self.store.close()
             raise
+        await self.dispatch.resume()
         for transport in self.transports:
             if isinstance(transport, HasCommandMenus):
                 try:
@@ -82,6 +87,8 @@ class App:
         return menus
 
     async def stop(self) -> None:
+        if self.dispatch is not None:
+            await self.dispatch.stop()
         for transport in reversed(self.transports):
             try:
                 await transport.stop()

@@ -27,4 +27,5 @@ COMMANDS: list[CommandSpec] = [
     CommandSpec("approve", COORDINATOR, N_("Approve a guide")),
     CommandSpec("pending", COORDINATOR, N_("Guides waiting for approval")),
     CommandSpec("stats", COORDINATOR, N_("Statistics for reports")),
+    CommandSpec("unmatched", COORDINATOR, N_("Requests nobody has taken yet")),
 ]

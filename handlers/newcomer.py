@@ -353,6 +353,14 @@ async def _sure_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | 
         ctx.reply(ctx._("Your request stays as it is."))
     elif await ctx.store.requests.cancel(int(data["which"]), ctx.person.id, utcnow()):
         ctx.reply(ctx._("Your request was cancelled."))
+        request = await ctx.store.requests.get(int(data["which"]))
+        dispatch = ctx.services.dispatch
+
+        async def withdraw() -> None:  # offers withdrawn, an assigned guide told — after the commit
+            if request is not None and dispatch is not None:
+                await dispatch.request_cancelled(request)
+
+        ctx.later(withdraw)
     else:
         ctx.reply(ctx._("This request cannot be cancelled any more."))
     return END

@@ -95,13 +95,13 @@ async def test_user_text_is_escaped_and_shows_literally(world: TelegramWorld) ->
 async def test_command_menus_per_language_and_for_coordinators(world: TelegramWorld) -> None:
     de = world.server.commands(language_code="de")
     assert [c["command"] for c in de] == ["start", "help", "language", "request", "myrequests", "cancel", "guide",
-                                          "availability", "pause", "resume"]
+                                          "availability", "pause", "resume", "appointments"]
     assert de[2]["description"] != "Change the language"
     en = world.server.commands(language_code="en")
     assert [c["description"] for c in en][2] == "Change the language"
     assert world.server.commands() == world.server.commands(language_code="de")  # default language
     coordinator = world.server.commands(scope={"type": "chat", "chat_id": WEBER})
-    assert [c["command"] for c in coordinator][-2:] == ["approve", "pending"]  # the longer list
+    assert [c["command"] for c in coordinator][-3:] == ["approve", "pending", "unmatched"]  # the longer list
 
 
 async def test_blocked_user_is_marked_unreachable_and_back_when_they_write(world: TelegramWorld) -> None:

@@ -37,6 +37,7 @@ class Services:
     dialogs: "DialogEngine" = None  # type: ignore[assignment]  # set by the router
     # Called with each newly confirmed request's id (dispatch subscribes here).
     request_listeners: list[Callable[["Context", int], Awaitable[None]]] = field(default_factory=list)
+    dispatch: Any = None  # bot.services.dispatch.Dispatch, set by the app
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Context:
     dialog: DialogState | None = None  # the person's current dialog, loaded by the router
     outbox: list[tuple[Person, Message, str | None]] = field(default_factory=list)  # (to, what, edit id)
     answered: str | None = None  # id of a message whose button was used: its buttons go away
+    deferred: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # run after the commit
 
     # -- conveniences ---------------------------------------------------------------------
     @property
@@ -124,3 +126,11 @@ class Context:
                 await self.services.messenger.send(person, message)
             else:
                 await self.services.messenger.edit(person, edit, message)
+        deferred, self.deferred = self.deferred, []
+        for work in deferred:
+            await work()
+
+    def later(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Run `work` after this event's transaction committed and its replies went out (work that
+        has its own transaction and talks to other people, e.g. dispatch)."""
+        self.deferred.append(work)

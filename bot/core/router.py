@@ -130,6 +130,7 @@ class Router:
                 if ctx is None:
                     return
                 ctx.outbox.clear()
+                ctx.deferred.clear()
                 ctx.answered = None
                 ctx.reply(ctx._(MSG_ERROR))
             if ctx is not None:

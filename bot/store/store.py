@@ -12,7 +12,9 @@ from typing import Any
 
 from bot.store.db import Database, from_db_time, to_db_time, utcnow
 from bot.store import migrations
+from bot.store.dispatch import Dispatches
 from bot.store.guides import Guides
+from bot.store.matching import Matching
 from bot.store.requests import Requests
 
 
@@ -292,6 +294,8 @@ class Store:
         self.events = Events(db)
         self.requests = Requests(db)
         self.guides = Guides(db)
+        self.matching = Matching(db)
+        self.dispatch = Dispatches(db)
 
     @classmethod
     async def open(cls, path: Path | str) -> "Store":

@@ -1,0 +1,146 @@
+"""Offers and assignments: the rows dispatch decides with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.store.db import Database, from_db_time, to_db_time
+
+
+@dataclass(frozen=True)
+class Offer:
+    id: int
+    request_id: int
+    guide_id: int
+    wave: int
+    state: str
+    expires_at: datetime
+    message_id: str | None
+
+
+@dataclass(frozen=True)
+class Assignment:
+    id: int
+    request_id: int
+    guide_id: int
+    state: str
+    starts_at: datetime
+
+
+def _offer(row: object) -> Offer:
+    return Offer(row["id"], row["request_id"], row["guide_id"], row["wave"], row["state"],  # type: ignore[index]
+                 from_db_time(row["expires_at"]), row["message_id"])  # type: ignore[index, arg-type]
+
+
+class Dispatches:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- offers ---------------------------------------------------------------------------------
+    async def offered_guides(self, request_id: int) -> set[int]:
+        """Guides not to ask again: all but those whose offer was only "taken" by someone else
+        (when the request opens again because that guide cancelled, they may be asked anew)."""
+        rows = await self.db.fetchall("SELECT guide_id FROM offers WHERE request_id = ? AND state != 'taken'",
+                                      (request_id,))
+        return {r[0] for r in rows}
+
+    async def next_wave(self, request_id: int) -> int:
+        row = await self.db.fetchone("SELECT coalesce(max(wave), 0) + 1 FROM offers WHERE request_id = ?",
+                                     (request_id,))
+        return int(row[0]) if row else 1
+
+    async def add_offer(self, request_id: int, guide_id: int, wave: int, now: datetime, expires: datetime) -> int:
+        await self.db.execute(
+            "INSERT INTO offers (request_id, guide_id, wave, sent_at, expires_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (request_id, guide_id) DO UPDATE SET state = 'open', wave = excluded.wave, "
+            "sent_at = excluded.sent_at, expires_at = excluded.expires_at, answered_at = NULL, message_id = NULL",
+            (request_id, guide_id, wave, to_db_time(now), to_db_time(expires)))
+        row = await self.db.fetchone("SELECT id FROM offers WHERE request_id = ? AND guide_id = ?",
+                                     (request_id, guide_id))
+        assert row is not None
+        return int(row[0])
+
+    async def set_message(self, offer_id: int, message_id: str | None) -> None:
+        await self.db.execute("UPDATE offers SET message_id = ? WHERE id = ?", (message_id, offer_id))
+
+    async def offer(self, offer_id: int) -> Offer | None:
+        row = await self.db.fetchone("SELECT * FROM offers WHERE id = ?", (offer_id,))
+        return None if row is None else _offer(row)
+
+    async def open_offers(self, request_id: int | None = None) -> list[Offer]:
+        if request_id is None:
+            rows = await self.db.fetchall("SELECT * FROM offers WHERE state = 'open' ORDER BY expires_at")
+        else:
+            rows = await self.db.fetchall("SELECT * FROM offers WHERE state = 'open' AND request_id = ?", (request_id,))
+        return [_offer(r) for r in rows]
+
+    async def close_offer(self, offer_id: int, state: str, now: datetime, reason: str | None = None) -> bool:
+        """open → declined / expired / withdrawn / taken; False if it was not open any more."""
+        changed = await self.db.execute(
+            "UPDATE offers SET state = ?, answered_at = ?, decline_reason = coalesce(?, decline_reason) "
+            "WHERE id = ? AND state = 'open'", (state, to_db_time(now), reason, offer_id))
+        return changed == 1
+
+    async def set_decline_reason(self, offer_id: int, reason: str) -> None:
+        await self.db.execute("UPDATE offers SET decline_reason = ? WHERE id = ? AND state = 'declined'",
+                              (reason, offer_id))
+
+    async def close_all(self, request_id: int, state: str, now: datetime) -> list[Offer]:
+        """Close every open offer of a request; returns those closed (to edit their messages)."""
+        closing = await self.open_offers(request_id)
+        await self.db.execute("UPDATE offers SET state = ?, answered_at = ? WHERE request_id = ? AND state = 'open'",
+                              (state, to_db_time(now), request_id))
+        return closing
+
+    # -- the decision -----------------------------------------------------------------------------
+    async def claim(self, request_id: int, guide_id: int, now: datetime, offer_id: int | None = None,
+                    by: int | None = None) -> bool:
+        """First accept wins: one conditional UPDATE moves the request from open to matched; only
+        the caller who changed that row gets the assignment.  Call inside a transaction."""
+        won = await self.db.execute("UPDATE requests SET state = 'matched' WHERE id = ? AND state = 'open'",
+                                    (request_id,))
+        if won != 1:
+            return False
+        await self.db.execute(
+            "INSERT INTO assignments (request_id, guide_id, assigned_by, created_at) VALUES (?, ?, ?, ?)",
+            (request_id, guide_id, by, to_db_time(now)))
+        if offer_id is not None:
+            await self.db.execute("UPDATE offers SET state = 'accepted', answered_at = ? WHERE id = ?",
+                                  (to_db_time(now), offer_id))
+        return True
+
+    # -- assignments ------------------------------------------------------------------------------
+    async def active_assignment(self, request_id: int) -> Assignment | None:
+        rows = await self._assignments("a.request_id = ? AND a.state = 'active'", (request_id,))
+        return rows[0] if rows else None
+
+    async def upcoming_of_guide(self, guide_id: int, now: datetime) -> list[Assignment]:
+        return await self._assignments("a.guide_id = ? AND a.state = 'active' AND r.starts_at > ?",
+                                       (guide_id, to_db_time(now)))
+
+    async def _assignments(self, where: str, params: tuple[object, ...]) -> list[Assignment]:
+        rows = await self.db.fetchall(
+            "SELECT a.id, a.request_id, a.guide_id, a.state, r.starts_at FROM assignments a "
+            f"JOIN requests r ON r.id = a.request_id WHERE {where} ORDER BY r.starts_at", params)
+        return [Assignment(r[0], r[1], r[2], r[3], from_db_time(r[4])) for r in rows]  # type: ignore[arg-type]
+
+    async def end_assignment(self, assignment_id: int, state: str, now: datetime) -> bool:
+        changed = await self.db.execute(
+            "UPDATE assignments SET state = ?, ended_at = ? WHERE id = ? AND state = 'active'",
+            (state, to_db_time(now), assignment_id))
+        return changed == 1
+
+    async def reopen(self, request_id: int) -> None:
+        await self.db.execute("UPDATE requests SET state = 'open' WHERE id = ? AND state = 'matched'", (request_id,))
+
+    async def mark_escalated(self, request_id: int, now: datetime) -> bool:
+        changed = await self.db.execute(
+            "UPDATE requests SET escalated_at = ? WHERE id = ? AND escalated_at IS NULL", (to_db_time(now), request_id))
+        return changed == 1
+
+    async def unmatched(self, now: datetime) -> list[int]:
+        rows = await self.db.fetchall(
+            "SELECT id FROM requests WHERE state = 'open' AND escalated_at IS NOT NULL AND starts_at > ? "
+            "ORDER BY starts_at", (to_db_time(now),))
+        return [r[0] for r in rows]

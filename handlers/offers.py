@@ -1,0 +1,265 @@
+"""Offers and appointments in words: what guides, newcomers and coordinators read while dispatch
+(bot/services/dispatch.py) finds a guide; the Accept/Decline and Assign buttons; the commands
+`appointments` (guides) and `unmatched` (coordinators).
+
+An offer shows what, when, how long, where (the town only) and the languages — never the
+newcomer's name, address or note; the guide who accepts gets those.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from bot.core.context import Context, Services
+from bot.core.i18n import I18n, N_
+from bot.core.router import Router
+from bot.core.types import Button, Message
+from bot.services.matching import explain
+from bot.store.db import utcnow
+from bot.store.dispatch import Offer
+from bot.store.requests import Request
+from bot.store.store import ButtonToken, Person
+from handlers import labels
+from handlers.coordinator import MSG_ONLY_COORDINATORS, name_of, refuse
+
+OFFER, ASSIGN, GUIDE_CANCEL = "offer", "assign", "guide-cancel"
+MEET_BEFORE = timedelta(minutes=15)
+SHOWN_IN_ESCALATION = 8
+CLOSED = {
+    "taken": N_("Already taken – thank you!"),
+    "expired": N_("This offer has expired. Thank you all the same!"),
+    "withdrawn": N_("This appointment was cancelled. Thank you all the same!"),
+}
+
+
+def what_when_where(i18n: I18n, request: Request) -> str:
+    local = i18n.local(request.starts_at)
+    return i18n.gettext("%(topic)s on %(date)s at %(time)s, about %(duration)s, in %(town)s.",
+                        topic=labels.topic(i18n, request.topic), date=i18n.date(local.date(), "full"),
+                        time=i18n.time(local), duration=labels.duration(i18n, request.duration_minutes),
+                        town=request.district)
+
+
+class OfferTexts:
+    """The Notifier of bot.services.dispatch: every message in its recipient's language."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def _i18n(self, person: Person) -> I18n:
+        return self.services.catalogs.get(person.language)
+
+    async def _buttons(self, person: Person, action: str, rows: list[list[tuple[str, Any]]]) -> tuple:
+        payloads = [p for row in rows for _, p in row]
+        tokens = iter(await self.services.store.buttons.mint(person.id, action, "", payloads))
+        return tuple(tuple(Button(label, next(tokens)) for label, _ in row) for row in rows)
+
+    async def _send(self, person: Person, text: str, buttons: tuple = ()) -> str | None:
+        hint = self._i18n(person).gettext("Reply with the number of your choice.") if buttons else ""
+        return await self.services.messenger.send(person, Message(text, buttons, None, hint))
+
+    def _cmd(self, person: Person, name: str) -> str:
+        return self.services.messenger.prefix(person.platform) + name
+
+    async def offer(self, guide: Person, offer_id: int, request: Request) -> str | None:
+        i18n = self._i18n(guide)
+        text = "\n".join([i18n.gettext("Can you come along to an appointment?"), what_when_where(i18n, request),
+                          i18n.gettext("Languages: %(value)s", value=labels.languages(i18n, request.languages))])
+        buttons = await self._buttons(guide, OFFER, [[(i18n.gettext("Accept"), {"offer": offer_id, "accept": True}),
+                                                      (i18n.gettext("Decline"), {"offer": offer_id, "accept": False})]])
+        return await self._send(guide, text, buttons)
+
+    async def offer_closed(self, guide: Person, offer: Offer, request: Request, why: str) -> None:
+        if offer.message_id is None:
+            return
+        i18n = self._i18n(guide)
+        text = "\n".join([what_when_where(i18n, request), i18n.gettext(CLOSED[why])])
+        await self.services.messenger.edit(guide, offer.message_id, Message(text))
+
+    async def matched(self, newcomer: Person, guide: Person, request: Request) -> None:
+        i18n = self._i18n(newcomer)
+        meet = i18n.local(request.starts_at - MEET_BEFORE)
+        await self._send(newcomer, "\n".join([
+            i18n.gettext("Good news: %(name)s (%(languages)s) will come with you.", name=name_of(guide),
+                         languages=labels.languages(i18n, await self._guide_languages(guide))),
+            i18n.gettext("Please meet %(name)s on %(date)s at %(time)s at %(place)s.", name=name_of(guide),
+                         date=i18n.date(meet.date(), "full"), time=i18n.time(meet),
+                         place=request.place or request.district),
+        ]))
+
+    async def _guide_languages(self, guide: Person) -> tuple[str, ...]:
+        found = await self.services.store.guides.get(guide.id)
+        return found.profile.languages if found else ()
+
+    async def assigned(self, guide: Person, newcomer: Person, request: Request) -> None:
+        i18n = self._i18n(guide)
+        meet = i18n.local(request.starts_at - MEET_BEFORE)
+        lines = [i18n.gettext("Thank you! You are coming with %(name)s.", name=name_of(newcomer)),
+                 what_when_where(i18n, request),
+                 i18n.gettext("Please meet %(name)s on %(date)s at %(time)s at %(place)s.", name=name_of(newcomer),
+                              date=i18n.date(meet.date(), "full"), time=i18n.time(meet),
+                              place=request.place or request.district),
+                 i18n.gettext("Languages: %(value)s", value=labels.languages(i18n, request.languages))]
+        if request.note:
+            lines.append(i18n.gettext("Note: %(value)s", value=request.note))
+        lines.append(i18n.gettext("Send %(command)s to see your appointments or to cancel.",
+                                  command=self._cmd(guide, "appointments")))
+        await self._send(guide, "\n".join(lines))
+
+    async def escalation_text(self, i18n: I18n, request: Request, ranked: list[Any]) -> tuple[str, list[Any]]:
+        people = self.services.store.people
+        lines = [i18n.gettext("Nobody has taken this request yet:"), what_when_where(i18n, request),
+                 i18n.gettext("Languages: %(value)s", value=labels.languages(i18n, request.languages)), ""]
+        shown = ranked[:SHOWN_IN_ESCALATION]
+        for evaluation in shown:
+            name = name_of(await people.get(evaluation.guide_id))
+            reasons = "; ".join(i18n.gettext(msgid, **values) for msgid, values in explain(evaluation))
+            if evaluation.eligible:
+                lines.append(i18n.gettext("%(name)s – %(points)s points: %(reasons)s", name=name,
+                                          points=i18n.number(round(evaluation.score, 1)), reasons=reasons))
+            else:
+                lines.append(i18n.gettext("%(name)s – not offered: %(reasons)s", name=name, reasons=reasons))
+        if not shown:
+            lines.append(i18n.gettext("No guide is registered for this yet."))
+        return "\n".join(lines), [e for e in shown if e.eligible]
+
+    async def escalated(self, coordinators: list[Person], request: Request, ranked: list[Any]) -> None:
+        for coordinator in coordinators:
+            i18n = self._i18n(coordinator)
+            text, eligible = await self.escalation_text(i18n, request, ranked)
+            rows = [[(i18n.gettext("Assign %(name)s", name=name_of(await self.services.store.people.get(e.guide_id))),
+                      {"request": request.id, "guide": e.guide_id})] for e in eligible[:5]]
+            await self._send(coordinator, text, await self._buttons(coordinator, ASSIGN, rows))
+
+    async def still_searching(self, newcomer: Person, request: Request) -> None:
+        i18n = self._i18n(newcomer)
+        await self._send(newcomer, i18n.gettext(
+            "Lotse is still looking for a guide for your appointment: %(request)s A coordinator has been told and "
+            "will help.", request=what_when_where(i18n, request)))
+
+    async def cancelled_by_newcomer(self, guide: Person, newcomer: Person, request: Request) -> None:
+        i18n = self._i18n(guide)
+        await self._send(guide, i18n.gettext(
+            "%(name)s cancelled this appointment; you do not need to go. Thank you! %(request)s",
+            name=name_of(newcomer), request=what_when_where(i18n, request)))
+
+    async def cancelled_by_guide(self, newcomer: Person, guide: Person, request: Request) -> None:
+        i18n = self._i18n(newcomer)
+        await self._send(newcomer, i18n.gettext(
+            "Your guide cannot come after all: %(request)s Lotse is looking for someone else and will write to you.",
+            request=what_when_where(i18n, request)))
+
+
+# -- buttons ------------------------------------------------------------------------------------
+async def on_offer(ctx: Context, token: ButtonToken) -> None:
+    offer_id, accept = int(token.payload["offer"]), bool(token.payload["accept"])
+    dispatch = ctx.services.dispatch
+    person, message_id = ctx.person, ctx.event.message_id
+    i18n = ctx.i18n
+
+    async def answer() -> None:
+        outcome = await (dispatch.accept(person, offer_id) if accept else dispatch.decline(person, offer_id))
+        messenger = ctx.services.messenger
+        if outcome.code == "declined" and message_id is not None:
+            await messenger.edit(person, message_id, Message("\n".join([
+                what_when_where(i18n, outcome.request),
+                i18n.gettext("You declined. Thank you for letting us know – Lotse asks someone else.")])))
+        elif outcome.code in ("taken", "expired") and message_id is not None and outcome.request is not None:
+            await messenger.edit(person, message_id, Message("\n".join([
+                what_when_where(i18n, outcome.request), i18n.gettext(CLOSED[outcome.code])])))
+        elif outcome.code == "accepted" and message_id is not None:
+            await messenger.clear_buttons(person, message_id)
+        elif outcome.code == "gone":
+            await messenger.send(person, Message(i18n.gettext(
+                "This button is no longer valid. Please use the latest message.")))
+
+    ctx.later(answer)
+
+
+async def on_assign(ctx: Context, token: ButtonToken) -> None:
+    if not ctx.is_coordinator:
+        refuse(ctx, "a manual assignment")
+        return
+    request_id, guide_id = int(token.payload["request"]), int(token.payload["guide"])
+    person, i18n = ctx.person, ctx.i18n
+
+    async def assign() -> None:
+        outcome = await ctx.services.dispatch.assign_by_hand(person, request_id, guide_id)
+        guide = await ctx.store.people.get(guide_id)
+        text = (i18n.gettext("%(name)s now accompanies this request.", name=name_of(guide))
+                if outcome.code == "accepted" else i18n.gettext("This request has a guide already."))
+        await ctx.services.messenger.send(person, Message(text))
+
+    ctx.later(assign)
+
+
+async def on_guide_cancel(ctx: Context, token: ButtonToken) -> None:
+    assignment_id, confirmed = int(token.payload["assignment"]), bool(token.payload["confirm"])
+    if not confirmed:
+        buttons = await ctx.buttons(GUIDE_CANCEL, "", [[(ctx._("Yes, I cannot come"),
+                                                         {"assignment": assignment_id, "confirm": True})]])
+        ctx.reply(ctx._("Cancel this appointment? The newcomer is told and Lotse looks for someone else."), buttons)
+        return
+    person, i18n = ctx.person, ctx.i18n
+
+    async def cancel() -> None:
+        request = await ctx.services.dispatch.guide_cancelled(person, assignment_id)
+        text = (i18n.gettext("You cancelled. Thank you for telling us in time.") if request else
+                i18n.gettext("This appointment is not yours or was cancelled already."))
+        await ctx.services.messenger.send(person, Message(text))
+
+    ctx.later(cancel)
+
+
+# -- commands -----------------------------------------------------------------------------------
+async def appointments(ctx: Context) -> None:
+    items = await ctx.store.dispatch.upcoming_of_guide(ctx.person.id, utcnow())
+    if not items:
+        ctx.reply(ctx._("You have no upcoming appointments."))
+        return
+    for item in items:
+        request = await ctx.store.requests.get(item.request_id)
+        newcomer = await ctx.store.people.get(request.person_id) if request else None
+        if request is None:
+            continue
+        buttons = await ctx.buttons(GUIDE_CANCEL, "", [[(ctx._("Cancel"), {"assignment": item.id, "confirm": False})]])
+        ctx.reply("\n".join([ctx._("With %(name)s:", name=name_of(newcomer)), what_when_where(ctx.i18n, request),
+                             ctx._("Place: %(value)s", value=request.place or ctx._(labels.NOTHING))]), buttons)
+
+
+async def unmatched(ctx: Context) -> None:
+    from bot.services.matching import rank
+
+    waiting = await ctx.store.dispatch.unmatched(utcnow())
+    if not waiting:
+        ctx.reply(ctx._("Every request has a guide or is still being offered."))
+        return
+    texts = OfferTexts(ctx.services)
+    settings = ctx.settings
+    for request_id in waiting:
+        request = await ctx.store.requests.get(request_id)
+        need = await ctx.store.matching.need(request_id)
+        ranked = rank(need, await ctx.store.matching.candidates(need, settings.zone, prefilter=False),
+                      settings.matching.weights, settings.zone, settings.matching.travel_buffer)
+        text, eligible = await texts.escalation_text(ctx.i18n, request, ranked)
+        rows = [[(ctx._("Assign %(name)s", name=name_of(await ctx.store.people.get(e.guide_id))),
+                  {"request": request_id, "guide": e.guide_id})] for e in eligible[:5]]
+        ctx.reply(text, await ctx.buttons(ASSIGN, "", rows))
+
+
+async def announce_request(ctx: Context, request_id: int) -> None:
+    """A confirmed request goes to dispatch once the newcomer's transaction committed."""
+    ctx.services.dispatch.kick(request_id)
+
+
+def register(router: Router) -> None:
+    router.button(OFFER, on_offer)
+    router.button(ASSIGN, on_assign)
+    router.button(GUIDE_CANCEL, on_guide_cancel)
+    router.command("appointments", appointments)
+    router.command("unmatched", unmatched)
+    router.services.request_listeners.append(announce_request)
+
+
+__all__ = ["MSG_ONLY_COORDINATORS", "OfferTexts", "register"]
