@@ -323,3 +323,43 @@ async def test_a_matrix_guide_registers_and_a_telegram_coordinator_approves(
             assert good_news.body.startswith("Good news: you are approved as a guide!")
             guide = await world.app.store.guides.get((await world.app.store.people.find("matrix", leila.id)).id)
             assert guide.state == "approved" and labels(approved) == []
+
+
+async def test_a_telegram_newcomer_is_matched_with_a_matrix_guide(mx_settings: Settings, synapse: SynapseServer,
+                                                                  tmp_path: Path, clock) -> None:  # noqa: ANN001
+    from datetime import UTC, datetime
+
+    from bot.store.guides import Profile, Slot
+    from bot.store.requests import NewRequest
+    from tests.botapi_server import BotApiServer
+    from tests.telegram_harness import TelegramWorld, TgPerson, telegram_settings
+    from bot.transports.telegram import TelegramTransport
+
+    async with BotApiServer() as api:
+        tg_settings = telegram_settings(mx_settings, api)
+        telegram = TelegramTransport(tg_settings.telegram, backoff=0.05)
+        async with matrix_world(tg_settings, synapse, tmp_path, also=[telegram]) as world:
+            store = world.app.store
+            leila = await world.person("leila")
+            await leila.onboard(role=2)                  # English, registers interest as a guide
+            guide = await store.people.find("matrix", leila.id)
+            await store.guides.save_profile(guide.id, Profile(("ar", "fr", "de"), ("Dreieich",), ("doctor",),
+                                                              (Slot(1, 540, 720),), 2, "female"), clock.now)
+            await store.db.execute("UPDATE guides SET state = 'approved' WHERE person_id = ?", (guide.id,))
+            amira = TgPerson(TelegramWorld(api, tg_settings, world.app, telegram), 1001, "Amira", "en")
+            await amira.send("/start")
+            await amira.press("English")
+            await amira.press(1, expect=3)
+            await amira.press(1)                         # into the request dialog; filed directly below
+            newcomer = await store.people.find("telegram", "1001")
+            request_id = await store.requests.create(newcomer.id, NewRequest(
+                "doctor", datetime(2026, 12, 1, 8, 30, tzinfo=UTC), 60, "Dreieich", "Praxis Dr. Weber", "female",
+                None, ("ar",)), clock.now)
+            world.app.dispatch.kick(request_id)
+            [offer] = await leila._expect(1)  # noqa: SLF001
+            assert offer.body.startswith("Can you come along to an appointment?") and "Amira" not in offer.body
+            [details] = await leila.press("Accept", by="reaction")
+            assert details.body.startswith("Thank you! You are coming with Amira.")
+            news = await api.wait_for(lambda: [m for m in api.messages(1001) if m["text"].startswith("Good news")])
+            assert news[0]["text"].startswith("Good news: leila") and "(Arabic, German, French) will come with you." in news[0]["text"]
+            assert (await store.requests.get(request_id)).state == "matched"
