@@ -41,6 +41,35 @@ def what_when_where(i18n: I18n, request: Request) -> str:
                         town=request.district)
 
 
+def reason(i18n: I18n, msgid: str, values: dict[str, Any]) -> str:
+    """One line of a matching explanation, its raw values (codes, minutes, dates) made readable."""
+    shown: dict[str, Any] = {}
+    for key, value in values.items():
+        if key == "language":
+            shown[key] = labels.language(i18n, value)
+        elif key == "languages":
+            shown[key] = labels.languages(i18n, list(value))
+        elif key == "weekday":
+            shown[key] = labels.weekday(i18n, value)
+        elif key in ("start_minute", "end_minute"):
+            shown[key] = labels.clock(i18n, value)
+        elif key in ("paused_from", "paused_until"):
+            shown[key] = i18n.date(value) if value else i18n.gettext(labels.NOTHING)
+        elif key in ("busy_from", "busy_until"):
+            shown[key] = i18n.datetime(value, "short")
+        elif key == "topic":
+            shown[key] = labels.topic(i18n, value)
+        elif key == "gender":
+            shown[key] = i18n.gettext(labels.PREFERRED_GENDERS.get(value, labels.NOTHING))
+        elif key == "state":
+            shown[key] = i18n.gettext(labels.GUIDE_STATES.get(value, labels.NOTHING))
+        elif isinstance(value, float):
+            shown[key] = i18n.number(value)
+        else:
+            shown[key] = value
+    return i18n.gettext(msgid, **shown)
+
+
 class OfferTexts:
     """The Notifier of bot.services.dispatch: every message in its recipient's language."""
 
@@ -114,7 +143,7 @@ class OfferTexts:
         shown = ranked[:SHOWN_IN_ESCALATION]
         for evaluation in shown:
             name = name_of(await people.get(evaluation.guide_id))
-            reasons = "; ".join(i18n.gettext(msgid, **values) for msgid, values in explain(evaluation))
+            reasons = "; ".join(reason(i18n, msgid, values) for msgid, values in explain(evaluation))
             if evaluation.eligible:
                 lines.append(i18n.gettext("%(name)s – %(points)s points: %(reasons)s", name=name,
                                           points=i18n.number(round(evaluation.score, 1)), reasons=reasons))

@@ -137,6 +137,7 @@ async def test_escalation_when_nobody_is_left_and_assignment_by_hand(lotse: Runn
     alert = [m for m in bot.messages("weber") if m.text.startswith("Nobody has taken this request yet:")]
     assert len(alert) == 1
     assert "Nasrin – not offered:" in alert[0].text and "Mehmet – not offered:" in alert[0].text
+    assert "Wednesday" in alert[0].text and "('" not in alert[0].text  # readable reasons, no raw values
     assert [m.text for m in bot.messages("hamid")][-1].startswith("Lotse is still looking for a guide")
     [listing] = await bot.say("weber", "/unmatched")
     assert listing.text.startswith("Nobody has taken this request yet:")
