@@ -3,15 +3,17 @@
 The two records live here, with the queries that fill them, because the store imports nothing above
 it; bot/services/matching.py (the pure ranking) re-exports them.
 
-`candidates()` costs a constant number of queries, whatever the number of guides:
+`candidates()` costs three queries, whatever the number of guides:
 
-1. the guide rows, each with its languages, districts, topics and weekly slots folded in by
-   correlated `group_concat` subqueries (with the prefilter: only approved guides who share a
-   language, serve the district and have a slot covering the appointment's local time — found
-   through guide_languages_by_language, guide_districts_by_district and guide_slots_by_weekday);
-2. the assignment figures of exactly those guides (ids passed as one JSON array to json_each):
-   busy intervals near the date, counts in the appointment's week and the 30 days before,
-   history with this newcomer, no-shows;
+1. the guide rows, each with its languages, districts and topics folded in by correlated
+   `group_concat` subqueries.  With the prefilter only approved guides who have a weekly slot
+   covering the appointment's local time (guide_slots_by_weekday drives the query: it is the most
+   selective condition), share a language (guide_languages_by_language) and serve the district
+   (all districts, or the guide_districts key); the covering slot comes with its row.  Without
+   the prefilter every guide, with all their slots (the coordinator's "why not" view);
+2. the assignment figures of exactly those guides (their ids as one JSON array, through
+   json_each): busy intervals near the date, counts in the appointment's week and in the 30 days
+   before, history with this newcomer, no-shows;
 3. their offer statistics (answered offers, accepted ones).
 
 Guides without assignments or offers get zeros; nothing is queried per guide.
@@ -54,7 +56,12 @@ class Need:
 
 @dataclass(frozen=True)
 class Candidate:
-    """One guide with everything the filters and the score need, for one request."""
+    """One guide with everything the filters and the score need, for one request.
+
+    With the prefilter the store fills `slots` with the slots that cover the appointment (the
+    prefilter found them; the guide's other slots cannot change the verdict); without it, with
+    all of them.
+    """
 
     guide_id: int
     state: str
