@@ -23,7 +23,9 @@ from bot.store.store import ButtonToken, Person
 from handlers import labels
 from handlers.coordinator import MSG_ONLY_COORDINATORS, name_of, refuse
 
-OFFER, ASSIGN, GUIDE_CANCEL = "offer", "assign", "guide-cancel"
+OFFER, ASSIGN, GUIDE_CANCEL, DECLINE_REASON = "offer", "assign", "guide-cancel", "decline-reason"
+DECLINE_REASONS = (("time", N_("No time then")), ("distance", N_("Too far away")), ("topic", N_("Not my topic")),
+                   ("other", N_("Another reason")))
 MEET_BEFORE = timedelta(minutes=15)
 SHOWN_IN_ESCALATION = 8
 CLOSED = {
@@ -191,9 +193,15 @@ async def on_offer(ctx: Context, token: ButtonToken) -> None:
         outcome = await (dispatch.accept(person, offer_id) if accept else dispatch.decline(person, offer_id))
         messenger = ctx.services.messenger
         if outcome.code == "declined" and message_id is not None:
+            rows = [[(i18n.gettext(label), {"offer": offer_id, "reason": code})] for code, label in DECLINE_REASONS]
+            payloads = [p for row in rows for _, p in row]
+            tokens = iter(await ctx.store.buttons.mint(person.id, DECLINE_REASON, "", payloads))
+            buttons = tuple(tuple(Button(label, next(tokens)) for label, _ in row) for row in rows)
             await messenger.edit(person, message_id, Message("\n".join([
                 what_when_where(i18n, outcome.request),
-                i18n.gettext("You declined. Thank you for letting us know – Lotse asks someone else.")])))
+                i18n.gettext("You declined. Thank you for letting us know – Lotse asks someone else."),
+                i18n.gettext("If you like, tell us why (optional):")]), buttons,
+                choice_hint=i18n.gettext("Reply with the number of your choice.")))
         elif outcome.code in ("taken", "expired") and message_id is not None and outcome.request is not None:
             await messenger.edit(person, message_id, Message("\n".join([
                 what_when_where(i18n, outcome.request), i18n.gettext(CLOSED[outcome.code])])))
@@ -204,6 +212,12 @@ async def on_offer(ctx: Context, token: ButtonToken) -> None:
                 "This button is no longer valid. Please use the latest message.")))
 
     ctx.later(answer)
+
+
+async def on_decline_reason(ctx: Context, token: ButtonToken) -> None:
+    await ctx.store.dispatch.set_decline_reason(int(token.payload["offer"]), str(token.payload["reason"]))
+    ctx.answered = ctx.event.message_id
+    ctx.reply(ctx._("Thank you, that helps us."))
 
 
 async def on_assign(ctx: Context, token: ButtonToken) -> None:
@@ -286,6 +300,7 @@ def register(router: Router) -> None:
     router.button(OFFER, on_offer)
     router.button(ASSIGN, on_assign)
     router.button(GUIDE_CANCEL, on_guide_cancel)
+    router.button(DECLINE_REASON, on_decline_reason)
     router.command("appointments", appointments)
     router.command("unmatched", unmatched)
     router.services.request_listeners.append(announce_request)

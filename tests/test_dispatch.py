@@ -111,7 +111,11 @@ async def test_decline_and_timeout_open_the_next_wave(small_waves: Settings, clo
         assert len(first) == 1
         await bot.press(first[0], "Decline")
         await settle(lotse)
-        assert "You declined." in bot.current(first[0])[-1].message.text
+        declined = bot.current(first[0])[-1].message
+        assert "You declined." in declined.text
+        assert labels(declined) == ["No time then", "Too far away", "Not my topic", "Another reason"]
+        [thanks] = await bot.press(first[0], "Too far away")  # the optional reason
+        assert thanks.text == "Thank you, that helps us."
         second = [u for u in ("leila", "samira", "yasmin") if offers_to(lotse, u) and u not in first]
         assert len(second) == 1
         clock.advance(timedelta(hours=5))  # nobody answers: the offer expires
@@ -123,6 +127,8 @@ async def test_decline_and_timeout_open_the_next_wave(small_waves: Settings, clo
         states = await lotse.store.db.fetchall("SELECT state FROM offers WHERE request_id = ? ORDER BY wave",
                                                (request_id,))
         assert [r[0] for r in states] == ["declined", "expired", "open"]
+        reason = await lotse.store.db.fetchone("SELECT decline_reason FROM offers WHERE state = 'declined'")
+        assert reason[0] == "distance"
     finally:
         await lotse.app.stop()
 
