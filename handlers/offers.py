@@ -21,7 +21,7 @@ from bot.store.dispatch import Offer
 from bot.store.requests import Request
 from bot.store.store import ButtonToken, Person
 from handlers import labels
-from handlers.coordinator import MSG_ONLY_COORDINATORS, name_of, refuse
+from handlers.coordinator import name_of, refuse
 
 OFFER, ASSIGN, GUIDE_CANCEL, DECLINE_REASON = "offer", "assign", "guide-cancel", "decline-reason"
 DECLINE_REASONS = (("time", N_("No time then")), ("distance", N_("Too far away")), ("topic", N_("Not my topic")),
@@ -305,5 +305,3 @@ def register(router: Router) -> None:
     router.command("unmatched", unmatched)
     router.services.request_listeners.append(announce_request)
 
-
-__all__ = ["MSG_ONLY_COORDINATORS", "OfferTexts", "register"]
