@@ -80,12 +80,8 @@ class Dispatch:
         await self.expire_due()
         for offer in await self.store.dispatch.open_offers():
             self._arm(offer.id, offer.expires_at)
-        rows = await self.store.db.fetchall(
-            "SELECT r.id FROM requests r WHERE r.state = 'open' AND r.escalated_at IS NULL AND r.starts_at > ? "
-            "AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.request_id = r.id AND o.state = 'open')",
-            (utcnow().isoformat(),))
-        for row in rows:
-            self.kick(row[0])
+        for request_id in await self.store.dispatch.waiting_for_a_wave(utcnow()):
+            self.kick(request_id)
 
     async def stop(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
@@ -244,12 +240,11 @@ class Dispatch:
         """The guide cannot come: the request is open again, the newcomer is told, a new wave starts."""
         store, now = self.store, utcnow()
         async with store.transaction():
-            rows = await store.db.fetchall("SELECT request_id FROM assignments WHERE id = ? AND guide_id = ?",
-                                           (assignment_id, guide.id))
-            if not rows or not await store.dispatch.end_assignment(assignment_id, "cancelled_by_guide", now):
+            request_id = await store.dispatch.request_of_assignment(assignment_id, guide.id)
+            if request_id is None or not await store.dispatch.end_assignment(assignment_id, "cancelled_by_guide", now):
                 return None
-            await store.dispatch.reopen(rows[0][0])
-            request = await store.requests.get(rows[0][0])
+            await store.dispatch.reopen(request_id)
+            request = await store.requests.get(request_id)
         assert request is not None
         newcomer = await store.people.get(request.person_id)
         if newcomer is not None:

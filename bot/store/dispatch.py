@@ -134,6 +134,19 @@ class Dispatches:
     async def reopen(self, request_id: int) -> None:
         await self.db.execute("UPDATE requests SET state = 'open' WHERE id = ? AND state = 'matched'", (request_id,))
 
+    async def waiting_for_a_wave(self, now: datetime) -> list[int]:
+        """Open, upcoming, not escalated requests with no offer out (e.g. after a crash)."""
+        rows = await self.db.fetchall(
+            "SELECT r.id FROM requests r WHERE r.state = 'open' AND r.escalated_at IS NULL AND r.starts_at > ? "
+            "AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.request_id = r.id AND o.state = 'open')",
+            (to_db_time(now),))
+        return [r[0] for r in rows]
+
+    async def request_of_assignment(self, assignment_id: int, guide_id: int) -> int | None:
+        row = await self.db.fetchone("SELECT request_id FROM assignments WHERE id = ? AND guide_id = ?",
+                                     (assignment_id, guide_id))
+        return None if row is None else int(row[0])
+
     async def mark_escalated(self, request_id: int, now: datetime) -> bool:
         changed = await self.db.execute(
             "UPDATE requests SET escalated_at = ? WHERE id = ? AND escalated_at IS NULL", (to_db_time(now), request_id))
