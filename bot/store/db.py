@@ -85,10 +85,22 @@ class Database:
         async with self._lock:
             await self._conn.close()
 
-    def _access(self):  # noqa: ANN202 - an async context manager
-        """One statement: inside the owner's transaction it joins it, otherwise it is a transaction of
-        its own (committed, or rolled back on error)."""
-        return self.transaction()
+    @asynccontextmanager
+    async def _access(self) -> AsyncIterator[None]:
+        """Inside the owner's transaction: go ahead.  Otherwise: take the lock, and commit (or roll
+        back) whatever the statement began."""
+        if _owner.get() is self:
+            yield
+            return
+        async with self._lock:
+            try:
+                yield
+            except BaseException:
+                if self._conn.in_transaction:
+                    await self._conn.rollback()
+                raise
+            if self._conn.in_transaction:
+                await self._conn.commit()
 
     # Each method below is one round trip to aiosqlite's worker thread: the cursor is not
     # closed explicitly (that would be a second trip); rowcount/lastrowid are plain attributes.
