@@ -1,6 +1,6 @@
 """Matching: loading and ranking the candidates of one request vs. a plain SELECT of the same rows.
 
-    .venv/bin/python bench/matching_rank.py [--sizes 1000,10000,100000] [--rounds 15] [--languages ar,de]
+    .venv/bin/python bench/matching_rank.py [--sizes 1000,10000,100000] [--rounds 31] [--languages ar,de]
                                             [--cache-mib 64]
 
 For each size N a fresh SQLite file (migrated by Store.open) gets N synthetic guides, written with
@@ -21,8 +21,10 @@ Each round times, on the same connection and one after the other:
 
 Prints the median of the rounds for each, their ratio per N (target ≤ 3× at 10k), and how (a)
 grows from 10k to 100k (target ≤ ~10.5×, i.e. linear) next to how (b) and the number of candidates
-grow.  With --cache-mib the same measurement runs again with a larger SQLite page cache: (a) reads
-three more tables than (b); Lotse opens SQLite with a 64 MiB cache (bot/store/db.py).
+grow.  With --cache-mib the same measurement runs again with a larger SQLite page cache: (a) also
+reads assignments with their requests and offers; Lotse opens SQLite with a 64 MiB cache
+(bot/store/db.py).  The guide rows carry their languages, districts and topics as text (kept by
+triggers, migration 0007), so `g.*` in (b) includes them too.
 """
 
 from __future__ import annotations
@@ -206,7 +208,7 @@ def report(title: str, results: dict[int, dict[str, float | int]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000", help="numbers of guides, comma-separated")
-    parser.add_argument("--rounds", type=int, default=15, help="timed rounds per size (the median is shown)")
+    parser.add_argument("--rounds", type=int, default=31, help="timed rounds per size (the median is shown)")
     parser.add_argument("--languages", default="ar,de", help="the request's languages, first language first")
     parser.add_argument("--cache-mib", type=int, default=0,
                         help="also measure with SQLite's page cache at this size (PRAGMA cache_size); "

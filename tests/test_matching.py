@@ -623,3 +623,24 @@ def test_the_bench_baseline_is_the_prefilter() -> None:
     params = prefilter_params(AMIRA, BERLIN)
     assert params == {"languages": json.dumps(["ar"]), "district": "Dreieich", "weekday": 1,
                       "start_minute": 570, "end_minute": 630}
+
+
+async def test_candidates_see_a_profile_edit_at_once(store: Store) -> None:
+    """Matching reads languages, districts and topics from columns that triggers keep (migration
+    0007): an edit, a removal and a district with a space all show in the next candidates()."""
+    amira = await person(store, "amira")
+    leila = await guide(store, "leila", ("ar", "fr"), ("Dreieich", "Neu-Isenburg"), topics=("doctor", "school"))
+    need = await store.matching.need(await request(store, amira))
+    [found] = await store.matching.candidates(need, BERLIN)
+    assert (found.languages, found.districts, found.topics) == (
+        {"ar", "fr"}, {"Dreieich", "Neu-Isenburg"}, {"doctor", "school"})
+
+    await store.guides.save_profile(leila, Profile(("ar", "de"), ("Dreieich",), ("doctor",),
+                                                   (Slot(1, 540, 720),), 3, "female"), NOW)
+    [found] = await store.matching.candidates(need, BERLIN)
+    assert (found.languages, found.districts, found.topics) == ({"ar", "de"}, {"Dreieich"}, {"doctor"})
+
+    await store.guides.save_profile(leila, Profile(("ar",), ("*",), (), (Slot(1, 540, 720),), 3, "female"), NOW)
+    [found] = await store.matching.candidates(need, BERLIN)
+    assert (found.languages, found.all_districts, found.districts, found.topics) == (
+        {"ar"}, True, frozenset(), frozenset())

@@ -5,8 +5,8 @@ it; bot/services/matching.py (the pure ranking) re-exports them.
 
 `candidates()` costs three queries, whatever the number of guides:
 
-1. the guide rows, each with its languages, districts and topics folded in by correlated
-   `group_concat` subqueries.  With the prefilter only approved guides who have a weekly slot
+1. the guide rows, each with its languages, districts and topics as text (columns that triggers
+   keep current, migration 0007).  With the prefilter only approved guides who have a weekly slot
    covering the appointment's local time (guide_slots_by_weekday drives the query: it is the most
    selective condition), share a language (guide_languages_by_language) and serve the district
    (all districts, or the guide_districts key); the covering slot comes with its row.  Without
@@ -126,11 +126,10 @@ PREFILTER = (
     "                                WHERE d.guide_id = g.person_id AND d.district = :district))"
 )
 
+# languages_text, districts_text and topics_text are kept by triggers (migration 0007).
 _PROFILE_COLUMNS = (
     "g.person_id, g.state, g.weekly_max, g.gender, g.all_districts, g.paused_from, g.paused_until, "
-    "(SELECT group_concat(language, ' ') FROM guide_languages WHERE guide_id = g.person_id), "
-    f"(SELECT group_concat(district, char({ord(_SEP)})) FROM guide_districts WHERE guide_id = g.person_id), "
-    "(SELECT group_concat(topic, ' ') FROM guide_topics WHERE guide_id = g.person_id)"
+    "g.languages_text, g.districts_text, g.topics_text"
 )
 # With the prefilter, the slot that matched travels with its row; without, every slot of the guide.
 _PREFILTERED_SQL = (
