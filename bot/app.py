@@ -17,8 +17,11 @@ from bot.core.transport import CommandMenu, HasCommandMenus, NeedsState, Transpo
 from bot.store import Store
 from bot.store.db import utcnow
 from bot.services.dispatch import Dispatch
+from bot.services.reminders import ReminderService
+from bot.services.scheduler import Scheduler
 from handlers import COMMANDS, register_all
 from handlers.offers import OfferTexts
+from handlers.reminders import ReminderTexts
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,8 @@ class App:
         self.store: Store | None = None
         self.router: Router | None = None
         self.dispatch: Dispatch | None = None
+        self.reminders: ReminderService | None = None
+        self.scheduler = Scheduler()
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
@@ -42,7 +47,11 @@ class App:
         services = Services(settings, self.store, catalogs, messenger)
         self.router = Router(services, COMMANDS)
         register_all(self.router)
-        self.dispatch = services.dispatch = Dispatch(self.store, settings, OfferTexts(services))
+        self.scheduler = Scheduler()
+        self.reminders = services.reminders = ReminderService(self.store, settings, ReminderTexts(services),
+                                                              self.scheduler)
+        self.dispatch = services.dispatch = Dispatch(self.store, settings, OfferTexts(services), self.scheduler,
+                                                     on_assigned=[self.reminders.on_assigned])
         for transport in self.transports:
             messenger.add(transport)
             if isinstance(transport, NeedsState):
@@ -57,7 +66,9 @@ class App:
                 await transport.stop()
             await self.store.close()
             raise
+        self.scheduler.start()
         await self.dispatch.resume()
+        await self.reminders.resume()
         for transport in self.transports:
             if isinstance(transport, HasCommandMenus):
                 try:
@@ -87,6 +98,7 @@ class App:
         return menus
 
     async def stop(self) -> None:
+        self.scheduler.stop()
         if self.dispatch is not None:
             await self.dispatch.stop()
         for transport in reversed(self.transports):

@@ -155,6 +155,17 @@ class MatchingSettings:
 
 
 @dataclass(frozen=True)
+class RemindersSettings:
+    offsets: tuple[Duration, ...] = (Duration(hours=24), Duration(hours=2))
+    followup_after: Duration = Duration(hours=2)
+    followup_expiry: Duration = Duration(days=7)
+    hours_choices: tuple[float, ...] = (1.0, 1.5, 2.0, 3.0, 4.0)
+    horizon: Duration = Duration(hours=6)
+    retry_after: Duration = Duration(minutes=10)
+    max_attempts: int = 5
+
+
+@dataclass(frozen=True)
 class PrivacySettings:
     notice_version: str = "2026-11"
 
@@ -171,6 +182,7 @@ class Settings:
     requests: RequestsSettings = field(default_factory=RequestsSettings)
     guides: GuidesSettings = field(default_factory=GuidesSettings)
     matching: MatchingSettings = field(default_factory=MatchingSettings)
+    reminders: RemindersSettings = field(default_factory=RemindersSettings)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -347,6 +359,16 @@ def _validate_area_and_requests(settings: Settings) -> None:
     for name, weight in vars(m.weights).items():
         if weight < 0:
             raise ConfigError(f"config: [matching.weights] {name}: must not be negative")
+    r = settings.reminders
+    if any(o <= timedelta(0) for o in r.offsets) or len(set(r.offsets)) != len(r.offsets):
+        raise ConfigError("config: [reminders] offsets: durations before the appointment, each positive and different")
+    if r.followup_after < timedelta(0) or r.followup_expiry <= timedelta(0):
+        raise ConfigError("config: [reminders] followup_after, followup_expiry: must not be negative")
+    if not r.hours_choices or len(r.hours_choices) > 8 or any(not 0 < h <= 24 for h in r.hours_choices):
+        raise ConfigError("config: [reminders] hours_choices: 1 to 8 numbers of hours between 0 and 24")
+    if r.horizon < timedelta(minutes=10) or r.retry_after < timedelta(seconds=10) or not 1 <= r.max_attempts <= 50:
+        raise ConfigError("config: [reminders] horizon (at least 10m), retry_after (at least 10s), "
+                          "max_attempts (1 to 50): out of range")
     unknown = [v for v in settings.guides.require if v not in VETTING]
     if unknown:
         raise ConfigError(f"config: [guides] require: choose from {', '.join(VETTING)} (unknown: {', '.join(unknown)})")

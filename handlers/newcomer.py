@@ -157,7 +157,7 @@ def _place_prompt(ctx: Context, data: dict[str, Any]) -> str:
     return ctx._("Where exactly? Type the address or the name of the practice or office – or skip this.")
 
 
-def _limited(limit: int):  # noqa: ANN202
+def limited(limit: int):  # noqa: ANN202
     def parse(ctx: Context, text: str, data: dict[str, Any]) -> str:
         if len(text) > limit:
             raise Invalid(ctx.ngettext("Please write at most %(count)s character.",
@@ -195,7 +195,7 @@ def _note_prompt(ctx: Context, data: dict[str, Any]) -> str:
 
 
 def _note_parse(ctx: Context, text: str, data: dict[str, Any]) -> str:
-    return _limited(ctx.settings.requests.note_max_length)(ctx, text, data)
+    return limited(ctx.settings.requests.note_max_length)(ctx, text, data)
 
 
 def summary_lines(ctx: Context, data: dict[str, Any]) -> list[str]:
@@ -285,7 +285,7 @@ REQUEST = Dialog("request", (
     Step("time", _time_prompt, options=_time_options, parse=_parse_time, next="duration"),
     Step("duration", _duration_prompt, options=_duration_options, next="district"),
     Step("district", _district_prompt, options=_district_options, next="place"),
-    Step("place", _place_prompt, options=_skip_option, parse=_limited(PLACE_MAX), next="languages"),
+    Step("place", _place_prompt, options=_skip_option, parse=limited(PLACE_MAX), next="languages"),
     Step("languages", _languages_prompt, options=_languages_options, multi=True, min_choices=1,
          preselect=_languages_preselect, next="gender"),
     Step("gender", _gender_prompt, options=_gender_options, next="note"),
@@ -378,6 +378,16 @@ async def cancel(ctx: Context) -> None:
         ctx.reply(ctx._("You have no open requests to cancel."))
         return
     await ctx.services.dialogs.start(ctx, "cancel", {"choices": [[item.id, describe(ctx, item)] for item in items]})
+
+
+async def cancel_one(ctx: Context, request_id: int) -> None:
+    """`cancel` for one known request (e.g. from a reminder): straight to "Cancel this request?"."""
+    items = [item for item in await ctx.store.requests.cancellable(ctx.person.id, utcnow()) if item.id == request_id]
+    if not items:
+        ctx.reply(ctx._("This request cannot be cancelled any more."))
+        return
+    await ctx.services.dialogs.start(ctx, "cancel", {"choices": [[items[0].id, describe(ctx, items[0])]],
+                                                     "which": items[0].id}, at="sure")
 
 
 def register(router: Router) -> None:

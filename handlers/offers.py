@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.core.context import Context, Services
+from bot.core.context import MSG_CHOICE_HINT, Context
 from bot.core.i18n import I18n, N_
 from bot.core.router import Router
-from bot.core.types import Button, Message
+from bot.core.types import Attachment, Button, Message
+from bot.services.calendar import appointment_ics, attachment as calendar_attachment
 from bot.services.matching import explain
 from bot.store.db import utcnow
 from bot.store.dispatch import Offer
@@ -22,6 +23,7 @@ from bot.store.requests import Request
 from bot.store.store import ButtonToken, Person
 from handlers import labels
 from handlers.coordinator import name_of, refuse
+from handlers.notify import Notifier
 
 OFFER, ASSIGN, GUIDE_CANCEL, DECLINE_REASON = "offer", "assign", "guide-cancel", "decline-reason"
 DECLINE_REASONS = (("time", N_("No time then")), ("distance", N_("Too far away")), ("topic", N_("Not my topic")),
@@ -41,6 +43,13 @@ def what_when_where(i18n: I18n, request: Request) -> str:
                         topic=labels.topic(i18n, request.topic), date=i18n.date(local.date(), "full"),
                         time=i18n.time(local), duration=labels.duration(i18n, request.duration_minutes),
                         town=request.district)
+
+
+def meeting_point(i18n: I18n, request: Request, other: Person | None) -> str:
+    meet = i18n.local(request.starts_at - MEET_BEFORE)
+    return i18n.gettext("Please meet %(name)s on %(date)s at %(time)s at %(place)s.", name=name_of(other),
+                        date=i18n.date(meet.date(), "full"), time=i18n.time(meet),
+                        place=request.place or request.district)
 
 
 def reason(i18n: I18n, msgid: str, values: dict[str, Any]) -> str:
@@ -72,26 +81,8 @@ def reason(i18n: I18n, msgid: str, values: dict[str, Any]) -> str:
     return i18n.gettext(msgid, **shown)
 
 
-class OfferTexts:
+class OfferTexts(Notifier):
     """The Notifier of bot.services.dispatch: every message in its recipient's language."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
-
-    def _i18n(self, person: Person) -> I18n:
-        return self.services.catalogs.get(person.language)
-
-    async def _buttons(self, person: Person, action: str, rows: list[list[tuple[str, Any]]]) -> tuple:
-        payloads = [p for row in rows for _, p in row]
-        tokens = iter(await self.services.store.buttons.mint(person.id, action, "", payloads))
-        return tuple(tuple(Button(label, next(tokens)) for label, _ in row) for row in rows)
-
-    async def _send(self, person: Person, text: str, buttons: tuple = ()) -> str | None:
-        hint = self._i18n(person).gettext("Reply with the number of your choice.") if buttons else ""
-        return await self.services.messenger.send(person, Message(text, buttons, None, hint))
-
-    def _cmd(self, person: Person, name: str) -> str:
-        return self.services.messenger.prefix(person.platform) + name
 
     async def offer(self, guide: Person, offer_id: int, request: Request) -> str | None:
         i18n = self._i18n(guide)
@@ -110,14 +101,10 @@ class OfferTexts:
 
     async def matched(self, newcomer: Person, guide: Person, request: Request) -> None:
         i18n = self._i18n(newcomer)
-        meet = i18n.local(request.starts_at - MEET_BEFORE)
-        await self._send(newcomer, "\n".join([
-            i18n.gettext("Good news: %(name)s (%(languages)s) will come with you.", name=name_of(guide),
-                         languages=labels.languages(i18n, await self._guide_languages(guide))),
-            i18n.gettext("Please meet %(name)s on %(date)s at %(time)s at %(place)s.", name=name_of(guide),
-                         date=i18n.date(meet.date(), "full"), time=i18n.time(meet),
-                         place=request.place or request.district),
-        ]))
+        lines = [i18n.gettext("Good news: %(name)s (%(languages)s) will come with you.", name=name_of(guide),
+                              languages=labels.languages(i18n, await self._guide_languages(guide))),
+                 meeting_point(i18n, request, guide)]
+        await self._send(newcomer, "\n".join(lines), attachment=self.calendar_file(i18n, request, guide, lines))
 
     async def _guide_languages(self, guide: Person) -> tuple[str, ...]:
         found = await self.services.store.guides.get(guide.id)
@@ -125,18 +112,25 @@ class OfferTexts:
 
     async def assigned(self, guide: Person, newcomer: Person, request: Request) -> None:
         i18n = self._i18n(guide)
-        meet = i18n.local(request.starts_at - MEET_BEFORE)
         lines = [i18n.gettext("Thank you! You are coming with %(name)s.", name=name_of(newcomer)),
-                 what_when_where(i18n, request),
-                 i18n.gettext("Please meet %(name)s on %(date)s at %(time)s at %(place)s.", name=name_of(newcomer),
-                              date=i18n.date(meet.date(), "full"), time=i18n.time(meet),
-                              place=request.place or request.district),
+                 what_when_where(i18n, request), meeting_point(i18n, request, newcomer),
                  i18n.gettext("Languages: %(value)s", value=labels.languages(i18n, request.languages))]
         if request.note:
             lines.append(i18n.gettext("Note: %(value)s", value=request.note))
+        details = list(lines)
         lines.append(i18n.gettext("Send %(command)s to see your appointments or to cancel.",
                                   command=self._cmd(guide, "appointments")))
-        await self._send(guide, "\n".join(lines))
+        await self._send(guide, "\n".join(lines), attachment=self.calendar_file(i18n, request, newcomer, details))
+
+    def calendar_file(self, i18n: I18n, request: Request, other: Person, lines: list[str]) -> Attachment:
+        """The appointment as an .ics file for the phone's calendar, in the reader's language.  One
+        UID per request: a file sent again after a new guide was found updates the entry."""
+        content = appointment_ics(
+            f"request-{request.id}@lotse", request.starts_at, request.ends_at, self.services.settings.zone,
+            summary=i18n.gettext("%(topic)s with %(name)s (Lotse)", topic=labels.topic(i18n, request.topic),
+                                 name=name_of(other)),
+            location=request.place or request.district, description="\n".join(lines), stamp=utcnow())
+        return calendar_attachment(content)
 
     async def escalation_text(self, i18n: I18n, request: Request, ranked: list[Any]) -> tuple[str, list[Any]]:
         people = self.services.store.people
@@ -201,7 +195,7 @@ async def on_offer(ctx: Context, token: ButtonToken) -> None:
                 what_when_where(i18n, outcome.request),
                 i18n.gettext("You declined. Thank you for letting us know – Lotse asks someone else."),
                 i18n.gettext("If you like, tell us why (optional):")]), buttons,
-                choice_hint=i18n.gettext("Reply with the number of your choice.")))
+                choice_hint=i18n.gettext(MSG_CHOICE_HINT)))
         elif outcome.code in ("taken", "expired") and message_id is not None and outcome.request is not None:
             await messenger.edit(person, message_id, Message("\n".join([
                 what_when_where(i18n, outcome.request), i18n.gettext(CLOSED[outcome.code])])))

@@ -30,18 +30,24 @@ class Messenger:
 
         Returns the message id, or None when it could not be delivered.
         """
+        try:
+            return await self.deliver(person, message)
+        except DeliveryError as exc:
+            log.warning("delivery to person %s failed: %s", person.id, exc)
+        return None
+
+    async def deliver(self, person: Person, message: Message) -> str | None:
+        """Like send(), but a failure raises: RecipientUnreachable (also marked on the person) or
+        DeliveryError (worth another try later).  For senders that keep their own state."""
         transport = self.transports.get(person.platform)
         if transport is None:
-            log.warning("no transport for platform %s (person %s)", person.platform, person.id)
-            return None
+            raise DeliveryError(f"no transport for platform {person.platform}")
         try:
             return await transport.send(person.chat_id, message)
         except RecipientUnreachable:
             log.info("person %s is unreachable on %s", person.id, person.platform)
             await self.store.people.mark_unreachable(person.id, utcnow())
-        except DeliveryError as exc:
-            log.warning("delivery to person %s failed: %s", person.id, exc)
-        return None
+            raise
 
     async def edit(self, person: Person, message_id: str, message: Message) -> None:
         transport = self.transports.get(person.platform)

@@ -11,8 +11,8 @@
   or the appointment is closer than `[matching] escalate_before`, every coordinator gets the
   request with the ranked list and its explanations, and the newcomer hears that a coordinator
   helps.
-- Offer expiries live in the database; an in-memory APScheduler job per offer wakes dispatch at
-  the expiry time, and `resume()` at start expires what fell due while Lotse was down and re-arms
+- Offer expiries live in the database; a job of the bot's one Scheduler (bot/services/scheduler.py)
+  per offer wakes dispatch at the expiry time, and `resume()` at start expires what fell due while Lotse was down and re-arms
   the rest.  Tests call `expire_due()` after moving the clock.
 
 Texts are not written here: a Notifier (handlers/offers.py) phrases every message in its
@@ -25,14 +25,13 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
-
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.date import DateTrigger
 
 from bot.config import Settings
 from bot.services.coordinators import coordinator_people
 from bot.services.matching import rank
+from bot.services.scheduler import Scheduler
 from bot.store import Store
 from bot.store.db import utcnow
 from bot.store.dispatch import Offer
@@ -64,18 +63,23 @@ class Outcome:
 
 
 class Dispatch:
-    def __init__(self, store: Store, settings: Settings, notifier: Notifier) -> None:
+    def __init__(self, store: Store, settings: Settings, notifier: Notifier, scheduler: Scheduler | None = None,
+                 on_assigned: list[Callable[[int, Request], Awaitable[None]]] | None = None) -> None:
         self.store = store
         self.settings = settings
         self.notifier = notifier
-        self.scheduler: AsyncIOScheduler | None = None
+        self._own_scheduler = scheduler is None
+        self.scheduler = scheduler or Scheduler()
+        # Called inside the transaction that books a guide, with the new assignment's id (reminders
+        # are planned there, so a booking never exists without them), and after it for anything
+        # that needs the commit.
+        self.on_assigned = on_assigned if on_assigned is not None else []
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- life cycle -------------------------------------------------------------------------------
     async def resume(self) -> None:
         """At start: expire what fell due while Lotse was down, re-arm the rest, and restart requests
         that are open but have no offer out (e.g. a crash right after they were confirmed)."""
-        self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.scheduler.start()
         await self.expire_due()
         for offer in await self.store.dispatch.open_offers():
@@ -84,8 +88,8 @@ class Dispatch:
             self.kick(request_id)
 
     async def stop(self) -> None:
-        if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        if self._own_scheduler:
+            self.scheduler.stop()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -108,10 +112,7 @@ class Dispatch:
             log.exception("dispatch failed")
 
     def _arm(self, offer_id: int, when: datetime) -> None:
-        if self.scheduler is None or not self.scheduler.running:
-            return
-        self.scheduler.add_job(self.expire_due, DateTrigger(run_date=when), id=f"offer-{offer_id}",
-                               replace_existing=True, misfire_grace_time=None)
+        self.scheduler.at(f"offer-{offer_id}", when, self.expire_due)
 
     def offer_time(self, starts_at: datetime, now: datetime) -> timedelta:
         return min(self.settings.matching.offer_timeout, max(MIN_OFFER_TIME, (starts_at - now) / 4))
@@ -164,9 +165,11 @@ class Dispatch:
             request = await store.requests.get(offer.request_id)
             if offer.state != "open" or request is None:
                 return Outcome("taken" if offer.state == "taken" else "expired", request)
-            if not await store.dispatch.claim(offer.request_id, guide.id, now, offer_id=offer_id):
+            assignment_id = await store.dispatch.claim(offer.request_id, guide.id, now, offer_id=offer_id)
+            if assignment_id is None:
                 await store.dispatch.close_offer(offer_id, "taken", now)
                 return Outcome("taken", request)
+            await self._booked(assignment_id, request)
             others = await store.dispatch.close_all(offer.request_id, "taken", now)
         await self._after_match(request, guide, others)
         return Outcome("accepted", request)
@@ -176,12 +179,19 @@ class Dispatch:
         async with store.transaction():
             request = await store.requests.get(request_id)
             guide = await store.people.get(guide_id)
-            if request is None or guide is None or not await store.dispatch.claim(request_id, guide_id, now,
-                                                                                   by=coordinator.id):
+            assignment_id = None if request is None or guide is None else await store.dispatch.claim(
+                request_id, guide_id, now, by=coordinator.id)
+            if assignment_id is None:
                 return Outcome("taken", request)
+            assert request is not None and guide is not None
+            await self._booked(assignment_id, request)
             others = await store.dispatch.close_all(request_id, "taken", now)
         await self._after_match(request, guide, others)
         return Outcome("accepted", request)
+
+    async def _booked(self, assignment_id: int, request: Request) -> None:
+        for listener in self.on_assigned:
+            await listener(assignment_id, request)
 
     async def _after_match(self, request: Request, guide: Person, others: list[Offer]) -> None:
         for offer in others:

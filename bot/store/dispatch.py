@@ -95,22 +95,28 @@ class Dispatches:
 
     # -- the decision -----------------------------------------------------------------------------
     async def claim(self, request_id: int, guide_id: int, now: datetime, offer_id: int | None = None,
-                    by: int | None = None) -> bool:
+                    by: int | None = None) -> int | None:
         """First accept wins: one conditional UPDATE moves the request from open to matched; only
-        the caller who changed that row gets the assignment.  Call inside a transaction."""
+        the caller who changed that row gets the assignment (its id; None for everyone else).
+        Call inside a transaction."""
         won = await self.db.execute("UPDATE requests SET state = 'matched' WHERE id = ? AND state = 'open'",
                                     (request_id,))
         if won != 1:
-            return False
-        await self.db.execute(
-            "INSERT INTO assignments (request_id, guide_id, assigned_by, created_at) VALUES (?, ?, ?, ?)",
+            return None
+        row = await self.db.fetchone(
+            "INSERT INTO assignments (request_id, guide_id, assigned_by, created_at) VALUES (?, ?, ?, ?) RETURNING id",
             (request_id, guide_id, by, to_db_time(now)))
         if offer_id is not None:
             await self.db.execute("UPDATE offers SET state = 'accepted', answered_at = ? WHERE id = ?",
                                   (to_db_time(now), offer_id))
-        return True
+        assert row is not None
+        return int(row[0])
 
     # -- assignments ------------------------------------------------------------------------------
+    async def assignment(self, assignment_id: int) -> Assignment | None:
+        rows = await self._assignments("a.id = ?", (assignment_id,))
+        return rows[0] if rows else None
+
     async def active_assignment(self, request_id: int) -> Assignment | None:
         rows = await self._assignments("a.request_id = ? AND a.state = 'active'", (request_id,))
         return rows[0] if rows else None
@@ -129,6 +135,30 @@ class Dispatches:
         changed = await self.db.execute(
             "UPDATE assignments SET state = ?, ended_at = ? WHERE id = ? AND state = 'active'",
             (state, to_db_time(now), assignment_id))
+        return changed == 1
+
+    async def report_outcome(self, assignment_id: int, guide_id: int, state: str, now: datetime) -> bool:
+        """The guide's follow-up answer: active → done / no_show / cancelled_late, once."""
+        changed = await self.db.execute(
+            "UPDATE assignments SET state = ?, ended_at = ? WHERE id = ? AND guide_id = ? AND state = 'active'",
+            (state, to_db_time(now), assignment_id, guide_id))
+        return changed == 1
+
+    async def report_hours(self, assignment_id: int, guide_id: int, hours: float) -> bool:
+        """Once: the hours are what the funder pays for, so an old button cannot change them."""
+        changed = await self.db.execute(
+            "UPDATE assignments SET hours = ? WHERE id = ? AND guide_id = ? AND state = 'done' AND hours IS NULL",
+            (hours, assignment_id, guide_id))
+        return changed == 1
+
+    async def give_feedback(self, assignment_id: int, newcomer_id: int, feedback: str | None,
+                            comment: str | None = None) -> bool:
+        """The newcomer's 👍 / 👎 and an optional comment on an appointment that was theirs."""
+        changed = await self.db.execute(
+            "UPDATE assignments SET feedback = coalesce(?, feedback), feedback_comment = coalesce(?, feedback_comment) "
+            "WHERE id = ? AND state IN ('active', 'done') "
+            "AND request_id IN (SELECT id FROM requests WHERE person_id = ?)",
+            (feedback, comment, assignment_id, newcomer_id))
         return changed == 1
 
     async def reopen(self, request_id: int) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.store.db import Database, from_db_time, to_db_time
 
@@ -25,6 +25,10 @@ class Request:
     languages: tuple[str, ...]
     created_at: datetime
     cancelled_at: datetime | None
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from bot.store.dispatch import Dispatches
 from bot.store.guides import Guides
 from bot.store.matching import Matching
 from bot.store.requests import Requests
+from bot.store.reminders import Reminders
 
 
 @dataclass(frozen=True)
@@ -296,6 +297,7 @@ class Store:
         self.guides = Guides(db)
         self.matching = Matching(db)
         self.dispatch = Dispatches(db)
+        self.reminders = Reminders(db)
 
     @classmethod
     async def open(cls, path: Path | str) -> "Store":

@@ -13,7 +13,7 @@ import itertools
 import secrets
 from dataclasses import dataclass
 
-from bot.core.transport import Dispatch, RecipientUnreachable
+from bot.core.transport import DeliveryError, Dispatch, RecipientUnreachable
 from bot.core.types import Event, Message, parse_command
 
 
@@ -33,6 +33,7 @@ class RecordingTransport:
         self.sent: list[Sent] = []
         self.cleared: list[tuple[str, str]] = []  # (chat, message id) whose buttons were removed
         self.blocked: set[str] = set()
+        self.unavailable: set[str] = set()  # chats whose delivery fails for now (a network outage)
         self._hints: dict[str, str | None] = {}  # like a platform's per-user language_code
         self._dispatch: Dispatch | None = None
         self._ids = itertools.count(1)
@@ -53,6 +54,8 @@ class RecordingTransport:
     async def send(self, chat_id: str, message: Message) -> str | None:
         if chat_id in self.blocked:
             raise RecipientUnreachable(f"{chat_id} blocked the bot")
+        if chat_id in self.unavailable:
+            raise DeliveryError(f"{chat_id}: the platform is not answering")
         message_id = str(next(self._ids))
         self.sent.append(Sent(chat_id, message_id, message))
         return message_id

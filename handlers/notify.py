@@ -1,0 +1,40 @@
+"""What every notifier shares: messages that start outside a conversation (dispatch, reminders)
+and still speak each recipient's language and carry buttons only that recipient can use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.context import MSG_CHOICE_HINT, Services
+from bot.core.i18n import I18n
+from bot.core.types import Attachment, Button, Message
+from bot.store.store import Person
+
+
+class Notifier:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def _i18n(self, person: Person) -> I18n:
+        return self.services.catalogs.get(person.language)
+
+    async def _buttons(self, person: Person, action: str, rows: list[list[tuple[str, Any]]]) -> tuple:
+        payloads = [p for row in rows for _, p in row]
+        tokens = iter(await self.services.store.buttons.mint(person.id, action, "", payloads))
+        return tuple(tuple(Button(label, next(tokens)) for label, _ in row) for row in rows)
+
+    def _message(self, person: Person, text: str, buttons: tuple = (), attachment: Attachment | None = None) -> Message:
+        hint = self._i18n(person).gettext(MSG_CHOICE_HINT) if buttons else ""
+        return Message(text, buttons, attachment, hint)
+
+    async def _send(self, person: Person, text: str, buttons: tuple = (),
+                    attachment: Attachment | None = None) -> str | None:
+        """Best effort: a failure is logged (and an unreachable person marked)."""
+        return await self.services.messenger.send(person, self._message(person, text, buttons, attachment))
+
+    async def _deliver(self, person: Person, text: str, buttons: tuple = ()) -> str | None:
+        """Raises DeliveryError when it could not be delivered (the caller keeps the state)."""
+        return await self.services.messenger.deliver(person, self._message(person, text, buttons))
+
+    def _cmd(self, person: Person, name: str) -> str:
+        return self.services.messenger.prefix(person.platform) + name

@@ -1,0 +1,170 @@
+"""Reminders and follow-ups in words (bot/services/reminders.py decides when), and their buttons:
+
+- before the appointment, to both sides; the newcomer's first reminder asks "still needed?" —
+  "No" leads into the same confirmation as `cancel`;
+- after it, the guide: did it take place? (yes → how long, in hours / the newcomer did not come /
+  it was cancelled); a no-show or a late cancellation goes to every coordinator;
+- after it, the newcomer: 👍 / 👎 / a comment (optional).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from babel.units import format_unit
+
+from bot.core.context import Context
+from bot.core.dialog import END, MSG_STALE_BUTTON, Dialog, Step
+from bot.core.i18n import I18n, N_
+from bot.core.router import Router
+from bot.services.coordinators import coordinator_people
+from bot.store.db import utcnow
+from bot.store.reminders import Reminder
+from bot.store.requests import Request
+from bot.store.store import ButtonToken, Person
+from handlers.coordinator import name_of
+from handlers.newcomer import cancel_one, limited
+from handlers.notify import Notifier
+from handlers.offers import meeting_point, what_when_where
+
+STILL_NEEDED, OUTCOME, HOURS, FEEDBACK = "still-needed", "outcome", "hours", "feedback"
+OUTCOMES = (("done", N_("Yes, it took place")), ("no_show", N_("%(name)s did not come")),
+            ("cancelled_late", N_("It was cancelled")))
+COORDINATOR_NOTICE = {
+    "no_show": N_("%(guide)s reports that %(newcomer)s did not come: %(request)s"),
+    "cancelled_late": N_("%(guide)s reports that this appointment was cancelled at short notice: %(request)s"),
+}
+
+
+def hours_label(i18n: I18n, hours: float) -> str:
+    """"1,5 Stunden" / "ساعتان": Babel's unit patterns know each language's plural forms."""
+    return format_unit(int(hours) if float(hours).is_integer() else hours, "duration-hour", length="long",
+                       locale=i18n.locale)
+
+
+class ReminderTexts(Notifier):
+    """The ReminderNotifier of bot.services.reminders; raises DeliveryError when delivery fails."""
+
+    async def reminder(self, person: Person, reminder: Reminder, request: Request, ask_still_needed: bool) -> None:
+        i18n = self._i18n(person)
+        people = self.services.store.people
+        if reminder.to_guide:
+            other = await people.get(reminder.newcomer_id)
+            lines = [i18n.gettext("Reminder: you are coming along with %(name)s.", name=name_of(other))]
+        else:
+            other = await people.get(reminder.guide_id)
+            lines = [i18n.gettext("Reminder: %(name)s will come with you.", name=name_of(other))]
+        lines += [what_when_where(i18n, request), meeting_point(i18n, request, other)]
+        buttons: tuple = ()
+        if ask_still_needed:
+            lines.append(i18n.gettext("Do you still need this appointment?"))
+            buttons = await self._buttons(person, STILL_NEEDED, [
+                [(i18n.gettext("Yes, I still need it"), {"request": request.id, "keep": True})],
+                [(i18n.gettext("No, cancel it"), {"request": request.id, "keep": False})]])
+        await self._deliver(person, "\n".join(lines), buttons)
+
+    async def followup(self, person: Person, reminder: Reminder, request: Request) -> None:
+        i18n = self._i18n(person)
+        people = self.services.store.people
+        if reminder.to_guide:
+            newcomer = name_of(await people.get(reminder.newcomer_id))
+            text = i18n.gettext("Did your appointment with %(name)s take place? %(request)s", name=newcomer,
+                                request=what_when_where(i18n, request))
+            rows = [[(i18n.gettext(label, name=newcomer), {"assignment": reminder.assignment_id, "outcome": code})]
+                    for code, label in OUTCOMES]
+            await self._deliver(person, text, await self._buttons(person, OUTCOME, rows))
+            return
+        guide = name_of(await people.get(reminder.guide_id))
+        text = i18n.gettext("How was your appointment with %(name)s? %(request)s If you like, tell us – it helps "
+                            "Lotse get better.", name=guide, request=what_when_where(i18n, request))
+        ids = {"assignment": reminder.assignment_id}
+        rows = [[(i18n.gettext("👍 Good"), {**ids, "feedback": "positive"}),
+                 (i18n.gettext("👎 Not good"), {**ids, "feedback": "negative"})],
+                [(i18n.gettext("Write a comment"), {**ids, "feedback": "comment"})]]
+        await self._deliver(person, text, await self._buttons(person, FEEDBACK, rows))
+
+
+# -- buttons ------------------------------------------------------------------------------------
+async def on_still_needed(ctx: Context, token: ButtonToken) -> None:
+    request_id = int(token.payload["request"])
+    ctx.answered = ctx.event.message_id
+    if token.payload["keep"]:
+        ctx.reply(ctx._("Thank you! Your appointment stays as it is."))
+    else:
+        await cancel_one(ctx, request_id)
+
+
+async def on_outcome(ctx: Context, token: ButtonToken) -> None:
+    assignment_id, outcome = int(token.payload["assignment"]), str(token.payload["outcome"])
+    ctx.answered = ctx.event.message_id
+    store = ctx.store
+    if not await store.dispatch.report_outcome(assignment_id, ctx.person.id, outcome, utcnow()):
+        ctx.reply(ctx._("This appointment has been answered already. Thank you!"))
+        return
+    if outcome == "done":
+        rows = [[(hours_label(ctx.i18n, hours), {"assignment": assignment_id, "hours": hours})]
+                for hours in ctx.settings.reminders.hours_choices]
+        ctx.reply(ctx._("How long did it take, including the way there and back?"),
+                  await ctx.buttons(HOURS, "", rows))
+        return
+    ctx.reply(ctx._("Thank you for telling us. A coordinator will have a look."))
+    assignment = await store.dispatch.assignment(assignment_id)
+    request = await store.requests.get(assignment.request_id) if assignment else None
+    if request is None:
+        return
+    newcomer = await store.people.get(request.person_id)
+    for coordinator in await coordinator_people(store, ctx.settings):
+        i18n = ctx.i18n_for(coordinator)
+        ctx.send_to(coordinator, ctx.message_for(coordinator, i18n.gettext(
+            COORDINATOR_NOTICE[outcome], guide=name_of(ctx.person), newcomer=name_of(newcomer),
+            request=what_when_where(i18n, request))))
+
+
+async def on_hours(ctx: Context, token: ButtonToken) -> None:
+    assignment_id, hours = int(token.payload["assignment"]), float(token.payload["hours"])
+    ctx.answered = ctx.event.message_id
+    if await ctx.store.dispatch.report_hours(assignment_id, ctx.person.id, hours):
+        ctx.reply(ctx._("Thank you! Recorded: %(hours)s.", hours=hours_label(ctx.i18n, hours)))
+    else:
+        ctx.reply(ctx._("This appointment has been answered already. Thank you!"))
+
+
+async def on_feedback(ctx: Context, token: ButtonToken) -> None:
+    assignment_id, feedback = int(token.payload["assignment"]), str(token.payload["feedback"])
+    ctx.answered = ctx.event.message_id
+    if feedback == "comment":
+        await ctx.services.dialogs.start(ctx, "feedback", {"assignment": assignment_id})
+    elif await ctx.store.dispatch.give_feedback(assignment_id, ctx.person.id, feedback):
+        ctx.reply(ctx._("Thank you for your feedback!"))
+    else:
+        ctx.reply(ctx._(MSG_STALE_BUTTON))
+
+
+def _comment_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx.ngettext("Please write your comment (at most %(count)s character).",
+                        "Please write your comment (at most %(count)s characters).",
+                        ctx.settings.requests.note_max_length)
+
+
+def _comment_parse(ctx: Context, text: str, data: dict[str, Any]) -> str:
+    return limited(ctx.settings.requests.note_max_length)(ctx, text, data)
+
+
+async def _comment_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+    if await ctx.store.dispatch.give_feedback(int(data["assignment"]), ctx.person.id, None, str(value)):
+        ctx.reply(ctx._("Thank you for your feedback!"))
+    else:
+        ctx.reply(ctx._(MSG_STALE_BUTTON))
+    return END
+
+
+FEEDBACK_DIALOG = Dialog("feedback", (Step("comment", _comment_prompt, parse=_comment_parse,
+                                           on_answer=_comment_answer),))
+
+
+def register(router: Router) -> None:
+    router.button(STILL_NEEDED, on_still_needed)
+    router.button(OUTCOME, on_outcome)
+    router.button(HOURS, on_hours)
+    router.button(FEEDBACK, on_feedback)
+    router.dialogs.register(FEEDBACK_DIALOG)
