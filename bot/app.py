@@ -98,6 +98,9 @@ class App:
         return menus
 
     async def stop(self) -> None:
+        # Reminders being sent finish first: stopping the scheduler cancels the jobs it runs.
+        if self.reminders is not None:
+            await self.reminders.stop()
         self.scheduler.stop()
         if self.dispatch is not None:
             await self.dispatch.stop()

@@ -21,6 +21,7 @@ Texts are not written here: a ReminderNotifier (handlers/reminders.py) phrases t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
@@ -85,6 +86,11 @@ class ReminderService:
         self.settings = settings
         self.notifier = notifier
         self.scheduler = scheduler
+        self._sending: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        # One reminder at a time: keeps the moment between "the platform has it" and "marked sent"
+        # (the one gap a crash can double, see above) to one message, and is gentle on rate limits.
+        self._one_at_a_time = asyncio.Lock()
 
     # -- planning (inside dispatch's booking transaction) -----------------------------------------
     async def on_assigned(self, assignment_id: int, request: Request) -> None:
@@ -112,6 +118,13 @@ class ReminderService:
         for reminder_id, due_at in await self.store.reminders.due_before(until):
             self.scheduler.at(f"reminder-{reminder_id}", due_at, self.fire, reminder_id)
 
+    async def stop(self, grace: float = 10.0) -> None:
+        """Let reminders being sent finish (so they are marked sent, not sent again after the
+        restart); start no new ones."""
+        self._stopping = True
+        if self._sending:
+            await asyncio.wait(set(self._sending), timeout=grace)
+
     async def fire_due(self, now: datetime | None = None) -> None:
         """Send everything due by now (tests call this after moving the clock)."""
         for reminder_id, _ in await self.store.reminders.due_before(now or utcnow()):
@@ -119,6 +132,18 @@ class ReminderService:
 
     # -- one reminder ---------------------------------------------------------------------------
     async def fire(self, reminder_id: int) -> None:
+        if self._stopping:
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self._sending.add(task)
+        try:
+            async with self._one_at_a_time:
+                await self._fire(reminder_id)
+        finally:
+            self._sending.discard(task)
+
+    async def _fire(self, reminder_id: int) -> None:
         store, now = self.store, utcnow()
         async with store.transaction():
             reminder = await store.reminders.claim(reminder_id, now)

@@ -1,0 +1,181 @@
+"""Reminders survive SIGKILL: `lotse run` as a real process, sending through the real Telegram
+transport to the Bot-API-wire server in this test, killed between claim and send and at random
+moments, restarted, and the deliveries counted at the server.
+
+The database is prepared before each run with N appointments tomorrow, each with one reminder
+per side that fell due a minute ago (so each chat expects exactly one reminder).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import sys
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.store import Store
+from bot.store.db import utcnow
+from bot.store.guides import Profile, Slot
+from bot.store.reminders import BEFORE, Planned
+from bot.store.requests import NewRequest
+from tests.botapi_server import BotApiServer
+
+PAIRS = 15
+NEWCOMER, GUIDE = 710_000, 720_000
+
+
+async def prepare(path: Path, server: BotApiServer) -> set[int]:
+    """PAIRS booked appointments whose reminders are due; returns the chats that must get one."""
+    store = await Store.open(path)
+    now = utcnow()
+    chats: set[int] = set()
+    try:
+        for i in range(PAIRS):
+            ids = []
+            for base, role, name in ((NEWCOMER, "newcomer", f"Amira{i}"), (GUIDE, "guide", f"Leila{i}")):
+                server.user(base + i, name)
+                person = await store.people.get_or_create("telegram", str(base + i), str(base + i))
+                await store.people.set_language(person.id, "en")
+                await store.people.record_consent(person.id, "2026-11", now, name)
+                await store.people.set_role(person.id, role)
+                ids.append(person.id)
+                chats.add(base + i)
+            newcomer, guide = ids
+            await store.guides.save_profile(guide, Profile(("ar",), ("Dreieich",), ("doctor",),
+                                                           (Slot(1, 540, 720),), 3, "female"), now)
+            starts = now + timedelta(hours=23)
+            request_id = await store.requests.create(newcomer, NewRequest(
+                "doctor", starts, 60, "Dreieich", None, None, None, ("ar",)), now)
+            async with store.transaction():
+                assignment = await store.dispatch.claim(request_id, guide, now)
+                assert assignment is not None
+                due = now - timedelta(minutes=1)
+                await store.reminders.plan(assignment, [Planned(newcomer, BEFORE, 1440, due),
+                                                        Planned(guide, BEFORE, 1440, due)])
+    finally:
+        await store.close()
+    return chats
+
+
+def write_config(tmp_path: Path, server: BotApiServer) -> Path:
+    config = tmp_path / "lotse.toml"
+    config.write_text(f"""
+[database]
+path = "{tmp_path / 'lotse.db'}"
+[telegram]
+enabled = true
+token = "{server.token}"
+base_url = "{server.url}"
+poll_timeout = "1s"
+""")
+    return config
+
+
+def reminders_at(server: BotApiServer) -> Counter[int]:
+    """Reminders the server accepted, per chat."""
+    return Counter(int(call.chat_id) for call in server.sent(method="sendMessage")
+                   if call.ok and str(call.params.get("text", "")).startswith("Reminder:"))
+
+
+async def states(path: Path) -> Counter[str]:
+    store = await Store.open(path)
+    try:
+        return Counter(r[0] for r in await store.db.fetchall("SELECT state FROM reminders"))
+    finally:
+        await store.close()
+
+
+async def start(config: Path, **env: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", "--config", str(config),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env={**os.environ, **env})
+
+
+async def run_until_all_sent(config: Path, server: BotApiServer, chats: set[int]) -> None:
+    """Start Lotse, wait until it polls (it is up) and every row is marked sent, stop it cleanly."""
+    polls = len(server.sent(method="getUpdates"))
+    process = await start(config)
+    try:
+        await server.wait_for(lambda: len(server.sent(method="getUpdates")) > polls or None, timeout=60)
+        for _ in range(600):
+            if (await states(config.parent / "lotse.db")) == Counter({"sent": 2 * PAIRS}):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, err.decode()
+
+
+async def test_killed_between_claim_and_send_the_reminder_goes_out_once_after_restart(tmp_path: Path) -> None:
+    async with BotApiServer() as server:
+        chats = await prepare(tmp_path / "lotse.db", server)
+        config = write_config(tmp_path, server)
+        crashing = await start(config, LOTSE_CRASH_AT="reminder-claimed")
+        await asyncio.wait_for(crashing.wait(), 60)
+        assert crashing.returncode == -signal.SIGKILL
+        assert reminders_at(server) == Counter()          # it died after the claim, before sending
+        assert (await states(tmp_path / "lotse.db"))["sending"] == 1
+
+        await run_until_all_sent(config, server, chats)
+        assert reminders_at(server) == Counter({chat: 1 for chat in chats})
+        assert await states(tmp_path / "lotse.db") == Counter({"sent": 2 * PAIRS})
+
+
+async def test_killed_after_delivery_before_the_mark_it_is_sent_again_never_lost(tmp_path: Path) -> None:
+    """The one gap no sender can close on Telegram: the platform has the message, the process dies
+    before recording it.  Lotse then sends it again (at least once) — this pins that down."""
+    async with BotApiServer() as server:
+        chats = await prepare(tmp_path / "lotse.db", server)
+        config = write_config(tmp_path, server)
+        crashing = await start(config, LOTSE_CRASH_AT="reminder-delivered")
+        await asyncio.wait_for(crashing.wait(), 60)
+        [(first, count)] = reminders_at(server).items()
+        assert count == 1
+        await run_until_all_sent(config, server, chats)
+        assert reminders_at(server) == Counter({chat: 2 if chat == first else 1 for chat in chats})
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_killed_at_random_moments_nothing_is_lost_nothing_else_doubled(tmp_path: Path, seed: int) -> None:
+    rnd = random.Random(seed)
+    path = tmp_path / "lotse.db"
+    async with BotApiServer() as server:
+        chats = await prepare(path, server)
+        config = write_config(tmp_path, server)
+        in_the_gap: Counter[int] = Counter()  # per chat: kills that found its reminder delivered but unmarked
+        for _ in range(3):
+            before = sum(reminders_at(server).values())
+            process = await start(config)
+            # kill once sending has begun, a random few milliseconds in
+            await server.wait_for(lambda: sum(reminders_at(server).values()) > before or None, timeout=60)
+            await asyncio.sleep(rnd.uniform(0, 0.05))
+            process.send_signal(signal.SIGKILL)
+            await process.wait()
+            in_the_gap.update(await _delivered_but_unmarked(path, server))
+            if set(reminders_at(server)) >= chats:
+                break
+        await run_until_all_sent(config, server, chats)
+        delivered = reminders_at(server)
+        assert set(delivered) == chats                                                 # nothing lost
+        # once each, plus once more for every kill that hit the gap between delivery and mark
+        assert delivered == Counter({chat: 1 + in_the_gap[chat] for chat in chats})
+        assert sum(in_the_gap.values()) <= 3
+        assert await states(path) == Counter({"sent": 2 * PAIRS})
+
+
+async def _delivered_but_unmarked(path: Path, server: BotApiServer) -> set[int]:
+    store = await Store.open(path)
+    try:
+        rows = await store.db.fetchall(
+            "SELECT p.platform_user_id FROM reminders m JOIN people p ON p.id = m.person_id WHERE m.state = 'sending'")
+    finally:
+        await store.close()
+    delivered = reminders_at(server)
+    return {int(r[0]) for r in rows if int(r[0]) in delivered}
