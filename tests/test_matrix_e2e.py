@@ -360,6 +360,36 @@ async def test_a_telegram_newcomer_is_matched_with_a_matrix_guide(mx_settings: S
             assert offer.body.startswith("Can you come along to an appointment?") and "Amira" not in offer.body
             [details] = await leila.press("Accept", by="reaction")
             assert details.body.startswith("Thank you! You are coming with Amira.")
-            news = await api.wait_for(lambda: [m for m in api.messages(1001) if m["text"].startswith("Good news")])
-            assert news[0]["text"].startswith("Good news: leila") and "(Arabic, German, French) will come with you." in news[0]["text"]
+            news = await api.wait_for(lambda: [m for m in api.messages(1001)
+                                               if m.get("caption", "").startswith("Good news")])
+            assert news[0]["caption"].startswith("Good news: leila")
+            assert "(Arabic, German, French) will come with you." in news[0]["caption"]
+            assert news[0]["document"]["file_name"] == "appointment.ics"  # the calendar file, on Telegram
+            [calendar_file] = await leila._expect(1)  # noqa: SLF001 - and on Matrix, after the details
+            assert calendar_file.source["content"]["msgtype"] == "m.file" and calendar_file.body == "appointment.ics"
+            assert calendar_file.source["content"]["info"]["mimetype"] == "text/calendar"
             assert (await store.requests.get(request_id)).state == "matched"
+
+            # Monday 9:30 in Berlin: the reminders, one on each platform
+            clock.now = datetime(2026, 11, 30, 8, 30, tzinfo=UTC)
+            await world.app.reminders.fire_due()
+            [to_leila] = await leila._expect(1)  # noqa: SLF001
+            assert to_leila.body.startswith("Reminder: you are coming along with Amira.")
+            reminder = await api.wait_for(lambda: [m for m in api.messages(1001)
+                                                   if m.get("text", "").startswith("Reminder:")] or None)
+            assert "Do you still need this appointment?" in reminder[0]["text"]
+
+            # two hours after the end: Leila reports on Matrix, Amira gives feedback on Telegram
+            clock.now = datetime(2026, 12, 1, 11, 30, tzinfo=UTC)
+            await world.app.reminders.fire_due()
+            [asked] = await leila._expect(1)  # noqa: SLF001
+            assert asked.body.startswith("Did your appointment with Amira take place?")
+            assert options(asked) == ["Yes, it took place", "Amira did not come", "It was cancelled"]
+            [how_long] = await leila.press("Yes, it took place", by="reaction")
+            assert options(how_long) == ["1 hour", "1,5 hours", "2 hours", "3 hours", "4 hours"]
+            [recorded] = await leila.press(3)  # a reply with the number
+            assert recorded.body == "Thank you! Recorded: 2 hours."
+            await amira.press("👍 Good")
+            row = await store.db.fetchone("SELECT state, hours, feedback FROM assignments WHERE request_id = ?",
+                                          (request_id,))
+            assert tuple(row) == ("done", 2.0, "positive")

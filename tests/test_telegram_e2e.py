@@ -284,3 +284,66 @@ async def test_amira_files_a_request(world: TelegramWorld, clock) -> None:  # no
     assert "Lotse" in received["text"]
     [row] = await world.app.store.db.fetchall("SELECT topic, starts_at, district, preferred_gender, state FROM requests")
     assert tuple(row) == ("doctor", "2026-12-01T08:30:00+00:00", "Dreieich", "female", "open")
+
+
+async def test_appointment_file_reminders_and_follow_up_on_telegram(world: TelegramWorld, clock) -> None:  # noqa: ANN001
+    """Amira (newcomer) and Leila (guide) both on Telegram: the confirmation brings an .ics file to
+    each, the reminder on Monday asks Amira whether she still needs it, and after the appointment
+    Leila reports a no-show, which reaches Frau Weber (coordinator)."""
+    from datetime import UTC, datetime
+
+    from icalendar import Calendar
+
+    from bot.store.guides import Profile, Slot
+    from bot.store.requests import NewRequest
+
+    store, server = world.app.store, world.server
+    leila, amira = world.person(1003, "Leila"), world.person(AMIRA, "Amira")
+    await leila.onboard(role=2)
+    await amira.onboard()
+    guide = await store.people.find("telegram", "1003")
+    await store.guides.save_profile(guide.id, Profile(("ar", "de"), ("Dreieich",), ("doctor",),
+                                                      (Slot(1, 540, 720),), 2, "female"), clock.now)
+    await store.db.execute("UPDATE guides SET state = 'approved' WHERE person_id = ?", (guide.id,))
+    newcomer = await store.people.find("telegram", str(AMIRA))
+    request_id = await store.requests.create(newcomer.id, NewRequest(
+        "doctor", datetime(2026, 12, 1, 8, 30, tzinfo=UTC), 60, "Dreieich", "Praxis Dr. Weber", "female", None,
+        ("ar",)), clock.now)
+    before = len(leila.messages)
+    world.app.dispatch.kick(request_id)
+    [offer] = await leila._expect(before, 1)  # noqa: SLF001
+    assert labels(offer) == ["Accept", "Decline"]
+    await leila.press("Accept", expect=1)
+    for person, summary in ((amira, "Doctor or hospital with Leila (Lotse)"),
+                            (leila, "Doctor or hospital with Amira (Lotse)")):
+        [upload] = await server.wait_for(lambda person=person: server.sent(person.id, "sendDocument") or None)
+        calendar = Calendar.from_ical(upload.files["document"].data)
+        [event] = calendar.walk("VEVENT")
+        assert str(event["SUMMARY"]) == summary
+        assert event.decoded("DTSTART").isoformat() == "2026-12-01T09:30:00+01:00"
+        assert str(event.decoded("DTSTART").tzinfo) == "Europe/Berlin"
+    [news] = [m for m in amira.messages if "document" in m]
+    assert news["document"]["file_name"] == "appointment.ics" and news["caption"].startswith("Good news: Leila")
+
+    clock.now = datetime(2026, 11, 30, 8, 30, tzinfo=UTC)  # Monday 9:30 in Berlin: 24 hours before
+    await world.app.reminders.fire_due()
+    reminder = amira.messages[-1]
+    assert reminder["text"].startswith("Reminder: Leila will come with you.")
+    assert labels(reminder) == ["Yes, I still need it", "No, cancel it"]
+    assert leila.messages[-1]["text"].startswith("Reminder: you are coming along with Amira.")
+    [kept] = await amira.press("Yes, I still need it")
+    assert kept["text"] == "Thank you! Your appointment stays as it is."
+
+    clock.now = datetime(2026, 12, 1, 11, 30, tzinfo=UTC)  # two hours after the end
+    await world.app.reminders.fire_due()
+    asked = leila.messages[-1]
+    assert asked["text"].startswith("Did your appointment with Amira take place?")
+    assert labels(asked) == ["Yes, it took place", "Amira did not come", "It was cancelled"]
+    world.person(WEBER, "Weber", "de")  # the coordinator, who never wrote: Lotse's default language
+    [thanks] = await leila.press("Amira did not come")
+    assert thanks["text"] == "Thank you for telling us. A coordinator will have a look."
+    notice = await server.wait_for(lambda: [t for t in server.texts(WEBER) if t and "Leila meldet" in t] or None)
+    assert notice[0].startswith("Leila meldet, dass Amira nicht gekommen ist: Arztpraxis oder Krankenhaus am "
+                                "Dienstag, 1. Dezember 2026 um 09:30 Uhr")
+    row = await store.db.fetchone("SELECT state FROM assignments WHERE request_id = ?", (request_id,))
+    assert row[0] == "no_show"
