@@ -23,18 +23,20 @@ class Notifier:
         tokens = iter(await self.services.store.buttons.mint(person.id, action, "", payloads))
         return tuple(tuple(Button(label, next(tokens)) for label, _ in row) for row in rows)
 
-    def _message(self, person: Person, text: str, buttons: tuple = (), attachment: Attachment | None = None) -> Message:
+    def _message(self, person: Person, text: str, buttons: tuple = (), attachment: Attachment | None = None,
+                 key: str | None = None) -> Message:
         hint = self._i18n(person).gettext(MSG_CHOICE_HINT) if buttons else ""
-        return Message(text, buttons, attachment, hint)
+        return Message(text, buttons, attachment, hint, key)
 
     async def _send(self, person: Person, text: str, buttons: tuple = (),
                     attachment: Attachment | None = None) -> str | None:
         """Best effort: a failure is logged (and an unreachable person marked)."""
         return await self.services.messenger.send(person, self._message(person, text, buttons, attachment))
 
-    async def _deliver(self, person: Person, text: str, buttons: tuple = ()) -> str | None:
-        """Raises DeliveryError when it could not be delivered (the caller keeps the state)."""
-        return await self.services.messenger.deliver(person, self._message(person, text, buttons))
+    async def _deliver(self, person: Person, text: str, buttons: tuple = (), key: str | None = None) -> str | None:
+        """Raises DeliveryError when it could not be delivered (the caller keeps the state).  `key`
+        names the message for platforms that can recognise a repeat (see Message.key)."""
+        return await self.services.messenger.deliver(person, self._message(person, text, buttons, key=key))
 
     def _cmd(self, person: Person, name: str) -> str:
         return self.services.messenger.prefix(person.platform) + name

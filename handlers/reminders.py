@@ -61,7 +61,7 @@ class ReminderTexts(Notifier):
             buttons = await self._buttons(person, STILL_NEEDED, [
                 [(i18n.gettext("Yes, I still need it"), {"request": request.id, "keep": True})],
                 [(i18n.gettext("No, cancel it"), {"request": request.id, "keep": False})]])
-        await self._deliver(person, "\n".join(lines), buttons)
+        await self._deliver(person, "\n".join(lines), buttons, key=f"reminder-{reminder.id}")
 
     async def followup(self, person: Person, reminder: Reminder, request: Request) -> None:
         i18n = self._i18n(person)
@@ -72,7 +72,8 @@ class ReminderTexts(Notifier):
                                 request=what_when_where(i18n, request))
             rows = [[(i18n.gettext(label, name=newcomer), {"assignment": reminder.assignment_id, "outcome": code})]
                     for code, label in OUTCOMES]
-            await self._deliver(person, text, await self._buttons(person, OUTCOME, rows))
+            await self._deliver(person, text, await self._buttons(person, OUTCOME, rows),
+                                key=f"reminder-{reminder.id}")
             return
         guide = name_of(await people.get(reminder.guide_id))
         text = i18n.gettext("How was your appointment with %(name)s? %(request)s If you like, tell us – it helps "
@@ -81,7 +82,8 @@ class ReminderTexts(Notifier):
         rows = [[(i18n.gettext("👍 Good"), {**ids, "feedback": "positive"}),
                  (i18n.gettext("👎 Not good"), {**ids, "feedback": "negative"})],
                 [(i18n.gettext("Write a comment"), {**ids, "feedback": "comment"})]]
-        await self._deliver(person, text, await self._buttons(person, FEEDBACK, rows))
+        await self._deliver(person, text, await self._buttons(person, FEEDBACK, rows),
+                            key=f"reminder-{reminder.id}")
 
 
 # -- buttons ------------------------------------------------------------------------------------

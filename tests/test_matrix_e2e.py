@@ -158,6 +158,33 @@ async def test_files_and_edits(world: MatrixWorld) -> None:
     assert edit.source["content"]["m.relates_to"]["event_id"] == offer
 
 
+async def test_a_message_sent_again_with_its_key_arrives_once(mx_settings: Settings, synapse: SynapseServer,
+                                                              tmp_path: Path) -> None:
+    """A reminder re-sent after a crash (same key) is recognised by the homeserver by its
+    transaction id — also by a new Lotse process on the same stored session."""
+    from bot.core.types import Message
+    from tests.matrix_harness import bot_account
+
+    account = await bot_account(synapse)
+    reminder = Message("Reminder: Leila will come with you.", key="reminder-7")
+    async with matrix_world(mx_settings, synapse, tmp_path, account=account) as first:
+        hamid = await first.person("hamid")
+        await hamid.send("!start", expect=1)
+        sent = await first.transport.send(hamid.room, reminder)
+        [got] = await hamid._expect(1)  # noqa: SLF001
+        assert got.body == reminder.text and got.event_id == sent
+        assert await first.transport.send(hamid.room, reminder) == sent  # the same process, again
+    async with matrix_world(mx_settings, synapse, tmp_path, account=account) as second:
+        hamid.world = second
+        second.users.append(hamid.user)
+        assert await second.transport.send(hamid.room, reminder) == sent  # after a restart, again
+        await second.transport.send(hamid.room, Message("Something else"))
+        [next_one] = await hamid._expect(1)  # noqa: SLF001
+        assert next_one.body == "Something else"
+        bodies = [m.body for m in hamid.user.messages(hamid.room)]
+        assert bodies.count(reminder.text) == 1
+
+
 async def test_bad_access_token_stops_lotse_run_with_one_line(synapse: SynapseServer, tmp_path: Path) -> None:
     config = tmp_path / "lotse.toml"
     config.write_text(f'[database]\npath = "lotse.db"\n[matrix]\nenabled = true\nhomeserver = "{synapse.url}"\n'

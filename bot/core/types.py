@@ -56,6 +56,9 @@ class Message:
     # How to choose without real buttons ("Reply with a number…"), in the person's language; set
     # by the core for messages with buttons, shown by transports that render buttons as a list.
     choice_hint: str = ""
+    # Sending again with the same key after a crash: a transport whose platform can recognise the
+    # repeat (Matrix transaction ids) delivers it once; others send it again.
+    key: str | None = None
 
     @property
     def flat_buttons(self) -> list[Button]:

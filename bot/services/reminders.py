@@ -10,9 +10,11 @@
   the next window, so 100k future reminders cost nothing in memory.
 - Sending claims the row first (bot.store.reminders: pending → sending, only while the appointment
   stands), then sends, then marks it sent.  `resume()` at start turns rows left in "sending" (the
-  process died between claim and send) back to pending and sends them.  The one gap no bot can
-  close: dying after the platform accepted a message and before the row is marked sent sends that
-  one reminder again after the restart (at least once, never lost).
+  process died between claim and send) back to pending and sends them.  The one gap left:
+  dying after the platform accepted a message and before the row is marked sent sends it again
+  after the restart.  On Matrix the message keeps its transaction id (Message.key), so the
+  homeserver answers the repeat with the first event: delivered once.  The Telegram Bot API has no
+  such key: there that one reminder arrives twice (at least once, never lost).
 - Late rows (Lotse was down): a reminder is still sent while its appointment is ahead and no
   closer reminder is also due; a follow-up while younger than `followup_expiry`; otherwise skipped.
 

@@ -364,9 +364,11 @@ class MatrixTransport:
         return created.room_id
 
     # -- outgoing ---------------------------------------------------------------------------------
-    async def _send(self, room_id: str, content: dict[str, Any], what: str, event_type: str = "m.room.message") -> str:
+    async def _send(self, room_id: str, content: dict[str, Any], what: str, event_type: str = "m.room.message",
+                    tx_id: str | None = None) -> str:
         assert self.client is not None, "transport not started"
-        response = await self.client.room_send(room_id, event_type, content, ignore_unverified_devices=True)
+        response = await self.client.room_send(room_id, event_type, content, tx_id=tx_id,
+                                               ignore_unverified_devices=True)
         if isinstance(response, RoomSendError):
             code = response.status_code or ""
             if code == "M_FORBIDDEN":
@@ -378,9 +380,11 @@ class MatrixTransport:
         assert self.client is not None and self.state is not None, "transport not started"
         room_id = await self._room_for(chat_id)
         body, formatted = render(message)
+        # A message with a key keeps one transaction id across restarts: the homeserver answers a
+        # repeat with the first event instead of posting it twice.
         event_id = await self._send(room_id, {"msgtype": "m.notice", "body": body,
                                               "format": "org.matrix.custom.html", "formatted_body": formatted},
-                                    "message")
+                                    "message", tx_id=f"lotse-{message.key}" if message.key else None)
         buttons = message.flat_buttons
         if buttons:
             await self.state.set(f"menu:{room_id}", {"event_id": event_id, "tokens": [b.token for b in buttons]})
@@ -409,7 +413,7 @@ class MatrixTransport:
             raise DeliveryError(f"matrix upload of {attachment.filename}: {uploaded.message}")
         await self._send(room_id, {"msgtype": "m.file", "body": attachment.filename, "url": uploaded.content_uri,
                                    "info": {"mimetype": attachment.mime_type, "size": len(attachment.content)}},
-                         "file")
+                         "file", tx_id=f"lotse-{message.key}-file" if message.key else None)
 
     async def edit(self, chat_id: str, message_id: str, message: Message) -> None:
         assert self.client is not None and self.state is not None, "transport not started"
