@@ -16,8 +16,10 @@ from bot.core.router import COORDINATOR, EVERYONE, GUIDE, NEWCOMER
 from bot.core.transport import CommandMenu, HasCommandMenus, NeedsState, Transport
 from bot.store import Store
 from bot.store.db import utcnow
+from bot.services.broadcast import BroadcastSender
 from bot.services.dispatch import Dispatch
 from handlers import COMMANDS, register_all
+from handlers.broadcast import BroadcastNotices
 from handlers.offers import OfferTexts
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ class App:
         self.store: Store | None = None
         self.router: Router | None = None
         self.dispatch: Dispatch | None = None
+        self.broadcast: BroadcastSender | None = None
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
@@ -43,6 +46,8 @@ class App:
         self.router = Router(services, COMMANDS)
         register_all(self.router)
         self.dispatch = services.dispatch = Dispatch(self.store, settings, OfferTexts(services))
+        self.broadcast = services.broadcast = BroadcastSender(self.store, settings, messenger,
+                                                              BroadcastNotices(services))
         for transport in self.transports:
             messenger.add(transport)
             if isinstance(transport, NeedsState):
@@ -58,6 +63,7 @@ class App:
             await self.store.close()
             raise
         await self.dispatch.resume()
+        await self.broadcast.resume()
         for transport in self.transports:
             if isinstance(transport, HasCommandMenus):
                 try:
@@ -87,6 +93,8 @@ class App:
         return menus
 
     async def stop(self) -> None:
+        if self.broadcast is not None:
+            await self.broadcast.stop()
         if self.dispatch is not None:
             await self.dispatch.stop()
         for transport in reversed(self.transports):

@@ -38,6 +38,7 @@ class Services:
     # Called with each newly confirmed request's id (dispatch subscribes here).
     request_listeners: list[Callable[["Context", int], Awaitable[None]]] = field(default_factory=list)
     dispatch: Any = None  # bot.services.dispatch.Dispatch, set by the app
+    broadcast: Any = None  # bot.services.broadcast.BroadcastSender, set by the app
 
 
 @dataclass

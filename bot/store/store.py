@@ -15,6 +15,7 @@ from bot.store import migrations
 from bot.store.dispatch import Dispatches
 from bot.store.guides import Guides
 from bot.store.matching import Matching
+from bot.store.outbox import Broadcasts
 from bot.store.requests import Requests
 
 
@@ -296,6 +297,7 @@ class Store:
         self.guides = Guides(db)
         self.matching = Matching(db)
         self.dispatch = Dispatches(db)
+        self.broadcasts = Broadcasts(db)
 
     @classmethod
     async def open(cls, path: Path | str) -> "Store":
