@@ -16,6 +16,7 @@ from bot.store.dispatch import Dispatches
 from bot.store.guides import Guides
 from bot.store.matching import Matching
 from bot.store.outbox import Broadcasts
+from bot.store.stats import Stats
 from bot.store.requests import Requests
 
 
@@ -298,6 +299,7 @@ class Store:
         self.matching = Matching(db)
         self.dispatch = Dispatches(db)
         self.broadcasts = Broadcasts(db)
+        self.stats = Stats(db)
 
     @classmethod
     async def open(cls, path: Path | str) -> "Store":
