@@ -167,7 +167,7 @@ class BroadcastSettings:
     max_attempts: int = 5                     # tries of one message on temporary errors (5xx, network)
     retry_backoff: float = 2.0                # seconds before the first retry; doubled each time
     retry_backoff_cap: float = 300.0          # longest wait between two tries
-    progress_interval: float = 3.0            # seconds between edits of the coordinator's progress message
+    progress_interval: float = 10.0           # seconds between edits of the coordinator's progress message
     max_length: int = 3000                    # longest notice, in characters
 
 

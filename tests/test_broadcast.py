@@ -170,6 +170,10 @@ async def test_weber_broadcasts_to_newcomers_in_arabic_ukrainian_and_dari(two: T
     assert weber[-1].message.text.split("\n") == ["Report on notice 1:", "Delivered to 3 people."]
     rows = await two.store.db.fetchall("SELECT state, count(*) FROM broadcast_outbox GROUP BY state")
     assert [tuple(r) for r in rows] == [("sent", 3)]
+    # the preview's button again (a double tap, a replayed press): refused, nothing sent twice
+    [stale] = await bot.press_token("weber", preview.flat_buttons[0].token)
+    assert stale.text == "This button is no longer valid. Please use the latest message."
+    assert tuple(await two.store.db.fetchone("SELECT count(*) FROM broadcasts")) == (1,)
 
 
 async def test_versions_per_language_reach_their_readers(two: TwoPlatforms) -> None:

@@ -16,26 +16,16 @@ import pytest
 
 from bot.config import BroadcastSettings, Settings
 from bot.store import Store
-from bot.store.db import utcnow
-from bot.store.outbox import Audience
 from tests.botapi_server import BotApiServer
 from tests.conftest import make_settings
-from tests.telegram_harness import telegram_world
+from tests.telegram_harness import queued_broadcast, telegram_world
 
 WEBER = 9001
 NOTICE = "The immigration office in Dietzenbach is closed on Friday."
 
 
-async def seed(store: Store, user_ids: list[int], coordinator: int = WEBER) -> int:
-    """Newcomers who agreed to the privacy notice, and Frau Weber's queued broadcast to them."""
-    for user_id in [coordinator, *user_ids]:
-        person = await store.people.get_or_create("telegram", str(user_id), str(user_id))
-        await store.people.set_language(person.id, "en")
-        await store.people.record_consent(person.id, "2026-11", utcnow(), f"User{user_id}")
-        if user_id != coordinator:
-            await store.people.set_role(person.id, "newcomer")
-    weber = await store.people.find("telegram", str(coordinator))
-    return await store.broadcasts.create(weber.id, Audience("newcomers"), {"": NOTICE}, utcnow())
+async def seed(store: Store, user_ids: list[int]) -> int:
+    return await queued_broadcast(store, user_ids, WEBER, NOTICE)
 
 
 def deliveries(server: BotApiServer, chat_id: int) -> int:

@@ -1,11 +1,12 @@
 """Broadcast: a coordinator's notice goes out from the outbox, one row per recipient, under each
 platform's limits, and the coordinator watches it go.
 
-- One lane per platform drains that platform's pending rows: it waits for its pace
-  (`[broadcast] telegram_rate` / `matrix_rate` messages per second, evenly spaced — a small
-  pacer here instead of PTB's AIORateLimiter, which throttles every call including replies to
-  people, has no per-chat limit for private chats and pauses everything on a 429), then claims
-  the next row with one conditional UPDATE (pending → sending) and sends it at once; up to
+- One lane per platform drains that platform's pending rows: it waits for its Pace
+  (`[broadcast] telegram_rate` / `matrix_rate` messages per second, evenly spaced, shared with the
+  coordinator's progress edits and report, and checked against the answers of the last second —
+  written here instead of using PTB's AIORateLimiter, which throttles every call including
+  replies to people, has no per-chat limit for private chats and pauses everything on a 429), then
+  claims the next row with one conditional UPDATE (pending → sending) and sends it at once; up to
   MAX_IN_FLIGHT sends are on the wire together, so the pace holds when the platform is slow.
   Two messages to the same chat are at least `telegram_per_chat_interval` apart.
 - Each row ends as sent (with the platform's message id), unreachable (the person blocked the bot:
@@ -27,8 +28,12 @@ Texts are phrased by a BroadcastTexts (handlers/broadcast.py) in each reader's l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -54,19 +59,55 @@ class BroadcastTexts(Protocol):
     def report(self, coordinator: Person, broadcast_id: int, tally: dict[str, int]) -> str: ...
 
 
-class Pacer:
-    """Evenly spaced slots, `rate` per second; time lost while idle is not made up in a burst."""
+class Pace:
+    """How fast one platform may be sent to: evenly spaced slots, `rate` per second (time lost while
+    idle is not made up in a burst), at most `max_in_flight` messages on the wire — and never more
+    than `rate` messages answered within the last second plus those still on the wire.  Answers
+    arrive about when the platform counted the message, so a stall on either side that squeezes
+    messages together (they left late, or the platform handled a queue at once) makes the sender
+    wait instead of crossing the platform's limit."""
 
-    def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate
+    def __init__(self, rate: float | None, max_in_flight: int = MAX_IN_FLIGHT) -> None:
+        self.interval = 1.0 / rate if rate else 0.0
+        self.cap = max(1, int(rate)) if rate else None
         self._next = 0.0
+        self._in_flight = 0
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._answered: deque[float] = deque()
 
-    async def wait(self) -> None:
-        now = time.monotonic()
-        slot = max(self._next, now)
-        self._next = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
+    async def acquire(self) -> None:
+        await self._slots.acquire()
+        try:
+            now = time.monotonic()
+            slot = max(self._next, now)
+            self._next = slot + self.interval
+            if slot > now:
+                await asyncio.sleep(slot - now)
+            while self.cap is not None:
+                now = time.monotonic()
+                while self._answered and now - self._answered[0] >= 1.0:
+                    self._answered.popleft()
+                if self._in_flight + len(self._answered) < self.cap:
+                    break
+                await asyncio.sleep(self._answered[0] + 1.0 - now if self._answered else self.interval)
+        except BaseException:
+            self._slots.release()
+            raise
+        self._in_flight += 1
+
+    def release(self, sent: bool = True) -> None:
+        self._in_flight -= 1
+        if sent:
+            self._answered.append(time.monotonic())
+        self._slots.release()
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        await self.acquire()
+        try:
+            yield
+        finally:
+            self.release()
 
 
 class BroadcastSender:
@@ -76,6 +117,7 @@ class BroadcastSender:
         self.messenger = messenger
         self.texts = texts
         self._lanes: dict[str, asyncio.Task[Any]] = {}
+        self._paces: dict[str, Pace] = {}
         self._wake: dict[str, asyncio.Event] = {}
         self._paused_until: dict[str, float] = {}
         self._last_to_chat: dict[tuple[str, str], float] = {}
@@ -90,6 +132,7 @@ class BroadcastSender:
         if interrupted:
             log.warning("broadcast: %s message(s) were cut off by a restart and are not sent again", interrupted)
         for platform in self.messenger.transports:
+            self._paces[platform] = Pace(self._rate(platform))
             self._wake[platform] = asyncio.Event()
             self._lanes[platform] = asyncio.create_task(self._guarded_lane(platform), name=f"broadcast-{platform}")
         for broadcast_id in await self.store.broadcasts.unfinished():
@@ -141,22 +184,22 @@ class BroadcastSender:
 
     async def _lane(self, platform: str) -> None:
         transport = self.messenger.transports[platform]
-        rate = self._rate(platform)
-        pacer = Pacer(rate) if rate else None
-        in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+        pace = self._paces[platform]
         wake = self._wake[platform]
         while True:
             pause = self._paused_until.get(platform, 0.0) - time.monotonic()
             if pause > 0:
                 await asyncio.sleep(pause)
                 continue
-            await in_flight.acquire()
-            if pacer is not None:
-                await pacer.wait()
+            await pace.acquire()
             wake.clear()
-            claim = await self.store.broadcasts.claim(platform, utcnow())
+            try:
+                claim = await self.store.broadcasts.claim(platform, utcnow())
+            except BaseException:
+                pace.release(sent=False)
+                raise
             if claim is None:
-                in_flight.release()
+                pace.release(sent=False)
                 due = await self.store.broadcasts.next_due(platform, utcnow())
                 timeout = IDLE_CHECK if due is None else min(IDLE_CHECK, max(0.01, (due - utcnow()).total_seconds()))
                 try:
@@ -167,7 +210,12 @@ class BroadcastSender:
             task = asyncio.create_task(self._deliver(platform, transport, claim))
             self._sends.add(task)
             task.add_done_callback(self._sends.discard)
-            task.add_done_callback(lambda _: in_flight.release())
+            task.add_done_callback(lambda _: pace.release())
+
+    def _slot(self, platform: str):  # noqa: ANN202 - an async context manager
+        """A slot of the platform's pace: notices, progress edits and reports share it."""
+        pace = self._paces.get(platform)
+        return pace.slot() if pace is not None else contextlib.nullcontext()
 
     async def _deliver(self, platform: str, transport: Transport, claim: Claim) -> None:
         store, b = self.store, self.settings.broadcast
@@ -236,8 +284,9 @@ class BroadcastSender:
             return
         _, coordinator = found
         tally = await self.store.broadcasts.tally(broadcast_id)
-        message_id = await self.messenger.send(coordinator, Message(
-            self.texts.progress(coordinator, broadcast_id, tally, done=False)))
+        async with self._slot(coordinator.platform):
+            message_id = await self.messenger.send(coordinator, Message(
+                self.texts.progress(coordinator, broadcast_id, tally, done=False)))
         await self.store.broadcasts.set_progress_message(broadcast_id, message_id)
         self._last_edit[broadcast_id] = time.monotonic()
 
@@ -264,12 +313,14 @@ class BroadcastSender:
             broadcast, coordinator = found
             self._last_edit[broadcast_id] = time.monotonic()
             if broadcast.progress_id is not None:
-                await self.messenger.edit(coordinator, broadcast.progress_id, Message(
-                    self.texts.progress(coordinator, broadcast_id, tally, done=done)))
+                async with self._slot(coordinator.platform):
+                    await self.messenger.edit(coordinator, broadcast.progress_id, Message(
+                        self.texts.progress(coordinator, broadcast_id, tally, done=done)))
             if done:
                 self._last_edit.pop(broadcast_id, None)
-                await self.messenger.send(coordinator, Message(self.texts.report(coordinator, broadcast_id,
-                                                                                       tally)))
+                async with self._slot(coordinator.platform):
+                    await self.messenger.send(coordinator, Message(self.texts.report(coordinator, broadcast_id,
+                                                                                           tally)))
         except Exception:
             self._progress_due.pop(broadcast_id, None)
             log.exception("broadcast: progress of %s failed", broadcast_id)
