@@ -16,7 +16,7 @@ platform's limits, and the coordinator watches it go.
 - Transports that implement SendsOnce (Telegram) make one attempt per claim and leave pace and
   retries to the lane; others (Matrix: nio waits out M_LIMIT_EXCEEDED itself) use their own send.
 - Progress: the coordinator gets one message that is edited at most every `progress_interval`
-  seconds (sent / failed / remaining), and a report when the last row is done.
+  seconds (sent / failed / remaining), and right when the last row is done a final edit and a report.
 - Restart: rows are in the database.  At start, a row still 'sending' was cut off between its claim
   and its result: it may or may not have reached the person, so it becomes 'uncertain' and is not
   sent again (at most once — a crash never makes anyone get a notice twice; the report counts it).
@@ -62,14 +62,15 @@ class BroadcastTexts(Protocol):
 class Pace:
     """How fast one platform may be sent to: evenly spaced slots, `rate` per second (time lost while
     idle is not made up in a burst), at most `max_in_flight` messages on the wire — and never more
-    than `rate` messages answered within the last second plus those still on the wire.  Answers
+    than `rate` + 1 messages answered within the last second plus those still on the wire (29/s
+    gives 30: Telegram's limit).  Answers
     arrive about when the platform counted the message, so a stall on either side that squeezes
     messages together (they left late, or the platform handled a queue at once) makes the sender
     wait instead of crossing the platform's limit."""
 
     def __init__(self, rate: float | None, max_in_flight: int = MAX_IN_FLIGHT) -> None:
         self.interval = 1.0 / rate if rate else 0.0
-        self.cap = max(1, int(rate)) if rate else None
+        self.cap = int(rate) + 1 if rate else None  # the pace's own jitter may use one message of slack
         self._next = 0.0
         self._in_flight = 0
         self._slots = asyncio.Semaphore(max_in_flight)
@@ -124,6 +125,7 @@ class BroadcastSender:
         self._sends: set[asyncio.Task[Any]] = set()
         self._progress_due: dict[int, asyncio.Task[Any]] = {}
         self._last_edit: dict[int, float] = {}
+        self._hurry: dict[int, asyncio.Event] = {}
 
     # -- life cycle -------------------------------------------------------------------------------
     async def resume(self) -> None:
@@ -257,6 +259,8 @@ class BroadcastSender:
             log.exception("broadcast: delivering outbox row %s failed", claim.id)
             await store.broadcasts.finish_row(claim.id, "failed", utcnow(), error="internal error")
         finally:
+            if not await store.broadcasts.remaining(claim.broadcast_id):
+                self._hurry.setdefault(claim.broadcast_id, asyncio.Event()).set()  # report now, not later
             self._touch(claim.broadcast_id)
 
     async def _space_out(self, platform: str, chat_id: str) -> None:
@@ -301,7 +305,8 @@ class BroadcastSender:
         try:
             wait = self._last_edit.get(broadcast_id, 0.0) + self.settings.broadcast.progress_interval - time.monotonic()
             if wait > 0:
-                await asyncio.sleep(wait)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._hurry.setdefault(broadcast_id, asyncio.Event()).wait(), wait)
             del self._progress_due[broadcast_id]  # a change from now on schedules the next edit
             tally = await self.store.broadcasts.tally(broadcast_id)
             done = not any(tally.get(state) for state in UNFINISHED)
@@ -318,6 +323,7 @@ class BroadcastSender:
                         self.texts.progress(coordinator, broadcast_id, tally, done=done)))
             if done:
                 self._last_edit.pop(broadcast_id, None)
+                self._hurry.pop(broadcast_id, None)
                 async with self._slot(coordinator.platform):
                     await self.messenger.send(coordinator, Message(self.texts.report(coordinator, broadcast_id,
                                                                                            tally)))

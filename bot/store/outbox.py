@@ -177,6 +177,13 @@ class Broadcasts:
             "SELECT state, count(*) FROM broadcast_outbox WHERE broadcast_id = ? GROUP BY state", (broadcast_id,))
         return {row[0]: int(row[1]) for row in rows}
 
+    async def remaining(self, broadcast_id: int) -> int:
+        """Rows of the broadcast still to send (pending or sending)."""
+        row = await self.db.fetchone(
+            "SELECT count(*) FROM broadcast_outbox WHERE broadcast_id = ? AND state IN ('pending', 'sending')",
+            (broadcast_id,))
+        return int(row[0]) if row else 0
+
     async def unfinished(self) -> list[int]:
         rows = await self.db.fetchall("SELECT id FROM broadcasts WHERE state = 'sending' ORDER BY id")
         return [r[0] for r in rows]
