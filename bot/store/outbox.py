@@ -10,7 +10,6 @@ from typing import Any
 
 from bot.store.db import Database, from_db_time, to_db_time
 
-AUDIENCES = ("guides", "newcomers", "everyone")
 UNFINISHED = ("pending", "sending")
 _SEP = "\x1f"  # districts may contain spaces
 
@@ -67,7 +66,7 @@ class Broadcast:
 
 @dataclass(frozen=True)
 class Claim:
-    """One outbox row claimed for sending, with what is needed to send it."""
+    """One outbox row claimed for sending (now in state 'sending')."""
 
     id: int
     broadcast_id: int
