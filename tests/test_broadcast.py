@@ -230,3 +230,27 @@ async def test_too_long_text_is_refused(two: TwoPlatforms) -> None:
     await bot.press("weber", "Done")
     [problem, again] = await bot.say("weber", "x" * 3001)
     assert problem.text == "This is 3.001 characters long; at most 3.000 are possible. Please shorten it."
+
+
+async def test_a_row_cut_off_by_a_crash_is_not_sent_again_and_reported(bc_settings: Settings) -> None:
+    first = TwoPlatforms(bc_settings)
+    await first.app.start()
+    await people(first)
+    weber = await first.store.people.find("test", "weber")
+    broadcast_id = await first.store.broadcasts.create(weber.id, Audience("guides"), {"": "Meeting"}, utcnow())
+    cut_off = await first.store.broadcasts.claim("test", utcnow())  # claimed, then the process died
+    assert cut_off is not None
+    await first.app.stop()
+
+    second = TwoPlatforms(bc_settings)
+    await second.app.start()  # resumes the broadcast from its outbox
+    try:
+        await second.app.broadcast.idle()
+        assert await second.store.broadcasts.tally(broadcast_id) == {"sent": 2, "uncertain": 1}
+        mehmet = await second.store.people.get(cut_off.person_id)
+        assert not [m for m in second.test.messages(mehmet.platform_user_id) if "Meeting" in m.text]
+        assert second.test.current("weber")[-1].message.text.split("\n") == [
+            "Report on notice 1:", "Delivered to 2 people.",
+            "1 message may not have arrived: Lotse restarted while sending it."]
+    finally:
+        await second.app.stop()
