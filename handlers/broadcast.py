@@ -232,9 +232,11 @@ class BroadcastNotices:
                                        "%(count)s people were left out: they withdrew their consent meanwhile.",
                                        count("skipped")))
         if count("uncertain"):
-            lines.append(i18n.ngettext("%(count)s message may not have arrived: Lotse restarted while sending it.",
-                                       "%(count)s messages may not have arrived: Lotse restarted while sending "
-                                       "them.", count("uncertain")))
+            lines.append(i18n.ngettext(
+                "%(count)s message may not have arrived (Lotse restarted, or the platform did not answer in "
+                "time); it was not sent again, so that nobody gets it twice.",
+                "%(count)s messages may not have arrived (Lotse restarted, or the platform did not answer in "
+                "time); they were not sent again, so that nobody gets them twice.", count("uncertain")))
         return "\n".join(lines)
 
 

@@ -251,6 +251,7 @@ async def test_a_row_cut_off_by_a_crash_is_not_sent_again_and_reported(bc_settin
         assert not [m for m in second.test.messages(mehmet.platform_user_id) if "Meeting" in m.text]
         assert second.test.current("weber")[-1].message.text.split("\n") == [
             "Report on notice 1:", "Delivered to 2 people.",
-            "1 message may not have arrived: Lotse restarted while sending it."]
+            "1 message may not have arrived (Lotse restarted, or the platform did not answer in time); "
+            "it was not sent again, so that nobody gets it twice."]
     finally:
         await second.app.stop()

@@ -23,6 +23,10 @@ class RecipientUnreachable(DeliveryError):
     """The person cannot be reached at all (e.g. blocked the bot): do not retry."""
 
 
+class DeliveryUncertain(DeliveryError):
+    """The message may or may not have arrived (the platform did not answer in time)."""
+
+
 class TemporaryFailure(DeliveryError):
     """Trying again later may work (network error, server error)."""
 
@@ -85,8 +89,9 @@ class NeedsState(Protocol):
 class SendsOnce(Protocol):
     async def send_once(self, chat_id: str, text: str) -> str | None:
         """One attempt to send a plain text, with no waiting or retrying of its own: raises
-        RateLimited, TemporaryFailure, RecipientUnreachable or DeliveryError, so the caller (the
-        broadcast sender) owns the pace and the retry policy.  Returns the message id."""
+        RateLimited, TemporaryFailure (surely not sent), DeliveryUncertain (perhaps sent: a timeout),
+        RecipientUnreachable or DeliveryError, so the caller (the broadcast sender) owns the pace and
+        the retry policy.  Returns the message id."""
 
 
 @runtime_checkable

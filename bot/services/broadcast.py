@@ -20,7 +20,8 @@ platform's limits, and the coordinator watches it go.
 - Restart: rows are in the database.  At start, a row still 'sending' was cut off between its claim
   and its result: it may or may not have reached the person, so it becomes 'uncertain' and is not
   sent again (at most once — a crash never makes anyone get a notice twice; the report counts it).
-  The window is one HTTP request per row in flight; everything else resumes where it stopped.
+  The window is one HTTP request per row in flight; everything else resumes where it stopped.  A
+  send that timed out (it may have arrived) ends 'uncertain' the same way instead of being retried.
 
 Texts are phrased by a BroadcastTexts (handlers/broadcast.py) in each reader's language.
 """
@@ -40,7 +41,7 @@ from typing import Any, Protocol
 from bot.config import Settings
 from bot.core.messenger import Messenger
 from bot.core.types import Message
-from bot.core.transport import (DeliveryError, RateLimited, RecipientUnreachable, SendsOnce,
+from bot.core.transport import (DeliveryError, DeliveryUncertain, RateLimited, RecipientUnreachable, SendsOnce,
                                 TemporaryFailure, Transport)
 from bot.store import Store
 from bot.store.db import utcnow
@@ -243,6 +244,8 @@ class BroadcastSender:
                 # the platform's pace, not the message's fault: it does not use up a try
                 await store.broadcasts.retry_later(claim.id, utcnow() + timedelta(seconds=exc.retry_after),
                                                    str(exc)[:500], utcnow(), count_attempt=False)
+            except DeliveryUncertain as exc:  # perhaps delivered: never risk a second copy
+                await store.broadcasts.finish_row(claim.id, "uncertain", utcnow(), error=str(exc)[:500])
             except TemporaryFailure as exc:
                 if claim.attempts >= b.max_attempts:
                     await store.broadcasts.finish_row(claim.id, "failed", utcnow(), error=str(exc)[:500])

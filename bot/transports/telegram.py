@@ -30,12 +30,12 @@ from telegram import (  # noqa: E402
     InlineKeyboardMarkup, InputFile, Update,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.config import TelegramSettings
-from bot.core.transport import (CommandMenu, DeliveryError, Dispatch, RateLimited, RecipientUnreachable,
-                                StartupError, TemporaryFailure)
+from bot.core.transport import (CommandMenu, DeliveryError, DeliveryUncertain, Dispatch, RateLimited,
+                                RecipientUnreachable, StartupError, TemporaryFailure)
 from bot.core.types import Event, Message, parse_command
 
 log = logging.getLogger(__name__)
@@ -211,7 +211,8 @@ class TelegramTransport:
 
     async def _call(self, what: str, make: Callable[[], Awaitable[T]], retry: bool = True) -> T:
         """Run one Bot API call with Lotse's error policy (see the module docstring).  Without
-        `retry`: one attempt, 429 raised as RateLimited and network errors/5xx as TemporaryFailure."""
+        `retry`: one attempt, 429 raised as RateLimited, a timeout as DeliveryUncertain (the message may
+        have arrived) and other network errors/5xx as TemporaryFailure."""
         attempt = 0
         while True:
             attempt += 1
@@ -232,6 +233,8 @@ class TelegramTransport:
                     raise RecipientUnreachable(f"telegram {what}: {exc.message}") from exc
                 raise DeliveryError(f"telegram {what}: {exc.message}") from exc
             except (NetworkError, OSError) as exc:  # timeouts, connection errors, 5xx
+                if not retry and isinstance(exc, TimedOut):
+                    raise DeliveryUncertain(f"telegram {what}: {exc}") from exc
                 if not retry:
                     raise TemporaryFailure(f"telegram {what}: {exc}") from exc
                 if attempt >= self.max_attempts:
