@@ -16,10 +16,12 @@ from bot.core.router import COORDINATOR, EVERYONE, GUIDE, NEWCOMER
 from bot.core.transport import CommandMenu, HasCommandMenus, NeedsState, Transport
 from bot.store import Store
 from bot.store.db import utcnow
+from bot.services.broadcast import BroadcastSender
 from bot.services.dispatch import Dispatch
 from bot.services.reminders import ReminderService
 from bot.services.scheduler import Scheduler
 from handlers import COMMANDS, register_all
+from handlers.broadcast import BroadcastNotices
 from handlers.offers import OfferTexts
 from handlers.reminders import ReminderTexts
 
@@ -35,6 +37,7 @@ class App:
         self.dispatch: Dispatch | None = None
         self.reminders: ReminderService | None = None
         self.scheduler = Scheduler()
+        self.broadcast: BroadcastSender | None = None
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
@@ -52,6 +55,8 @@ class App:
                                                               self.scheduler)
         self.dispatch = services.dispatch = Dispatch(self.store, settings, OfferTexts(services), self.scheduler,
                                                      on_assigned=[self.reminders.on_assigned])
+        self.broadcast = services.broadcast = BroadcastSender(self.store, settings, messenger,
+                                                              BroadcastNotices(services))
         for transport in self.transports:
             messenger.add(transport)
             if isinstance(transport, NeedsState):
@@ -69,6 +74,7 @@ class App:
         self.scheduler.start()
         await self.dispatch.resume()
         await self.reminders.resume()
+        await self.broadcast.resume()
         for transport in self.transports:
             if isinstance(transport, HasCommandMenus):
                 try:
@@ -101,6 +107,8 @@ class App:
         # Reminders being sent finish first: stopping the scheduler cancels the jobs it runs.
         if self.reminders is not None:
             await self.reminders.stop()
+        if self.broadcast is not None:
+            await self.broadcast.stop()
         self.scheduler.stop()
         if self.dispatch is not None:
             await self.dispatch.stop()

@@ -1,4 +1,4 @@
-"""The `lotse` command: run, console, db upgrade (export follows with the statistics)."""
+"""The `lotse` command: run, console, db upgrade, export."""
 
 from __future__ import annotations
 
@@ -27,6 +27,12 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_sub.add_parser("upgrade", help="apply pending migrations")
     upgrade.add_argument("--config", type=Path, help="TOML file (default: embedded defaults)")
+    export = sub.add_parser("export", help="accompaniments of a period as CSV for the funder (no newcomer identity)")
+    export.add_argument("--config", type=Path, help="TOML file (default: embedded defaults)")
+    export.add_argument("--from", dest="first", required=True, help="first day, YYYY-MM-DD")
+    export.add_argument("--to", dest="last", required=True, help="last day, YYYY-MM-DD (included)")
+    export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    export.add_argument("--decimal-comma", action="store_true", help='hours as "1,5" (German spreadsheets)')
     return parser
 
 
@@ -64,6 +70,42 @@ async def _db_upgrade(settings: Settings) -> int:
     return 0
 
 
+async def _export(settings: Settings, args: argparse.Namespace) -> int:
+    """Read-only: the database is opened so that nothing can be written, not even migrations."""
+    import sqlite3
+    from datetime import date
+
+    from bot.export import assignments_csv
+    from bot.store.db import Database
+    from bot.store.stats import Stats
+
+    try:
+        first, last = date.fromisoformat(args.first), date.fromisoformat(args.last)
+    except ValueError as exc:
+        print(f"export: --from/--to: {exc} (expected YYYY-MM-DD)", file=sys.stderr)
+        return EXIT_CONFIG
+    if first > last:
+        print("export: --from must not be after --to", file=sys.stderr)
+        return EXIT_CONFIG
+    if not Path(settings.database.path).exists():
+        print(f"export: no database at {settings.database.path}", file=sys.stderr)
+        return EXIT_CONFIG
+    db = await Database.open(settings.database.path, read_only=True)
+    try:
+        content = await assignments_csv(Stats(db), first, last, settings.zone, args.decimal_comma)
+    except (LookupError, sqlite3.OperationalError) as exc:
+        print(f"export: {exc} (run `lotse db upgrade` first)", file=sys.stderr)
+        return EXIT_CONFIG
+    finally:
+        await db.close()
+    if args.out is None:
+        sys.stdout.buffer.write(content)
+        sys.stdout.buffer.flush()
+    else:
+        args.out.write_bytes(content)
+    return 0
+
+
 async def _serve(settings: Settings, transports: list[Transport]) -> int:
     from bot.app import App
 
@@ -84,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
     try:
+        if args.command == "export":
+            return asyncio.run(_export(settings, args))
         if args.command == "db":
             return asyncio.run(_db_upgrade(settings))
         if args.command == "console":

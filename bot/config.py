@@ -171,6 +171,18 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
+class BroadcastSettings:
+    telegram_rate: float = 29.0               # messages per second, all chats together
+    telegram_per_chat_interval: float = 1.0   # seconds between two messages to one chat
+    matrix_rate: float = 10.0                 # messages per second
+    max_attempts: int = 5                     # tries of one message on temporary errors (5xx, network)
+    retry_backoff: float = 2.0                # seconds before the first retry; doubled each time
+    retry_backoff_cap: float = 300.0          # longest wait between two tries
+    progress_interval: float = 10.0           # seconds between edits of the coordinator's progress message
+    max_length: int = 3000                    # longest notice, in characters
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
@@ -183,6 +195,7 @@ class Settings:
     guides: GuidesSettings = field(default_factory=GuidesSettings)
     matching: MatchingSettings = field(default_factory=MatchingSettings)
     reminders: RemindersSettings = field(default_factory=RemindersSettings)
+    broadcast: BroadcastSettings = field(default_factory=BroadcastSettings)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -369,6 +382,17 @@ def _validate_area_and_requests(settings: Settings) -> None:
     if r.horizon < timedelta(minutes=10) or r.retry_after < timedelta(seconds=10) or not 1 <= r.max_attempts <= 50:
         raise ConfigError("config: [reminders] horizon (at least 10m), retry_after (at least 10s), "
                           "max_attempts (1 to 50): out of range")
+    b = settings.broadcast
+    for name in ("telegram_rate", "matrix_rate"):
+        if not 0 < getattr(b, name) <= 1000:
+            raise ConfigError(f"config: [broadcast] {name}: must be above 0 and at most 1000 messages per second")
+    for name in ("telegram_per_chat_interval", "retry_backoff", "retry_backoff_cap", "progress_interval"):
+        if not 0 <= getattr(b, name) <= 3600:
+            raise ConfigError(f"config: [broadcast] {name}: must be between 0 and 3600 seconds")
+    if not 1 <= b.max_attempts <= 20:
+        raise ConfigError("config: [broadcast] max_attempts: must be between 1 and 20")
+    if not 20 <= b.max_length <= 4000:
+        raise ConfigError("config: [broadcast] max_length: must be between 20 and 4000")
     unknown = [v for v in settings.guides.require if v not in VETTING]
     if unknown:
         raise ConfigError(f"config: [guides] require: choose from {', '.join(VETTING)} (unknown: {', '.join(unknown)})")

@@ -7,12 +7,12 @@ never a transport or a platform library.
 from __future__ import annotations
 
 from bot.core.router import Router
-from handlers import coordinator, guide, newcomer, offers, reminders, start
+from handlers import broadcast, coordinator, guide, newcomer, offers, reminders, start, stats
 from handlers.catalog import COMMANDS
 
 __all__ = ["COMMANDS", "register_all"]
 
 
 def register_all(router: Router) -> None:
-    for module in (start, newcomer, guide, coordinator, offers, reminders):
+    for module in (start, newcomer, guide, coordinator, offers, reminders, broadcast, stats):
         module.register(router)

@@ -18,6 +18,9 @@ from typing import Any
 
 from bot.app import App
 from bot.config import Duration, Settings, TelegramSettings
+from bot.store import Store
+from bot.store.db import utcnow
+from bot.store.outbox import Audience
 from bot.transports.telegram import TelegramTransport
 from tests.botapi_server import BotApiServer
 
@@ -107,3 +110,17 @@ async def telegram_world(settings: Settings, server: BotApiServer | None = None)
     finally:
         if own_server:
             await server.stop()
+
+
+async def queued_broadcast(store: Store, user_ids: list[int], coordinator: int, text: str) -> int:
+    """Telegram newcomers who agreed to the privacy notice, and a coordinator's broadcast to them,
+    queued as after "Send" (for a Lotse started later, or one that is told with `started`)."""
+    for user_id in [coordinator, *user_ids]:
+        person = await store.people.get_or_create("telegram", str(user_id), str(user_id))
+        await store.people.set_language(person.id, "en")
+        await store.people.record_consent(person.id, "2026-11", utcnow(), f"User{user_id}")
+        if user_id != coordinator:
+            await store.people.set_role(person.id, "newcomer")
+    sender = await store.people.find("telegram", str(coordinator))
+    assert sender is not None
+    return await store.broadcasts.create(sender.id, Audience("newcomers"), {"": text}, utcnow())

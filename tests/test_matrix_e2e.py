@@ -420,3 +420,38 @@ async def test_a_telegram_newcomer_is_matched_with_a_matrix_guide(mx_settings: S
             row = await store.db.fetchone("SELECT state, hours, feedback FROM assignments WHERE request_id = ?",
                                           (request_id,))
             assert tuple(row) == ("done", 2.0, "positive")
+
+
+async def test_a_telegram_coordinator_broadcasts_to_everyone_on_both_platforms(
+        db_path: Path, synapse: SynapseServer, tmp_path: Path) -> None:
+    from tests.botapi_server import BotApiServer
+    from tests.telegram_harness import TelegramWorld, TgPerson, labels, telegram_settings
+    from bot.transports.telegram import TelegramTransport
+
+    settings = make_settings(db_path, coordinators=("telegram:9001",))
+    async with BotApiServer() as api:
+        tg_settings = telegram_settings(settings, api)
+        telegram = TelegramTransport(tg_settings.telegram, backoff=0.05)
+        async with matrix_world(tg_settings, synapse, tmp_path, also=[telegram]) as world:
+            tg = TelegramWorld(api, tg_settings, world.app, telegram)
+            weber = TgPerson(tg, 9001, "Weber", "en")
+            await weber.onboard()
+            amira = TgPerson(tg, 1001, "Amira", "en")
+            await amira.onboard()
+            hamid = await world.person("hamid")
+            await hamid.onboard()
+            await weber.send("/broadcast")
+            await weber.press("Everyone")
+            await weber.press("Done")
+            await weber.press("Done")
+            await weber.send("Lotse's office is closed on 24 December.")
+            [preview] = await weber.press("Show the preview")
+            assert preview["text"].split("\n")[4:7] == ["Matrix: 1", "Telegram: 2", "3 recipients in total"]
+            await weber.press("Send to 3 people")
+            [notice] = await hamid._expect(1)  # noqa: SLF001
+            assert notice.body == "Notice from the Lotse coordinators:\n\nLotse's office is closed on 24 December."
+            assert notice.source["content"]["msgtype"] == "m.notice"
+            await api.wait_for(lambda: [m for m in amira.messages if "24 December" in m["text"]])
+            report = await api.wait_for(lambda: [m for m in weber.messages if m["text"].startswith("Report")])
+            assert report[0]["text"] == "Report on notice 1:\nDelivered to 3 people."
+            assert labels(report[0]) == []

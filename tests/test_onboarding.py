@@ -138,7 +138,7 @@ async def test_unknown_and_unavailable_commands_get_a_hint(lotse: Running) -> No
     [later] = await bot.say("amira", "/stats")
     assert "not available to you" in later.text
     await _onboard(lotse, "weber", role=2)  # listed as coordinator in the fixture settings
-    [coordinator] = await bot.say("weber", "/broadcast")
+    [coordinator] = await bot.say("weber", "/mydata")
     assert "not available yet" in coordinator.text
     [pending] = await bot.say("weber", "/pending")
     assert pending.text == "Nobody is waiting for approval."

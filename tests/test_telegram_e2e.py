@@ -101,7 +101,8 @@ async def test_command_menus_per_language_and_for_coordinators(world: TelegramWo
     assert [c["description"] for c in en][2] == "Change the language"
     assert world.server.commands() == world.server.commands(language_code="de")  # default language
     coordinator = world.server.commands(scope={"type": "chat", "chat_id": WEBER})
-    assert [c["command"] for c in coordinator][-3:] == ["approve", "pending", "unmatched"]  # the longer list
+    assert [c["command"] for c in coordinator][-5:] == ["broadcast", "approve", "pending", "stats",
+                                                         "unmatched"]  # the longer list
 
 
 async def test_blocked_user_is_marked_unreachable_and_back_when_they_write(world: TelegramWorld) -> None:
@@ -347,3 +348,28 @@ async def test_appointment_file_reminders_and_follow_up_on_telegram(world: Teleg
                                 "Dienstag, 1. Dezember 2026 um 09:30 Uhr")
     row = await store.db.fetchone("SELECT state FROM assignments WHERE request_id = ?", (request_id,))
     assert row[0] == "no_show"
+
+async def test_weber_broadcasts_to_arabic_speaking_newcomers_and_amira_receives_it(world: TelegramWorld) -> None:
+    weber = world.person(WEBER, "Weber", "en")
+    await weber.onboard()
+    amira = world.person(AMIRA, "Amira", "ar")
+    await amira.onboard("العربية", "أوافق")
+    olena = world.person(OLENA, "Olena", "en")
+    await olena.onboard()
+    [audience] = await weber.send("/broadcast")
+    assert labels(audience) == ["All guides", "All newcomers", "Everyone"]
+    await weber.press("All newcomers")
+    [chosen] = await weber.send("1")                      # typed: toggles Arabic, the first language
+    assert labels(chosen)[0] == "✓ Arabic"
+    await weber.press("Done")
+    await weber.press("Done")                             # every district
+    await weber.send("The immigration office is closed on Friday.")
+    [preview] = await weber.press("Show the preview")
+    assert "Telegram: 1" in preview["text"].split("\n") and labels(preview) == ["Send to 1 person", "Cancel"]
+    [progress] = await weber.press("Send to 1 person")
+    assert progress["text"].startswith("Notice 1 ")
+    [notice] = await world.server.wait_for(lambda: [m for m in amira.messages if "closed on Friday" in m["text"]])
+    assert "Lotse" in notice["text"] and "Notice from" not in notice["text"]  # in Arabic
+    assert not [m for m in olena.messages if "closed on Friday" in m["text"]]
+    report = await world.server.wait_for(lambda: [m for m in weber.messages if m["text"].startswith("Report")])
+    assert report[0]["text"] == "Report on notice 1:\nDelivered to 1 person."

@@ -39,6 +39,7 @@ class Services:
     request_listeners: list[Callable[["Context", int], Awaitable[None]]] = field(default_factory=list)
     dispatch: Any = None  # bot.services.dispatch.Dispatch, set by the app
     reminders: Any = None  # bot.services.reminders.ReminderService, set by the app
+    broadcast: Any = None  # bot.services.broadcast.BroadcastSender, set by the app
 
 
 @dataclass

@@ -23,6 +23,22 @@ class RecipientUnreachable(DeliveryError):
     """The person cannot be reached at all (e.g. blocked the bot): do not retry."""
 
 
+class DeliveryUncertain(DeliveryError):
+    """The message may or may not have arrived (the platform did not answer in time)."""
+
+
+class TemporaryFailure(DeliveryError):
+    """Trying again later may work (network error, server error)."""
+
+
+class RateLimited(TemporaryFailure):
+    """The platform asks to send nothing for `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 @runtime_checkable
 class Transport(Protocol):
     platform: str
@@ -67,6 +83,15 @@ class HasCommandMenus(Protocol):
 class NeedsState(Protocol):
     def use_state(self, state: Any) -> None:
         """Receive a key/value store for state that must survive restarts (e.g. a sync token)."""
+
+
+@runtime_checkable
+class SendsOnce(Protocol):
+    async def send_once(self, chat_id: str, text: str) -> str | None:
+        """One attempt to send a plain text, with no waiting or retrying of its own: raises
+        RateLimited, TemporaryFailure (surely not sent), DeliveryUncertain (perhaps sent: a timeout),
+        RecipientUnreachable or DeliveryError, so the caller (the broadcast sender) owns the pace and
+        the retry policy.  Returns the message id."""
 
 
 @runtime_checkable

@@ -64,10 +64,16 @@ class Database:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path | str, *, busy_timeout_ms: int = 5000) -> "Database":
+    async def open(cls, path: Path | str, *, busy_timeout_ms: int = 5000, read_only: bool = False) -> "Database":
+        """Open (and create) the database; `read_only` opens an existing file that nothing can change."""
         if sqlite3.sqlite_version_info < (3, 35):  # RETURNING; json_object
             raise RuntimeError(f"Lotse needs SQLite 3.35 or newer; this Python has {sqlite3.sqlite_version}")
         path = Path(path)
+        if read_only:
+            conn = await aiosqlite.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+            conn.row_factory = aiosqlite.Row
+            await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            return cls(conn, path)
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(str(path), isolation_level="IMMEDIATE")

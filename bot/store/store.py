@@ -15,6 +15,8 @@ from bot.store import migrations
 from bot.store.dispatch import Dispatches
 from bot.store.guides import Guides
 from bot.store.matching import Matching
+from bot.store.outbox import Broadcasts
+from bot.store.stats import Stats
 from bot.store.requests import Requests
 from bot.store.reminders import Reminders
 
@@ -298,6 +300,8 @@ class Store:
         self.matching = Matching(db)
         self.dispatch = Dispatches(db)
         self.reminders = Reminders(db)
+        self.broadcasts = Broadcasts(db)
+        self.stats = Stats(db)
 
     @classmethod
     async def open(cls, path: Path | str) -> "Store":

@@ -30,12 +30,12 @@ from telegram import (  # noqa: E402
     InlineKeyboardMarkup, InputFile, Update,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.config import TelegramSettings
-from bot.core.transport import (CommandMenu, DeliveryError, Dispatch, RecipientUnreachable,
-                                StartupError)
+from bot.core.transport import (CommandMenu, DeliveryError, DeliveryUncertain, Dispatch, RateLimited,
+                                RecipientUnreachable, StartupError, TemporaryFailure)
 from bot.core.types import Event, Message, parse_command
 
 log = logging.getLogger(__name__)
@@ -209,8 +209,10 @@ class TelegramTransport:
         return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.token) for b in row]
                                      for row in message.buttons])
 
-    async def _call(self, what: str, make: Callable[[], Awaitable[T]]) -> T:
-        """Run one Bot API call with Lotse's error policy (see the module docstring)."""
+    async def _call(self, what: str, make: Callable[[], Awaitable[T]], retry: bool = True) -> T:
+        """Run one Bot API call with Lotse's error policy (see the module docstring).  Without
+        `retry`: one attempt, 429 raised as RateLimited, a timeout as DeliveryUncertain (the message may
+        have arrived) and other network errors/5xx as TemporaryFailure."""
         attempt = 0
         while True:
             attempt += 1
@@ -220,6 +222,8 @@ class TelegramTransport:
                 raise RecipientUnreachable(f"telegram {what}: {exc.message}") from exc
             except RetryAfter as exc:
                 wait = _seconds(exc.retry_after)
+                if not retry:
+                    raise RateLimited(f"telegram {what}: rate limited for {wait:.0f} s", wait) from exc
                 if attempt >= self.max_attempts:
                     raise DeliveryError(f"telegram {what}: still rate limited after {attempt} attempts") from exc
                 log.warning("telegram %s: rate limited, waiting %.1f s", what, wait)
@@ -229,6 +233,10 @@ class TelegramTransport:
                     raise RecipientUnreachable(f"telegram {what}: {exc.message}") from exc
                 raise DeliveryError(f"telegram {what}: {exc.message}") from exc
             except (NetworkError, OSError) as exc:  # timeouts, connection errors, 5xx
+                if not retry and isinstance(exc, TimedOut):
+                    raise DeliveryUncertain(f"telegram {what}: {exc}") from exc
+                if not retry:
+                    raise TemporaryFailure(f"telegram {what}: {exc}") from exc
                 if attempt >= self.max_attempts:
                     raise DeliveryError(f"telegram {what}: {exc} (gave up after {attempt} attempts)") from exc
                 delay = min(self.backoff_cap, self.backoff * 2 ** (attempt - 1))
@@ -259,6 +267,14 @@ class TelegramTransport:
             sent = await self._call("sendDocument", lambda: bot.send_document(
                 chat_id=chat_id, document=InputFile(attachment.content, filename=attachment.filename)))
         return last_id
+
+    async def send_once(self, chat_id: str, text: str) -> str | None:
+        """One sendMessage, no waiting (the broadcast sender paces and retries; see SendsOnce)."""
+        assert self.app is not None, "transport not started"
+        bot = self.app.bot
+        sent = await self._call("sendMessage", lambda: bot.send_message(
+            chat_id=chat_id, text=render_html(text[:MAX_TEXT]), parse_mode=ParseMode.HTML), retry=False)
+        return str(sent.message_id)
 
     async def edit(self, chat_id: str, message_id: str, message: Message) -> None:
         assert self.app is not None, "transport not started"

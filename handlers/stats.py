@@ -1,0 +1,97 @@
+"""Statistics for coordinators (`stats`): the last 30 days and the year so far, numbers in the
+coordinator's locale, and the funder's CSV (bot/export.py) as a file, from a button under them.
+
+Only coordinators: the router refuses the command to others, the export buttons are minted for the
+coordinator who asked, and a person who is no coordinator any more is refused and logged.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from babel.dates import format_timedelta
+from babel.numbers import get_decimal_symbol
+
+from bot.core.context import Context
+from bot.core.i18n import N_
+from bot.core.router import Router
+from bot.core.types import Attachment
+from bot.export import assignments_csv
+from bot.store.db import utcnow
+from bot.store.stats import Figures
+from bot.store.store import ButtonToken
+from handlers import labels
+from handlers.coordinator import refuse
+
+EXPORT = "stats-export"
+MSG_LAST_30 = N_("Last 30 days (%(start)s – %(end)s)")
+MSG_YEAR = N_("This year so far (%(start)s – %(end)s)")
+
+
+def _counted(ctx: Context, counts: dict[str, int], name) -> str:  # noqa: ANN001
+    if not counts:
+        return ctx._(labels.NOTHING)
+    return ", ".join(ctx._("%(name)s %(count)s", name=name(code), count=ctx.i18n.number(n))
+                     for code, n in counts.items())
+
+
+def _language(ctx: Context, code: str) -> str:
+    return labels.language(ctx, code) if code else ctx._(labels.NOTHING)
+
+
+def figures_text(ctx: Context, heading: str, f: Figures) -> str:
+    number = ctx.i18n.number
+    if f.median_to_match is None:
+        matched = ctx._("Matched: %(count)s", count=number(f.matched))
+    else:
+        matched = ctx._("Matched: %(count)s (median time to a match: %(duration)s)", count=number(f.matched),
+                        duration=format_timedelta(f.median_to_match, locale=ctx.i18n.locale))
+    return "\n".join([
+        heading,
+        ctx._("Requests received: %(count)s", count=number(f.received)),
+        matched,
+        ctx._("Cancelled: %(count)s", count=number(f.cancelled)),
+        ctx._("No-shows: %(count)s", count=number(f.no_shows)),
+        ctx._("Active guides: %(count)s", count=number(f.active_guides)),
+        ctx._("Hours given: %(hours)s", hours=number(round(f.hours, 1))),
+        ctx._("By topic: %(list)s", list=_counted(ctx, f.by_topic, lambda code: labels.topic(ctx, code))),
+        ctx._("By language: %(list)s", list=_counted(ctx, f.by_language, lambda code: _language(ctx, code))),
+        ctx._("By district: %(list)s", list=_counted(ctx, f.by_district, lambda name: name)),
+    ])
+
+
+def _periods(ctx: Context, now: datetime) -> list[tuple[str, date, date, datetime]]:
+    """(heading msgid, first local day, last local day, UTC start) of each period, ending now."""
+    today = ctx.i18n.local(now).date()
+    year_start = datetime(today.year, 1, 1, tzinfo=ctx.i18n.zone)
+    return [(MSG_LAST_30, ctx.i18n.local(now - timedelta(days=30)).date(), today, now - timedelta(days=30)),
+            (MSG_YEAR, year_start.date(), today, year_start)]
+
+
+async def stats(ctx: Context) -> None:
+    now = utcnow()
+    parts, rows = [], []
+    for msgid, first, last, start in _periods(ctx, now):
+        heading = ctx._(msgid, start=ctx.i18n.date(first, "medium"), end=ctx.i18n.date(last, "medium"))
+        parts.append(figures_text(ctx, heading, await ctx.store.stats.figures(start, now)))
+        rows.append([(ctx._("CSV for the funder: %(period)s", period=heading),
+                      {"from": first.isoformat(), "to": last.isoformat()})])
+    buttons = await ctx.buttons(EXPORT, "", rows)
+    ctx.reply("\n\n".join(parts), buttons)
+
+
+async def on_export_button(ctx: Context, token: ButtonToken) -> None:
+    if not ctx.is_coordinator:
+        refuse(ctx, "an export")
+        return
+    first, last = date.fromisoformat(token.payload["from"]), date.fromisoformat(token.payload["to"])
+    content = await assignments_csv(ctx.store.stats, first, last, ctx.settings.zone,
+                                    decimal_comma=get_decimal_symbol(ctx.i18n.locale) == ",")
+    ctx.reply(ctx._("Accompaniments from %(start)s to %(end)s, without names of newcomers; guides appear as "
+                    "pseudonyms.", start=ctx.i18n.date(first, "medium"), end=ctx.i18n.date(last, "medium")),
+              attachment=Attachment(f"lotse-{first.isoformat()}-{last.isoformat()}.csv", content, "text/csv"))
+
+
+def register(router: Router) -> None:
+    router.command("stats", stats)
+    router.button(EXPORT, on_export_button)
