@@ -52,7 +52,7 @@ class App:
         register_all(self.router)
         self.scheduler = Scheduler()
         self.reminders = services.reminders = ReminderService(self.store, settings, ReminderTexts(services),
-                                                              self.scheduler)
+                                                              self.scheduler, messenger)
         self.dispatch = services.dispatch = Dispatch(self.store, settings, OfferTexts(services), self.scheduler,
                                                      on_assigned=[self.reminders.on_assigned])
         self.broadcast = services.broadcast = BroadcastSender(self.store, settings, messenger,

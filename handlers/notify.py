@@ -33,10 +33,5 @@ class Notifier:
         """Best effort: a failure is logged (and an unreachable person marked)."""
         return await self.services.messenger.send(person, self._message(person, text, buttons, attachment))
 
-    async def _deliver(self, person: Person, text: str, buttons: tuple = (), key: str | None = None) -> str | None:
-        """Raises DeliveryError when it could not be delivered (the caller keeps the state).  `key`
-        names the message for platforms that can recognise a repeat (see Message.key)."""
-        return await self.services.messenger.deliver(person, self._message(person, text, buttons, key=key))
-
     def _cmd(self, person: Person, name: str) -> str:
         return self.services.messenger.prefix(person.platform) + name

@@ -17,6 +17,7 @@ from bot.core.context import Context
 from bot.core.dialog import END, MSG_STALE_BUTTON, Dialog, Step
 from bot.core.i18n import I18n, N_
 from bot.core.router import Router
+from bot.core.types import Message
 from bot.services.coordinators import coordinator_people
 from bot.store.db import utcnow
 from bot.store.reminders import Reminder
@@ -43,9 +44,10 @@ def hours_label(i18n: I18n, hours: float) -> str:
 
 
 class ReminderTexts(Notifier):
-    """The ReminderNotifier of bot.services.reminders; raises DeliveryError when delivery fails."""
+    """The ReminderNotifier of bot.services.reminders: composes each message in its reader's
+    language (the service sends it, to keep its row's state in step)."""
 
-    async def reminder(self, person: Person, reminder: Reminder, request: Request, ask_still_needed: bool) -> None:
+    async def reminder(self, person: Person, reminder: Reminder, request: Request, ask_still_needed: bool) -> Message:
         i18n = self._i18n(person)
         people = self.services.store.people
         if reminder.to_guide:
@@ -61,9 +63,9 @@ class ReminderTexts(Notifier):
             buttons = await self._buttons(person, STILL_NEEDED, [
                 [(i18n.gettext("Yes, I still need it"), {"request": request.id, "keep": True})],
                 [(i18n.gettext("No, cancel it"), {"request": request.id, "keep": False})]])
-        await self._deliver(person, "\n".join(lines), buttons, key=f"reminder-{reminder.id}")
+        return self._message(person, "\n".join(lines), buttons, key=f"reminder-{reminder.id}")
 
-    async def followup(self, person: Person, reminder: Reminder, request: Request) -> None:
+    async def followup(self, person: Person, reminder: Reminder, request: Request) -> Message:
         i18n = self._i18n(person)
         people = self.services.store.people
         if reminder.to_guide:
@@ -72,9 +74,8 @@ class ReminderTexts(Notifier):
                                 request=what_when_where(i18n, request))
             rows = [[(i18n.gettext(label, name=newcomer), {"assignment": reminder.assignment_id, "outcome": code})]
                     for code, label in OUTCOMES]
-            await self._deliver(person, text, await self._buttons(person, OUTCOME, rows),
-                                key=f"reminder-{reminder.id}")
-            return
+            return self._message(person, text, await self._buttons(person, OUTCOME, rows),
+                                 key=f"reminder-{reminder.id}")
         guide = name_of(await people.get(reminder.guide_id))
         text = i18n.gettext("How was your appointment with %(name)s? %(request)s If you like, tell us – it helps "
                             "Lotse get better.", name=guide, request=what_when_where(i18n, request))
@@ -82,8 +83,8 @@ class ReminderTexts(Notifier):
         rows = [[(i18n.gettext("👍 Good"), {**ids, "feedback": "positive"}),
                  (i18n.gettext("👎 Not good"), {**ids, "feedback": "negative"})],
                 [(i18n.gettext("Write a comment"), {**ids, "feedback": "comment"})]]
-        await self._deliver(person, text, await self._buttons(person, FEEDBACK, rows),
-                            key=f"reminder-{reminder.id}")
+        return self._message(person, text, await self._buttons(person, FEEDBACK, rows),
+                             key=f"reminder-{reminder.id}")
 
 
 # -- buttons ------------------------------------------------------------------------------------

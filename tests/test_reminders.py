@@ -232,6 +232,31 @@ async def test_a_claimed_but_unsent_reminder_is_sent_after_a_restart(settings: S
     assert [s for _, k, _, s in await _rows(settings, assignment) if k == BEFORE][:2] == ["sent", "sent"]
 
 
+@pytest.mark.parametrize("recognises_repeats", [False, True])
+async def test_a_reminder_cut_off_while_sending(settings: Settings, clock: Clock, recognises_repeats: bool) -> None:
+    """A row left "sending" (the message was leaving when the process died) is not sent again where
+    the platform could show it twice (it most likely arrived); where the platform recognises the
+    repeat by the message's key (Matrix), it is sent again."""
+    lotse = await Running(settings).start()
+    assignment = await booked(lotse)
+    clock.now = MONDAY_0930
+    [(first, _)] = (await lotse.store.reminders.due_before(clock.now))[:1]
+    assert await lotse.store.reminders.claim(first, clock.now) is not None
+    await lotse.store.reminders.sending(first)
+    await lotse.app.stop()
+    lotse = Running(settings)
+    lotse.transport.recognises_repeats = recognises_repeats  # type: ignore[attr-defined]
+    await lotse.start()
+    await lotse.app.reminders.fire_due()
+    reminders = [t for u in ("amira", "leila") for t in texts(lotse, u) if t.startswith("Reminder")]
+    await lotse.app.stop()
+    states_now = [s for _, k, _, s in await _rows(settings, assignment) if k == BEFORE][:2]
+    if recognises_repeats:
+        assert len(reminders) == 2 and states_now == ["sent", "sent"]
+    else:
+        assert len(reminders) == 1 and sorted(states_now) == ["sent", "uncertain"]
+
+
 async def test_a_failed_delivery_is_tried_again_later(lotse: Running, clock: Clock) -> None:
     assignment = await booked(lotse)
     lotse.transport.unavailable.add("leila")

@@ -21,6 +21,10 @@ class Messenger:
     def add(self, transport: Transport) -> None:
         self.transports[transport.platform] = transport
 
+    def recognising_repeats(self) -> set[str]:
+        """Platforms whose transport delivers a Message sent again with the same key only once."""
+        return {p for p, t in self.transports.items() if getattr(t, "recognises_repeats", False)}
+
     def prefix(self, platform: str) -> str:
         transport = self.transports.get(platform)
         return transport.command_prefix if transport else "/"

@@ -8,13 +8,15 @@
   is the reminder.
 - Only rows due within `horizon` are armed as jobs of the bot's one Scheduler; a periodic job arms
   the next window, so 100k future reminders cost nothing in memory.
-- Sending claims the row first (bot.store.reminders: pending → sending, only while the appointment
-  stands), then sends, then marks it sent.  `resume()` at start turns rows left in "sending" (the
-  process died between claim and send) back to pending and sends them.  The one gap left:
-  dying after the platform accepted a message and before the row is marked sent sends it again
-  after the restart.  On Matrix the message keeps its transaction id (Message.key), so the
-  homeserver answers the repeat with the first event: delivered once.  The Telegram Bot API has no
-  such key: there that one reminder arrives twice (at least once, never lost).
+- Sending claims the row first (bot.store.reminders: pending → claimed, only while the appointment
+  stands), composes the message, marks the row "sending" (committed) right before the message
+  leaves, then marks it sent.  `resume()` at start: a row left claimed never left the process and
+  is sent now.  A row left "sending" may have reached the person: where the platform recognises a
+  repeat (Matrix: the message's key becomes its transaction id) it is sent again and arrives once;
+  on Telegram it becomes "uncertain" and is not sent again.  The mark is written before the HTTP
+  request, so "sending" almost always means the platform has it (a resend would be the double);
+  only a crash in the instant between the mark and the request leaving loses that one reminder —
+  logged at the next start.
 - Late rows (Lotse was down): a reminder is still sent while its appointment is ahead and no
   closer reminder is also due; a follow-up while younger than `followup_expiry`; otherwise skipped.
 
@@ -32,7 +34,9 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.config import RemindersSettings, Settings
-from bot.core.transport import DeliveryError, RecipientUnreachable
+from bot.core.messenger import Messenger
+from bot.core.transport import DeliveryError, DeliveryUncertain, RecipientUnreachable
+from bot.core.types import Message
 from bot.services.scheduler import Scheduler
 from bot.store import Store
 from bot.store.db import utcnow
@@ -46,10 +50,12 @@ DAY = timedelta(days=1)
 
 
 class ReminderNotifier(Protocol):
-    async def reminder(self, person: Person, reminder: Reminder, request: Request, ask_still_needed: bool) -> None:
-        """Raise DeliveryError (or RecipientUnreachable) when it could not be delivered."""
+    """Composes the messages, in each reader's language (sending stays here, with the row)."""
 
-    async def followup(self, person: Person, reminder: Reminder, request: Request) -> None: ...
+    async def reminder(self, person: Person, reminder: Reminder, request: Request,
+                       ask_still_needed: bool) -> Message: ...
+
+    async def followup(self, person: Person, reminder: Reminder, request: Request) -> Message: ...
 
 
 def plan(settings: RemindersSettings, zone: ZoneInfo, guide_id: int, newcomer_id: int, starts_at: datetime,
@@ -83,15 +89,17 @@ def _crash_point(name: str) -> None:
 
 
 class ReminderService:
-    def __init__(self, store: Store, settings: Settings, notifier: ReminderNotifier, scheduler: Scheduler) -> None:
+    def __init__(self, store: Store, settings: Settings, notifier: ReminderNotifier, scheduler: Scheduler,
+                 messenger: Messenger) -> None:
         self.store = store
         self.settings = settings
         self.notifier = notifier
         self.scheduler = scheduler
+        self.messenger = messenger
         self._sending: set[asyncio.Task[None]] = set()
         self._stopping = False
-        # One reminder at a time: keeps the moment between "the platform has it" and "marked sent"
-        # (the one gap a crash can double, see above) to one message, and is gentle on rate limits.
+        # One reminder at a time: at a crash at most one row is "sending" (see above), and it is
+        # gentle on rate limits.
         self._one_at_a_time = asyncio.Lock()
 
     # -- planning (inside dispatch's booking transaction) -----------------------------------------
@@ -107,9 +115,12 @@ class ReminderService:
     # -- life cycle -----------------------------------------------------------------------------
     async def resume(self) -> None:
         """At start: claimed-but-unsent rows become pending again; arm the window; keep arming."""
-        recovered = await self.store.reminders.recover()
-        if recovered:
-            log.info("%s reminder(s) were claimed but not sent before the last stop; sending now", recovered)
+        again, uncertain = await self.store.reminders.recover(utcnow(), self.messenger.recognising_repeats())
+        if again:
+            log.info("%s reminder(s) were cut off by the last stop before they were sent; sending now", again)
+        if uncertain:
+            log.warning("%s reminder(s) were being sent when the last process stopped; they most likely "
+                        "arrived and are not sent again (state 'uncertain')", uncertain)
         self.scheduler.start()
         await self.arm()
         self.scheduler.every("reminders-arm", self.settings.reminders.horizon / 2, self.arm)
@@ -157,13 +168,19 @@ class ReminderService:
         if person is None or request is None or await self._stale(reminder, now):
             await store.reminders.finish(reminder.id, "skipped", now)
             return
+        if reminder.kind == BEFORE:
+            message = await self.notifier.reminder(person, reminder, request, await self._asks(reminder))
+        else:
+            message = await self.notifier.followup(person, reminder, request)
+        await store.reminders.sending(reminder.id)
+        _crash_point("reminder-sending")
         try:
-            if reminder.kind == BEFORE:
-                await self.notifier.reminder(person, reminder, request, await self._asks(reminder))
-            else:
-                await self.notifier.followup(person, reminder, request)
+            await self.messenger.deliver(person, message)
         except RecipientUnreachable:
             await store.reminders.finish(reminder.id, "failed", utcnow())
+            return
+        except DeliveryUncertain:
+            await store.reminders.finish(reminder.id, "uncertain", utcnow())
             return
         except DeliveryError as exc:
             await self._retry(reminder, exc)

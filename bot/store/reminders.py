@@ -1,5 +1,6 @@
 """Reminders and follow-ups as rows: planned when an appointment is confirmed, claimed before
-they are sent (pending → sending, one conditional UPDATE), then marked sent, skipped or failed.
+they are sent (pending → claimed, one conditional UPDATE), marked "sending" right before the message
+leaves, then sent, skipped or failed.
 
 A row is only ever claimed while its appointment still stands: a cancelled or re-assigned
 appointment (its assignment no longer active) can never remind anyone, whatever is armed in memory.
@@ -7,6 +8,7 @@ appointment (its assignment no longer active) can never remind anyone, whatever 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -87,10 +89,11 @@ class Reminders:
         return [(r[0], from_db_time(r[1])) for r in rows]  # type: ignore[misc]
 
     async def claim(self, reminder_id: int, now: datetime) -> Reminder | None:
-        """pending → sending, only if due and its appointment still stands; None otherwise (someone
-        else claimed it, or it is cancelled).  The caller sends and then calls finish()."""
+        """pending → claimed, only if due and its appointment still stands; None otherwise (someone
+        else claimed it, or it is cancelled).  The caller composes the message, calls sending(),
+        sends, and calls finish()."""
         changed = await self.db.execute(
-            "UPDATE reminders AS m SET state = 'sending', claimed_at = ?, attempts = attempts + 1 "
+            "UPDATE reminders AS m SET state = 'claimed', claimed_at = ?, attempts = attempts + 1 "
             "FROM assignments a WHERE m.id = ? AND m.state = 'pending' AND m.due_at <= ? "
             f"AND a.id = m.assignment_id AND {_STILL_WANTED}",
             (to_db_time(now), reminder_id, to_db_time(now)))
@@ -103,20 +106,35 @@ class Reminders:
         row = await self.db.fetchone(_SELECT + "WHERE m.id = ?", (reminder_id,))
         return None if row is None else _reminder(row)
 
+    async def sending(self, reminder_id: int) -> None:
+        """claimed → sending: the message leaves now (committed before it does)."""
+        await self.db.execute("UPDATE reminders SET state = 'sending' WHERE id = ? AND state = 'claimed'",
+                              (reminder_id,))
+
     async def finish(self, reminder_id: int, state: str, now: datetime) -> None:
-        """sending → sent / skipped / failed."""
-        await self.db.execute("UPDATE reminders SET state = ?, done_at = ? WHERE id = ? AND state = 'sending'",
-                              (state, to_db_time(now), reminder_id))
+        """claimed / sending → sent / skipped / failed."""
+        await self.db.execute(
+            "UPDATE reminders SET state = ?, done_at = ? WHERE id = ? AND state IN ('claimed', 'sending')",
+            (state, to_db_time(now), reminder_id))
 
     async def retry_later(self, reminder_id: int, when: datetime) -> None:
-        """sending → pending again, due at `when` (a transient delivery error)."""
-        await self.db.execute("UPDATE reminders SET state = 'pending', due_at = ? WHERE id = ? AND state = 'sending'",
-                              (to_db_time(when), reminder_id))
+        """sending → pending again, due at `when` (a delivery error that surely did not deliver)."""
+        await self.db.execute(
+            "UPDATE reminders SET state = 'pending', due_at = ? WHERE id = ? AND state IN ('claimed', 'sending')",
+            (to_db_time(when), reminder_id))
 
-    async def recover(self) -> int:
-        """At start: rows claimed but never finished (the process died in between) are pending
-        again, so they are sent now.  Returns how many."""
-        return await self.db.execute("UPDATE reminders SET state = 'pending' WHERE state = 'sending'")
+    async def recover(self, now: datetime, repeats_recognised: set[str]) -> tuple[int, int]:
+        """At start, rows the last process left unfinished: claimed ones never left it, so they are
+        pending again; "sending" ones may have reached the person — pending again where the
+        platform recognises a repeat (`repeats_recognised`, see Message.key), "uncertain" (not sent
+        again) elsewhere.  Returns (pending again, uncertain)."""
+        platforms = json.dumps(sorted(repeats_recognised))
+        again = await self.db.execute(
+            "UPDATE reminders SET state = 'pending' WHERE state = 'claimed' OR (state = 'sending' AND person_id IN "
+            " (SELECT id FROM people WHERE platform IN (SELECT value FROM json_each(?))))", (platforms,))
+        uncertain = await self.db.execute(
+            "UPDATE reminders SET state = 'uncertain', done_at = ? WHERE state = 'sending'", (to_db_time(now),))
+        return again, uncertain
 
     async def closer_one_due(self, reminder: Reminder, now: datetime) -> bool:
         """Is a later reminder of the same kind for the same person (a smaller offset) also due?

@@ -86,6 +86,9 @@ def render(message: Message) -> tuple[str, str]:
 class MatrixTransport:
     platform = "matrix"
     command_prefix = "!"
+    # A Message with a key is sent under a transaction id made from it: the homeserver answers a
+    # repeat (e.g. after a crash) with the first event.  See Messenger.recognising_repeats.
+    recognises_repeats = True
 
     def __init__(self, settings: MatrixSettings, *, max_limit_exceeded: int = 3, backoff: float = 1.0,
                  backoff_cap: float = 60.0) -> None:

@@ -1,5 +1,7 @@
 -- Reminders and follow-ups.  A reminder is a row: the scheduler keeps only the next few hours of
--- them in memory and claims each row (pending -> sending) before it sends, so none is sent twice.
+-- them in memory.  pending -> claimed (one conditional UPDATE: nobody else sends it) -> sending (the
+-- message is about to leave) -> sent; see bot/services/reminders.py for what a restart does with
+-- rows left claimed or sending.
 
 -- The guide's follow-up answer "it was cancelled" needs its own assignment state, and the
 -- newcomer's feedback may carry a comment: SQLite cannot change a CHECK constraint, so the table is
@@ -35,7 +37,7 @@ CREATE TABLE reminders (
     offset_minutes INTEGER NOT NULL DEFAULT 0,
     due_at         TEXT NOT NULL,
     state          TEXT NOT NULL DEFAULT 'pending'
-                   CHECK (state IN ('pending', 'sending', 'sent', 'skipped', 'failed')),
+                   CHECK (state IN ('pending', 'claimed', 'sending', 'sent', 'uncertain', 'skipped', 'failed')),
     claimed_at     TEXT,
     done_at        TEXT,
     attempts       INTEGER NOT NULL DEFAULT 0,
