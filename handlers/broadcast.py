@@ -206,7 +206,7 @@ class BroadcastNotices:
         i18n = self._i18n(coordinator)
         sent = tally.get("sent", 0)
         failed = sum(tally.get(state, 0) for state in ("failed", "unreachable", "skipped", "uncertain"))
-        remaining = tally.get("pending", 0) + tally.get("sending", 0)
+        remaining = tally.get("pending", 0) + tally.get("claimed", 0) + tally.get("sending", 0)
         head = (i18n.gettext("Notice %(number)s: finished.", number=broadcast_id) if done
                 else i18n.gettext("Notice %(number)s is being sent.", number=broadcast_id))
         return "\n".join([head, i18n.gettext("Sent: %(sent)s · Failed: %(failed)s · Remaining: %(remaining)s",

@@ -17,8 +17,10 @@ platform's limits, and the coordinator watches it go.
   retries to the lane; others (Matrix: nio waits out M_LIMIT_EXCEEDED itself) use their own send.
 - Progress: the coordinator gets one message that is edited at most every `progress_interval`
   seconds (sent / failed / remaining), and right when the last row is done a final edit and a report.
-- Restart: rows are in the database.  At start, a row still 'sending' was cut off between its claim
-  and its result: it may or may not have reached the person, so it becomes 'uncertain' and is not
+- Restart: rows are in the database.  A claimed row is marked 'sending' right before its request
+  leaves.  At start a row still 'claimed' never left and is sent; one still 'sending' may or may not
+  have reached the person: on platforms that recognise a repeat (Matrix: the message's key is its
+  transaction id) it is sent again and arrives once, elsewhere it becomes 'uncertain' and is not
   sent again (at most once — a crash never makes anyone get a notice twice; the report counts it).
   The window is one HTTP request per row in flight; everything else resumes where it stopped.  A
   send that timed out (it may have arrived) ends 'uncertain' the same way instead of being retried.
@@ -131,7 +133,8 @@ class BroadcastSender:
     # -- life cycle -------------------------------------------------------------------------------
     async def resume(self) -> None:
         """At start: settle rows a crash left 'sending', then continue every unfinished broadcast."""
-        interrupted = await self.store.broadcasts.recover_interrupted(utcnow())
+        interrupted = await self.store.broadcasts.recover_interrupted(utcnow(),
+                                                                      self.messenger.recognising_repeats())
         if interrupted:
             log.warning("broadcast: %s message(s) were cut off by a restart and are not sent again", interrupted)
         for platform in self.messenger.transports:
@@ -229,11 +232,12 @@ class BroadcastSender:
                 return
             text = self.texts.notice(person, await store.broadcasts.text_for(claim.broadcast_id, person.language))
             await self._space_out(platform, person.chat_id)
+            await store.broadcasts.sending(claim.id)
             try:
                 if isinstance(transport, SendsOnce):
                     message_id = await transport.send_once(person.chat_id, text)
                 else:
-                    message_id = await transport.send(person.chat_id, Message(text))
+                    message_id = await transport.send(person.chat_id, Message(text, key=f"broadcast-{claim.id}"))
             except RecipientUnreachable as exc:
                 await store.people.mark_unreachable(person.id, utcnow())
                 await store.broadcasts.finish_row(claim.id, "unreachable", utcnow(), error=str(exc)[:500])

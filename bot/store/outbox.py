@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.store.db import Database, from_db_time, to_db_time
 
-UNFINISHED = ("pending", "sending")
+UNFINISHED = ("pending", "claimed", "sending")
 _SEP = "\x1f"  # districts may contain spaces
 
 
@@ -66,7 +66,7 @@ class Broadcast:
 
 @dataclass(frozen=True)
 class Claim:
-    """One outbox row claimed for sending (now in state 'sending')."""
+    """One outbox row claimed for sending (now in state 'claimed'; 'sending' once it leaves)."""
 
     id: int
     broadcast_id: int
@@ -124,10 +124,10 @@ class Broadcasts:
 
     # -- the sender's claims ----------------------------------------------------------------------
     async def claim(self, platform: str, now: datetime) -> Claim | None:
-        """Take the next due pending row of `platform` (pending → sending) in one conditional UPDATE."""
+        """Take the next due pending row of `platform` (pending → claimed) in one conditional UPDATE."""
         stamp = to_db_time(now)
         rows = await self.db.fetchall(
-            "UPDATE broadcast_outbox SET state = 'sending', attempts = attempts + 1, updated_at = :now "
+            "UPDATE broadcast_outbox SET state = 'claimed', attempts = attempts + 1, updated_at = :now "
             "WHERE id = (SELECT id FROM broadcast_outbox WHERE platform = :platform AND state = 'pending' "
             "            AND (not_before IS NULL OR not_before <= :now) ORDER BY broadcast_id, id LIMIT 1) "
             "AND state = 'pending' RETURNING id, broadcast_id, person_id, attempts",
@@ -137,12 +137,17 @@ class Broadcasts:
         row = rows[0]
         return Claim(row[0], row[1], row[2], row[3])
 
+    async def sending(self, row_id: int) -> None:
+        """claimed → sending: the message leaves now (committed before it does)."""
+        await self.db.execute("UPDATE broadcast_outbox SET state = 'sending' WHERE id = ? AND state = 'claimed'",
+                              (row_id,))
+
     async def finish_row(self, row_id: int, state: str, now: datetime, *, message_id: str | None = None,
                          error: str | None = None) -> bool:
-        """sending → sent / failed / unreachable / skipped."""
+        """claimed / sending → sent / failed / unreachable / skipped / uncertain."""
         changed = await self.db.execute(
             "UPDATE broadcast_outbox SET state = ?, message_id = ?, error = ?, updated_at = ? "
-            "WHERE id = ? AND state = 'sending'", (state, message_id, error, to_db_time(now), row_id))
+            "WHERE id = ? AND state IN ('claimed', 'sending')", (state, message_id, error, to_db_time(now), row_id))
         return changed == 1
 
     async def retry_later(self, row_id: int, not_before: datetime, error: str, now: datetime,
@@ -150,11 +155,18 @@ class Broadcasts:
         """sending → pending again, not before `not_before` (without `count_attempt` the try is given back)."""
         await self.db.execute(
             "UPDATE broadcast_outbox SET state = 'pending', not_before = ?, error = ?, updated_at = ?, "
-            "attempts = attempts - ? WHERE id = ? AND state = 'sending'",
+            "attempts = attempts - ? WHERE id = ? AND state IN ('claimed', 'sending')",
             (to_db_time(not_before), error, to_db_time(now), int(not count_attempt), row_id))
 
-    async def recover_interrupted(self, now: datetime) -> int:
-        """Rows a crash left 'sending' may or may not have reached the person: never send them again."""
+    async def recover_interrupted(self, now: datetime, repeats_recognised: set[str]) -> int:
+        """Rows a crash left unfinished: 'claimed' ones never left and are pending again, so are
+        'sending' ones on platforms that recognise a repeat (`repeats_recognised`, Message.key);
+        other 'sending' ones may or may not have reached the person: never sent again
+        ('uncertain').  Returns how many became uncertain."""
+        await self.db.execute(
+            "UPDATE broadcast_outbox SET state = 'pending', updated_at = ? WHERE state = 'claimed' "
+            "OR (state = 'sending' AND platform IN (SELECT value FROM json_each(?)))",
+            (to_db_time(now), json.dumps(sorted(repeats_recognised))))
         return await self.db.execute(
             "UPDATE broadcast_outbox SET state = 'uncertain', error = 'interrupted by a restart', updated_at = ? "
             "WHERE state = 'sending'", (to_db_time(now),))
@@ -177,9 +189,10 @@ class Broadcasts:
         return {row[0]: int(row[1]) for row in rows}
 
     async def remaining(self, broadcast_id: int) -> int:
-        """Rows of the broadcast still to send (pending or sending)."""
+        """Rows of the broadcast still to send (pending, claimed or sending)."""
         row = await self.db.fetchone(
-            "SELECT count(*) FROM broadcast_outbox WHERE broadcast_id = ? AND state IN ('pending', 'sending')",
+            "SELECT count(*) FROM broadcast_outbox WHERE broadcast_id = ? "
+            "AND state IN ('pending', 'claimed', 'sending')",
             (broadcast_id,))
         return int(row[0]) if row else 0
 
@@ -191,6 +204,7 @@ class Broadcasts:
         """Mark done when no row is left to send; True only for the one caller who did it."""
         changed = await self.db.execute(
             "UPDATE broadcasts SET state = 'done', finished_at = ? WHERE id = ? AND state = 'sending' "
-            "AND NOT EXISTS (SELECT 1 FROM broadcast_outbox WHERE broadcast_id = ? AND state IN ('pending', 'sending'))",
+            "AND NOT EXISTS (SELECT 1 FROM broadcast_outbox WHERE broadcast_id = ? "
+            "                AND state IN ('pending', 'claimed', 'sending'))",
             (to_db_time(now), broadcast_id, broadcast_id))
         return changed == 1

@@ -1,8 +1,10 @@
 -- Broadcasts: a coordinator's notice becomes an outbox, one row per recipient, drained by the
--- broadcast sender under each platform's rate limit.  A row is claimed (pending -> sending) by one
--- conditional UPDATE right before its one send, and marked sent with the platform's message id
--- right after; a row found 'sending' at start was cut off by a crash and becomes 'uncertain'
--- (at most once: it is not sent again, and the coordinator's report counts it).
+-- broadcast sender under each platform's rate limit.  A row is claimed (pending -> claimed) by one
+-- conditional UPDATE, marked 'sending' right before its one send, and marked sent with the
+-- platform's message id right after.  At start a row found 'claimed' never left and is pending
+-- again; one found 'sending' may have arrived: 'uncertain' (at most once: not sent again, the
+-- coordinator's report counts it) unless its platform recognises a repeat (Matrix), where it is
+-- sent again under the same transaction id.
 
 CREATE TABLE broadcasts (
     id             INTEGER PRIMARY KEY,
@@ -30,7 +32,8 @@ CREATE TABLE broadcast_outbox (
     person_id    INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
     platform     TEXT NOT NULL,
     state        TEXT NOT NULL DEFAULT 'pending'
-                 CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'unreachable', 'skipped', 'uncertain')),
+                 CHECK (state IN ('pending', 'claimed', 'sending', 'sent', 'failed', 'unreachable', 'skipped',
+                                   'uncertain')),
     attempts     INTEGER NOT NULL DEFAULT 0,
     not_before   TEXT,                         -- a retry waits until then (backoff, retry_after)
     message_id   TEXT,
