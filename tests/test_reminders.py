@@ -337,6 +337,9 @@ async def test_a_late_cancellation_reaches_coordinators(lotse: Running, clock: C
     assert "dieser Termin kurzfristig abgesagt wurde: Arztpraxis" in texts(lotse, "weber")[-1]
     row = await lotse.store.db.fetchone("SELECT state, hours FROM assignments WHERE id = ?", (assignment,))
     assert (row[0], row[1]) == ("cancelled_late", None)
+    row = await lotse.store.db.fetchone("SELECT r.state FROM requests r JOIN assignments a ON a.request_id = r.id "
+                                        "WHERE a.id = ?", (assignment,))
+    assert row[0] == "cancelled"  # counted with the cancellations in `stats`
 
 
 async def test_the_newcomer_gives_feedback_and_a_comment(lotse: Running, clock: Clock) -> None:

@@ -138,10 +138,16 @@ class Dispatches:
         return changed == 1
 
     async def report_outcome(self, assignment_id: int, guide_id: int, state: str, now: datetime) -> bool:
-        """The guide's follow-up answer: active → done / no_show / cancelled_late, once."""
+        """The guide's follow-up answer: active → done / no_show / cancelled_late, once.  A late
+        cancellation cancels the request too (statistics count it with the other cancellations)."""
         changed = await self.db.execute(
             "UPDATE assignments SET state = ?, ended_at = ? WHERE id = ? AND guide_id = ? AND state = 'active'",
             (state, to_db_time(now), assignment_id, guide_id))
+        if changed == 1 and state == "cancelled_late":
+            await self.db.execute(
+                "UPDATE requests SET state = 'cancelled', cancelled_at = ? "
+                "WHERE id = (SELECT request_id FROM assignments WHERE id = ?) AND state = 'matched'",
+                (to_db_time(now), assignment_id))
         return changed == 1
 
     async def report_hours(self, assignment_id: int, guide_id: int, hours: float) -> bool:

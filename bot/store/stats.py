@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from bot.store.db import Database, from_db_time, to_db_time
 
-CANCELLED = ("cancelled_by_guide", "cancelled_by_newcomer")
+CANCELLED = ("cancelled_by_guide", "cancelled_by_newcomer", "cancelled_late")
 
 
 @dataclass(frozen=True)
