@@ -373,3 +373,32 @@ async def test_weber_broadcasts_to_arabic_speaking_newcomers_and_amira_receives_
     assert not [m for m in olena.messages if "closed on Friday" in m["text"]]
     report = await world.server.wait_for(lambda: [m for m in weber.messages if m["text"].startswith("Report")])
     assert report[0]["text"] == "Report on notice 1:\nDelivered to 1 person."
+
+
+async def test_a_timeout_on_a_keyed_message_is_uncertain_instead_of_a_second_copy(tg_settings: Settings) -> None:
+    """Telegram carried the message out but its answer came too late.  A message with a key (a
+    reminder: its sender records the outcome) is reported as uncertain, not sent again; an ordinary
+    reply is retried, as before (a second copy is better than none)."""
+    from bot.core.transport import DeliveryUncertain
+    from bot.transports.telegram import TelegramTransport
+    from tests.telegram_harness import telegram_settings
+
+    async def ignore(_event) -> None:  # noqa: ANN001
+        return None
+
+    async with BotApiServer() as server:
+        server.user(AMIRA, "Amira")
+        transport = TelegramTransport(telegram_settings(tg_settings, server).telegram, backoff=0.01,
+                                      read_timeout=0.3)
+        await transport.start(ignore)
+        try:
+            server.answer_late("sendMessage", 1.0)
+            with pytest.raises(DeliveryUncertain):
+                await transport.send(str(AMIRA), Message("Reminder: Leila will come with you.", key="reminder-1"))
+            assert server.texts(AMIRA) == ["Reminder: Leila will come with you."]
+
+            server.answer_late("sendMessage", 1.0)
+            await transport.send(str(AMIRA), Message("Thank you!"))
+            assert server.texts(AMIRA)[1:] == ["Thank you!", "Thank you!"]
+        finally:
+            await transport.stop()

@@ -80,8 +80,9 @@ class TelegramTransport:
     command_prefix = "/"
 
     def __init__(self, settings: TelegramSettings, *, max_attempts: int = 5, backoff: float = 0.5,
-                 backoff_cap: float = 30.0) -> None:
+                 backoff_cap: float = 30.0, read_timeout: float = 5.0) -> None:
         self.settings = settings
+        self.read_timeout = read_timeout  # PTB's default; tests shorten it
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.backoff_cap = backoff_cap
@@ -100,6 +101,7 @@ class TelegramTransport:
                .base_file_url(f"{base}/file/bot")
                .concurrent_updates(self.settings.concurrent_updates)
                .connection_pool_size(max(8, self.settings.concurrent_updates + 4))
+               .read_timeout(self.read_timeout)
                .get_updates_read_timeout(self.settings.poll_timeout.total_seconds() + 10)
                .build())
         app.add_handler(TypeHandler(Update, self._on_update))
@@ -209,10 +211,13 @@ class TelegramTransport:
         return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.token) for b in row]
                                      for row in message.buttons])
 
-    async def _call(self, what: str, make: Callable[[], Awaitable[T]], retry: bool = True) -> T:
+    async def _call(self, what: str, make: Callable[[], Awaitable[T]], retry: bool = True,
+                    once: bool = False) -> T:
         """Run one Bot API call with Lotse's error policy (see the module docstring).  Without
         `retry`: one attempt, 429 raised as RateLimited, a timeout as DeliveryUncertain (the message may
-        have arrived) and other network errors/5xx as TemporaryFailure."""
+        have arrived) and other network errors/5xx as TemporaryFailure.  With `once` (a message with
+        a key, whose sender keeps its own state): retried like any other, except after a timeout,
+        which is raised as DeliveryUncertain instead of risking a second copy."""
         attempt = 0
         while True:
             attempt += 1
@@ -233,7 +238,7 @@ class TelegramTransport:
                     raise RecipientUnreachable(f"telegram {what}: {exc.message}") from exc
                 raise DeliveryError(f"telegram {what}: {exc.message}") from exc
             except (NetworkError, OSError) as exc:  # timeouts, connection errors, 5xx
-                if not retry and isinstance(exc, TimedOut):
+                if (once or not retry) and isinstance(exc, TimedOut):
                     raise DeliveryUncertain(f"telegram {what}: {exc}") from exc
                 if not retry:
                     raise TemporaryFailure(f"telegram {what}: {exc}") from exc
@@ -248,11 +253,13 @@ class TelegramTransport:
         assert self.app is not None, "transport not started"
         bot = self.app.bot
         markup = self.keyboard(message)
+        once = message.key is not None  # its sender keeps state: a timeout must not become a second copy
         if message.attachment is not None and len(message.text) <= MAX_CAPTION:
             attachment = message.attachment
             sent = await self._call("sendDocument", lambda: bot.send_document(
                 chat_id=chat_id, document=InputFile(attachment.content, filename=attachment.filename),
-                caption=render_html(message.text) or None, parse_mode=ParseMode.HTML, reply_markup=markup))
+                caption=render_html(message.text) or None, parse_mode=ParseMode.HTML, reply_markup=markup),
+                once=once)
             return str(sent.message_id)
         chunks = split_text(message.text)
         last_id: str | None = None
@@ -260,7 +267,7 @@ class TelegramTransport:
             is_last = index == len(chunks) - 1
             sent = await self._call("sendMessage", lambda chunk=chunk, is_last=is_last: bot.send_message(
                 chat_id=chat_id, text=render_html(chunk), parse_mode=ParseMode.HTML,
-                reply_markup=markup if is_last else None))
+                reply_markup=markup if is_last else None), once=once)
             last_id = str(sent.message_id)
         if message.attachment is not None:
             attachment = message.attachment
