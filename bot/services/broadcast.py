@@ -6,7 +6,7 @@ platform's limits, and the coordinator watches it go.
   coordinator's progress edits and report, and checked against the answers of the last second —
   written here instead of using PTB's AIORateLimiter, which throttles every call including
   replies to people, has no per-chat limit for private chats and pauses everything on a 429), then
-  claims the next row with one conditional UPDATE (pending → sending) and sends it at once; up to
+  claims the next row with one conditional UPDATE (pending → claimed) and sends it at once; up to
   MAX_IN_FLIGHT sends are on the wire together, so the pace holds when the platform is slow.
   Two messages to the same chat are at least `telegram_per_chat_interval` apart.
 - Each row ends as sent (with the platform's message id), unreachable (the person blocked the bot:

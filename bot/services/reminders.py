@@ -114,7 +114,8 @@ class ReminderService:
 
     # -- life cycle -----------------------------------------------------------------------------
     async def resume(self) -> None:
-        """At start: claimed-but-unsent rows become pending again; arm the window; keep arming."""
+        """At start: settle the rows the last process left claimed or sending (see above); arm the
+        window; keep arming."""
         again, uncertain = await self.store.reminders.recover(utcnow(), self.messenger.recognising_repeats())
         if again:
             log.info("%s reminder(s) were cut off by the last stop before they were sent; sending now", again)
