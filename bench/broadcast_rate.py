@@ -37,6 +37,7 @@ MARKER = "closed on Friday"
 def serve(recipients: int, limit: int) -> None:
     from aiohttp import web
 
+    from bench.control import serve_forever
     from tests.botapi_server import BotApiServer
 
     class CountingServer(BotApiServer):
@@ -71,15 +72,7 @@ def serve(recipients: int, limit: int) -> None:
                                       "at_429": [round(c.time - arrivals[0], 3) for c in server.calls
                                                  if c.status == 429]})
 
-        ctl = web.Application()
-        ctl.router.add_get("/result", result)
-        runner = web.AppRunner(ctl, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        print(json.dumps({"api": server.url, "ctl": f"http://127.0.0.1:{runner.addresses[0][1]}",
-                          "token": server.token}), flush=True)
-        await asyncio.Event().wait()
+        await serve_forever(server, [("GET", "/result", result)])
 
     asyncio.run(main())
 

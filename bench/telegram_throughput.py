@@ -37,6 +37,7 @@ POOL = CONCURRENT_UPDATES + 4
 def serve() -> None:
     from aiohttp import web
 
+    from bench.control import serve_forever
     from tests.botapi_server import BotApiServer
 
     class CountingServer(BotApiServer):
@@ -71,16 +72,7 @@ def serve() -> None:
             await server.reached.wait()
             return web.json_response({"sends": server.sends})
 
-        ctl = web.Application()
-        ctl.router.add_post("/inject", inject)
-        ctl.router.add_get("/wait", wait)
-        runner = web.AppRunner(ctl, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        print(json.dumps({"api": server.url, "ctl": f"http://127.0.0.1:{runner.addresses[0][1]}",
-                          "token": server.token}), flush=True)
-        await asyncio.Event().wait()
+        await serve_forever(server, [("POST", "/inject", inject), ("GET", "/wait", wait)])
 
     asyncio.run(main())
 
