@@ -49,7 +49,7 @@ async def test_registration_reaches_coordinators_who_approve_with_vetting_dates(
     guide_id = await registered(lotse)
     notice = bot.last_with_buttons("weber").message
     assert notice.text.startswith("Nasrin registered as a guide and waits for your approval.")
-    assert "Languages: German, English, Persian" in notice.text and "Districts: All districts" in notice.text
+    assert "Languages: Persian, German, English" in notice.text and "Districts: All districts" in notice.text
     assert labels(notice) == ["Approve", "Reject"]
     [confirm] = await bot.press("weber", "Approve")
     assert confirm.text == "Approve Nasrin as a guide?"

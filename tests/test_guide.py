@@ -179,7 +179,7 @@ async def test_full_registration_with_buttons(lotse: Running, clock: Clock) -> N
     # Frau Weber was told, with the profile and buttons to decide.
     [announcement] = sent_to(lotse, "weber")[before_weber:]
     assert announcement.text.startswith("Mehmet registered as a guide and waits for your approval.")
-    assert "Languages: German, Kurdish, Turkish" in announcement.text  # as the store orders them
+    assert "Languages: Turkish, Kurdish, German" in announcement.text  # as the store orders them
     assert "Districts: Dietzenbach, Rodgau" in announcement.text
     assert labels(announcement) == ["Approve", "Reject"]
     [question] = await bot.press("weber", "Approve")
@@ -231,7 +231,7 @@ async def test_typed_numbers_all_districts_and_discard(lotse: Running, clock: Cl
     assert tuple(guide) == ("pending", 1, "female")
     assert await rows(lotse, "SELECT district FROM guide_districts WHERE guide_id = ?", "nasrin") == set()
     saved = await lotse.store.guides.get(await person_id(lotse, "nasrin"))
-    assert saved is not None and saved.profile.districts == ("*",) and saved.profile.languages == ("en", "fa")
+    assert saved is not None and saved.profile.districts == ("*",) and saved.profile.languages == ("fa", "en")
 
 
 async def test_invalid_answers_reask_the_same_step_and_keep_earlier_answers(lotse: Running, clock: Clock) -> None:
@@ -380,7 +380,7 @@ async def test_an_approved_guide_changes_the_profile_and_stays_approved(lotse: R
 
     guide = await lotse.store.guides.get(leila)
     assert guide is not None and guide.state == "approved" and guide.profile.gender == "female"
-    assert guide.profile.languages == ("ar", "de", "en", "fr")
+    assert guide.profile.languages == ("ar", "en", "fr", "de")  # in the order chosen
     assert len(sent_to(lotse, "weber")) == announced  # no new approval needed
 
     # A rejected guide who registers again waits for approval again, and the coordinator is told.
@@ -657,6 +657,6 @@ async def test_a_newcomer_who_registers_becomes_a_guide(lotse: Running, clock: C
     person = await lotse.store.people.find("test", "tesfay")
     assert person is not None and person.role == "guide"
     guide = await lotse.store.guides.get(person.id)
-    assert guide is not None and guide.state == "pending" and guide.profile.languages == ("en", "ti")
+    assert guide is not None and guide.state == "pending" and guide.profile.languages == ("ti", "en")
     [slots] = await bot.say("tesfay", "/availability")
     assert "Saturday 10:00–14:00" in slots.text.splitlines()

@@ -390,7 +390,7 @@ async def test_a_telegram_newcomer_is_matched_with_a_matrix_guide(mx_settings: S
             news = await api.wait_for(lambda: [m for m in api.messages(1001)
                                                if m.get("caption", "").startswith("Good news")])
             assert news[0]["caption"].startswith("Good news: leila")
-            assert "(Arabic, German, French) will come with you." in news[0]["caption"]
+            assert "(Arabic, French, German) will come with you." in news[0]["caption"]
             assert news[0]["document"]["file_name"] == "appointment.ics"  # the calendar file, on Telegram
             [calendar_file] = await leila._expect(1)  # noqa: SLF001 - and on Matrix, after the details
             assert calendar_file.source["content"]["msgtype"] == "m.file" and calendar_file.body == "appointment.ics"

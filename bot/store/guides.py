@@ -76,13 +76,16 @@ class Guides:
                     "state = CASE state WHEN 'rejected' THEN 'pending' ELSE state END WHERE person_id = ?",
                     (profile.weekly_max, profile.gender, all_districts, person_id))
             for table, column, values in (
-                ("guide_languages", "language", profile.languages),
                 ("guide_districts", "district", [d for d in profile.districts if d != ALL_DISTRICTS]),
                 ("guide_topics", "topic", profile.topics),
             ):
                 await self.db.execute(f"DELETE FROM {table} WHERE guide_id = ?", (person_id,))
                 await self.db.executemany(f"INSERT INTO {table} (guide_id, {column}) VALUES (?, ?)",
                                           [(person_id, v) for v in dict.fromkeys(values)])
+            await self.db.execute("DELETE FROM guide_languages WHERE guide_id = ?", (person_id,))
+            await self.db.executemany(  # in the order chosen: the guide's first language first
+                "INSERT INTO guide_languages (guide_id, language, position) VALUES (?, ?, ?)",
+                [(person_id, v, i) for i, v in enumerate(dict.fromkeys(profile.languages))])
             await self.set_slots(person_id, profile.slots)
         return existing is None or existing["state"] == "rejected"
 
@@ -108,7 +111,8 @@ class Guides:
             "SELECT weekday, start_minute, end_minute FROM guide_slots WHERE guide_id = ? "
             "ORDER BY weekday, start_minute", (person_id,)))
         profile = Profile(
-            languages=await column("SELECT language FROM guide_languages WHERE guide_id = ? ORDER BY language"),
+            languages=await column(
+                "SELECT language FROM guide_languages WHERE guide_id = ? ORDER BY position, language"),
             districts=districts,
             topics=await column("SELECT topic FROM guide_topics WHERE guide_id = ? ORDER BY topic"),
             slots=slots, weekly_max=row["weekly_max"], gender=row["gender"],
