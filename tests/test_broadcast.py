@@ -270,3 +270,33 @@ async def test_a_row_cut_off_by_a_crash(bc_settings: Settings, left: str) -> Non
                 "it was not sent again, so that nobody gets it twice."]
     finally:
         await second.app.stop()
+
+
+async def test_a_report_cut_off_by_a_crash_is_sent_at_the_next_start_once(bc_settings: Settings) -> None:
+    """Every row finished and the broadcast marked done, then the process died before the report
+    went out: the next start sends the report, the one after does not send it again."""
+    first = TwoPlatforms(bc_settings)
+    await first.app.start()
+    await people(first)
+    weber = await first.store.people.find("test", "weber")
+    await first.app.stop()
+
+    from bot.store import Store
+
+    store = await Store.open(bc_settings.database.path)  # what the crash left behind
+    broadcast_id = await store.broadcasts.create(weber.id, Audience("guides"), {"": "Meeting"}, utcnow())
+    while (claim := await store.broadcasts.claim("test", utcnow()) or await store.broadcasts.claim("matrix", utcnow())):
+        await store.broadcasts.finish_row(claim.id, "sent", utcnow())
+    assert await store.broadcasts.complete(broadcast_id, utcnow())
+    await store.close()
+
+    for start in (1, 2):
+        world = TwoPlatforms(bc_settings)
+        await world.app.start()
+        try:
+            await world.app.broadcast.idle()
+            reports = [m.text for m in world.test.messages("weber") if m.text.startswith("Report on notice 1")]
+            assert reports == (["Report on notice 1:\nDelivered to 3 people."] if start == 1 else [])
+            assert (await world.store.broadcasts.get(broadcast_id)).state == "reported"
+        finally:
+            await world.app.stop()

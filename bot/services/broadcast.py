@@ -127,6 +127,7 @@ class BroadcastSender:
         self._last_to_chat: dict[tuple[str, str], float] = {}
         self._sends: set[asyncio.Task[Any]] = set()
         self._progress_due: dict[int, asyncio.Task[Any]] = {}
+        self._reporting: set[int] = set()
         self._last_edit: dict[int, float] = {}
         self._hurry: dict[int, asyncio.Event] = {}
 
@@ -317,23 +318,32 @@ class BroadcastSender:
             del self._progress_due[broadcast_id]  # a change from now on schedules the next edit
             tally = await self.store.broadcasts.tally(broadcast_id)
             done = not any(tally.get(state) for state in UNFINISHED)
-            if done and not await self.store.broadcasts.complete(broadcast_id, utcnow()):
-                return  # finished and reported before
+            if done:
+                await self.store.broadcasts.complete(broadcast_id, utcnow())  # sending → done, once
             found = await self._coordinator(broadcast_id)
             if found is None:
                 return
             broadcast, coordinator = found
-            self._last_edit[broadcast_id] = time.monotonic()
-            if broadcast.progress_id is not None:
-                async with self._slot(coordinator.platform):
-                    await self.messenger.edit(coordinator, broadcast.progress_id, Message(
-                        self.texts.progress(coordinator, broadcast_id, tally, done=done)))
+            if done and (broadcast.state == "reported" or broadcast_id in self._reporting):
+                return  # finished and reported before (or being reported right now)
             if done:
-                self._last_edit.pop(broadcast_id, None)
-                self._hurry.pop(broadcast_id, None)
-                async with self._slot(coordinator.platform):
-                    await self.messenger.send(coordinator, Message(self.texts.report(coordinator, broadcast_id,
-                                                                                           tally)))
+                self._reporting.add(broadcast_id)  # no await since the check: one report per process
+            try:
+                self._last_edit[broadcast_id] = time.monotonic()
+                if broadcast.progress_id is not None:
+                    async with self._slot(coordinator.platform):
+                        await self.messenger.edit(coordinator, broadcast.progress_id, Message(
+                            self.texts.progress(coordinator, broadcast_id, tally, done=done)))
+                if done:
+                    self._last_edit.pop(broadcast_id, None)
+                    self._hurry.pop(broadcast_id, None)
+                    async with self._slot(coordinator.platform):
+                        await self.messenger.send(coordinator, Message(
+                            self.texts.report(coordinator, broadcast_id, tally)))
+                    await self.store.broadcasts.mark_reported(broadcast_id)
+            finally:
+                if done:
+                    self._reporting.discard(broadcast_id)
         except Exception:
             self._progress_due.pop(broadcast_id, None)
             log.exception("broadcast: progress of %s failed", broadcast_id)

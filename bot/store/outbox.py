@@ -197,8 +197,15 @@ class Broadcasts:
         return int(row[0]) if row else 0
 
     async def unfinished(self) -> list[int]:
-        rows = await self.db.fetchall("SELECT id FROM broadcasts WHERE state = 'sending' ORDER BY id")
+        """Broadcasts still sending, or done but not yet reported to their coordinator."""
+        rows = await self.db.fetchall("SELECT id FROM broadcasts WHERE state IN ('sending', 'done') ORDER BY id")
         return [r[0] for r in rows]
+
+    async def mark_reported(self, broadcast_id: int) -> None:
+        """done → reported, after the report reached the coordinator (a crash before this sends
+        the report again at the next start: twice rather than never)."""
+        await self.db.execute("UPDATE broadcasts SET state = 'reported' WHERE id = ? AND state = 'done'",
+                              (broadcast_id,))
 
     async def complete(self, broadcast_id: int, now: datetime) -> bool:
         """Mark done when no row is left to send; True only for the one caller who did it."""

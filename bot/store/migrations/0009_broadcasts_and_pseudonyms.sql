@@ -12,7 +12,8 @@ CREATE TABLE broadcasts (
     audience       TEXT NOT NULL CHECK (audience IN ('guides', 'newcomers', 'everyone')),
     languages      TEXT NOT NULL DEFAULT '',   -- spoken-language codes narrowing the audience, space separated
     districts      TEXT NOT NULL DEFAULT '',   -- district names, separated by char(31)
-    state          TEXT NOT NULL DEFAULT 'sending' CHECK (state IN ('sending', 'done')),
+    -- sending -> done (no row left to send) -> reported (the coordinator has the report)
+    state          TEXT NOT NULL DEFAULT 'sending' CHECK (state IN ('sending', 'done', 'reported')),
     progress_id    TEXT,                       -- the coordinator's progress message, edited as it goes
     created_at     TEXT NOT NULL,
     finished_at    TEXT
