@@ -455,3 +455,46 @@ async def test_a_telegram_coordinator_broadcasts_to_everyone_on_both_platforms(
             report = await api.wait_for(lambda: [m for m in weber.messages if m["text"].startswith("Report")])
             assert report[0]["text"] == "Report on notice 1:\nDelivered to 3 people."
             assert labels(report[0]) == []
+
+
+async def test_a_matrix_coordinator_broadcasts_to_people_on_both_platforms(
+        db_path: Path, synapse: SynapseServer, tmp_path: Path) -> None:
+    """Frau Weber coordinates from Matrix: her `!broadcast` reaches Hamid on Matrix and Amira on
+    Telegram, and her progress message and report arrive in her Matrix room."""
+    import uuid
+
+    from bot.transports.telegram import TelegramTransport
+    from tests.botapi_server import BotApiServer
+    from tests.matrix_harness import MxPerson
+    from tests.synapse_server import MatrixUser
+    from tests.telegram_harness import TelegramWorld, TgPerson, telegram_settings
+
+    weber_user = await MatrixUser.create(synapse, f"weber{uuid.uuid4().hex[:6]}")
+    settings = make_settings(db_path, coordinators=(f"matrix:{weber_user.user_id}",))
+    async with BotApiServer() as api:
+        tg_settings = telegram_settings(settings, api)
+        telegram = TelegramTransport(tg_settings.telegram, backoff=0.05)
+        async with matrix_world(tg_settings, synapse, tmp_path, also=[telegram]) as world:
+            world.users.append(weber_user)
+            room = await weber_user.dm(world.bot_user_id)
+            await weber_user.wait_for_join(room, world.bot_user_id, timeout=20)
+            weber = MxPerson(world, weber_user, room)
+            await weber.onboard()
+            hamid = await world.person("hamid")
+            await hamid.onboard()
+            amira = TgPerson(TelegramWorld(api, tg_settings, world.app, telegram), 1001, "Amira", "en")
+            await amira.onboard()
+            await weber.send("!broadcast")
+            await weber.press("Everyone")
+            await weber.send("Done")  # every language (typed: the list is longer than the keycaps)
+            await weber.send("Done")  # every district
+            await weber.send("The office is closed on 24 December.")
+            [preview] = await weber.press("Show the preview")
+            assert preview.body.split("\n")[4:7] == ["Matrix: 2", "Telegram: 1", "3 recipients in total"]
+            await weber.press("Send to 3 people", expect=2)  # her own copy (she is in "everyone") and progress
+            [notice] = await hamid._expect(1)  # noqa: SLF001
+            assert notice.body == "Notice from the Lotse coordinators:\n\nThe office is closed on 24 December."
+            await api.wait_for(lambda: [m for m in amira.messages if "24 December" in m.get("text", "")] or None)
+            report = await weber.user.wait_for_event(
+                weber.room, lambda e: getattr(e, "body", "").startswith("Report on notice 1"), timeout=20)
+            assert report.body == "Report on notice 1:\nDelivered to 3 people."
