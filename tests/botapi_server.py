@@ -37,8 +37,8 @@ Test-side API (plain methods, call them from the event loop that runs the server
   chat_id=None)`` (method "*" matches any), ``block_user(id)`` / ``unblock_user(id)`` (send* to
   that chat -> 403), ``flood_limit(per_second=30, per_chat_per_second=None)`` (sliding 1 s window
   over send* methods except sendChatAction; ``per_second=None`` disables the global limit),
-  ``answer_late(method, seconds, count=1)`` (the call is carried out, its answer held back — a
-  client with a shorter read timeout sees a timeout for a message that did arrive).
+  ``answer_late(method, seconds, count=1, chat_id=None)`` (the call is carried out, its answer
+  held back — a client with a shorter read timeout sees a timeout for a message that did arrive).
 
 getUpdates long-polls; a newer getUpdates terminates a waiting one with 409 Conflict, as
 Telegram does (the older request receives the error).
@@ -272,7 +272,7 @@ class BotApiServer:
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._files: dict[str, tuple[JSONDict, bytes]] = {}
         self._faults: list[_Fault] = []
-        self._late: dict[str, list[float]] = {}  # method -> answer delays still to apply
+        self._late: list[tuple[str, float, int | str | None]] = []  # (method, delay, chat) still to apply
         self._blocked: set[int] = set()
         self._rate: tuple[int | None, int | None] = (None, None)
         self._sends: deque[float] = deque()
@@ -404,8 +404,8 @@ class BotApiServer:
         self._faults.append(_Fault(method.lower(), ApiError(status, description, retry_after),
                                    count, chat_id))
 
-    def answer_late(self, method: str, seconds: float, count: int = 1) -> None:
-        self._late.setdefault(method.lower(), []).extend([seconds] * count)
+    def answer_late(self, method: str, seconds: float, count: int = 1, chat_id: int | str | None = None) -> None:
+        self._late.extend([(method.lower(), seconds, chat_id)] * count)
 
     def block_user(self, user_id: int) -> None:
         self._blocked.add(user_id)
@@ -456,10 +456,12 @@ class BotApiServer:
                 result = await result
             call.status, call.result = 200, result
             body: JSONDict = {"ok": True, "result": result}
-            late = self._late.get(canonical.lower())
-            if late:
+            late = next((entry for entry in self._late if entry[0] == canonical.lower()
+                         and entry[2] in (None, call.chat_id)), None)
+            if late is not None:
+                self._late.remove(late)
                 self._notify()
-                await asyncio.sleep(late.pop(0))
+                await asyncio.sleep(late[1])
         except asyncio.CancelledError:  # client went away (e.g. PTB cancelled its long poll)
             call.description = "cancelled"
             raise

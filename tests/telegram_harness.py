@@ -94,13 +94,14 @@ def telegram_settings(settings: Settings, server: BotApiServer) -> Settings:
 
 
 @asynccontextmanager
-async def telegram_world(settings: Settings, server: BotApiServer | None = None) -> AsyncIterator[TelegramWorld]:
+async def telegram_world(settings: Settings, server: BotApiServer | None = None,
+                         read_timeout: float = 5.0) -> AsyncIterator[TelegramWorld]:
     """Start (or reuse) a Bot API server and a Lotse serving it; stop both afterwards."""
     own_server = server is None
     server = server or await BotApiServer().start()
     try:
         settings = telegram_settings(settings, server)
-        transport = TelegramTransport(settings.telegram, backoff=0.05)
+        transport = TelegramTransport(settings.telegram, backoff=0.05, read_timeout=read_timeout)
         app = App(settings, [transport])
         await app.start()
         try:

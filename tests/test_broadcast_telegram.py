@@ -74,6 +74,28 @@ async def test_outbox_under_429_403_and_5xx(tg_settings: Settings) -> None:
             assert "edit_date" in progress
 
 
+async def test_a_send_whose_answer_times_out_is_uncertain_not_sent_twice(tg_settings: Settings) -> None:
+    """Telegram carried out the sendMessage but answered after PTB's read timeout: the notice may
+    have arrived (here it did), so it is not sent again and the report says so."""
+    users = [2101, 2102, 2103]
+    async with BotApiServer() as server:
+        for user_id in [WEBER, *users]:
+            server.user(user_id, first_name=f"User{user_id}")
+        async with telegram_world(tg_settings, server, read_timeout=0.3) as world:
+            broadcast_id = await seed(world.app.store, users)
+            server.answer_late("sendMessage", 1.0, chat_id=2102)  # this notice's answer comes too late
+            await world.app.broadcast.started(broadcast_id)
+            report = await server.wait_for(
+                lambda: [m for m in server.messages(WEBER) if m["text"].startswith("Report on notice")], timeout=20)
+            assert report[0]["text"].split("\n") == [
+                "Report on notice 1:", "Delivered to 2 people.",
+                "1 message may not have arrived (Lotse restarted, or the platform did not answer in time); "
+                "it was not sent again, so that nobody gets it twice."]
+            assert [deliveries(server, u) for u in users] == [1, 1, 1]  # it had arrived: once each
+            assert [c.chat_id for c in server.sent(method="sendMessage") if c.chat_id == 2102] == [2102]
+            assert await world.app.store.broadcasts.tally(broadcast_id) == {"sent": 2, "uncertain": 1}
+
+
 async def _lotse_run(config: Path, cwd: Path) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "run", "--config", str(config), cwd=cwd, env=dict(os.environ),
