@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -64,15 +64,14 @@ class Outcome:
 
 class Dispatch:
     def __init__(self, store: Store, settings: Settings, notifier: Notifier, scheduler: Scheduler | None = None,
-                 on_assigned: list[Callable[[int, Request], Awaitable[None]]] | None = None) -> None:
+                 on_assigned: list[Callable[[int, int, Request], Awaitable[None]]] | None = None) -> None:
         self.store = store
         self.settings = settings
         self.notifier = notifier
         self._own_scheduler = scheduler is None
         self.scheduler = scheduler or Scheduler()
-        # Called inside the transaction that books a guide, with the new assignment's id (reminders
-        # are planned there, so a booking never exists without them), and after it for anything
-        # that needs the commit.
+        # Called inside the transaction that books a guide, with the new assignment's id and the
+        # guide's (reminders are planned there, so a booking never exists without them).
         self.on_assigned = on_assigned if on_assigned is not None else []
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -169,7 +168,7 @@ class Dispatch:
             if assignment_id is None:
                 await store.dispatch.close_offer(offer_id, "taken", now)
                 return Outcome("taken", request)
-            await self._booked(assignment_id, request)
+            await self._booked(assignment_id, guide.id, request)
             others = await store.dispatch.close_all(offer.request_id, "taken", now)
         await self._after_match(request, guide, others)
         return Outcome("accepted", request)
@@ -184,14 +183,14 @@ class Dispatch:
             if assignment_id is None:
                 return Outcome("taken", request)
             assert request is not None and guide is not None
-            await self._booked(assignment_id, request)
+            await self._booked(assignment_id, guide_id, request)
             others = await store.dispatch.close_all(request_id, "taken", now)
         await self._after_match(request, guide, others)
         return Outcome("accepted", request)
 
-    async def _booked(self, assignment_id: int, request: Request) -> None:
+    async def _booked(self, assignment_id: int, guide_id: int, request: Request) -> None:
         for listener in self.on_assigned:
-            await listener(assignment_id, request)
+            await listener(assignment_id, guide_id, request)
 
     async def _after_match(self, request: Request, guide: Person, others: list[Offer]) -> None:
         for offer in others:

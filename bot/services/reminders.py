@@ -103,10 +103,8 @@ class ReminderService:
         self._one_at_a_time = asyncio.Lock()
 
     # -- planning (inside dispatch's booking transaction) -----------------------------------------
-    async def on_assigned(self, assignment_id: int, request: Request) -> None:
-        assignment = await self.store.dispatch.assignment(assignment_id)
-        assert assignment is not None
-        rows = plan(self.settings.reminders, self.settings.zone, assignment.guide_id, request.person_id,
+    async def on_assigned(self, assignment_id: int, guide_id: int, request: Request) -> None:
+        rows = plan(self.settings.reminders, self.settings.zone, guide_id, request.person_id,
                     request.starts_at, request.ends_at, utcnow())
         await self.store.reminders.plan(assignment_id, rows)
         if any(row.due_at <= utcnow() + self.settings.reminders.horizon for row in rows):
