@@ -125,7 +125,7 @@ class LotseBot:
     async def seed(self) -> None:
         """People who already agreed, so /start is one dialog step (the menu)."""
         from bot.store import Store
-        from bot.store.db import utcnow
+        from bot.clock import utcnow
 
         store = await Store.open(self.settings.database.path)
         for user in range(self.users):

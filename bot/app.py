@@ -15,7 +15,7 @@ from bot.core.router import Router
 from bot.core.router import COORDINATOR, EVERYONE, GUIDE, NEWCOMER
 from bot.core.transport import CommandMenu, HasCommandMenus, NeedsState, Transport
 from bot.store import Store
-from bot.store.db import utcnow
+from bot.clock import utcnow
 from bot.services.broadcast import BroadcastSender
 from bot.services.dispatch import Dispatch
 from bot.services.reminders import ReminderService
@@ -109,7 +109,7 @@ class App:
             await self.reminders.stop()
         if self.broadcast is not None:
             await self.broadcast.stop()
-        self.scheduler.stop()
+        await self.scheduler.stop()
         if self.dispatch is not None:
             await self.dispatch.stop()
         for transport in reversed(self.transports):

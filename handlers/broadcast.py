@@ -16,7 +16,7 @@ from bot.core.context import Context, Services
 from bot.core.dialog import END, Dialog, Invalid, Option, Step
 from bot.core.i18n import N_, I18n
 from bot.core.router import Router
-from bot.store.db import utcnow
+from bot.clock import utcnow
 from bot.store.outbox import Audience
 from bot.store.store import Person
 from handlers import labels

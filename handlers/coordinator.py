@@ -19,7 +19,7 @@ from bot.core.i18n import N_
 from bot.core.router import Router
 from bot.core.when import ParseError, normalize_digits, parse_date
 from bot.services.coordinators import coordinator_people
-from bot.store.db import utcnow
+from bot.clock import utcnow
 from bot.store.store import ButtonToken, Person
 from handlers import labels
 
@@ -110,7 +110,7 @@ async def _confirmed(ctx: Context, value: Any, data: dict[str, Any]) -> str | No
 def _vetting_prompt(field: str):  # noqa: ANN202
     def prompt(ctx: Context, data: dict[str, Any]) -> str:
         return ctx._(VETTING_QUESTIONS[field], name=data["name"]) + "\n" + ctx._(
-            "Please type the date, for example %(example)s.", example=ctx.i18n.date(date.today(), "short"))
+            "Please type the date, for example %(example)s.", example=ctx.i18n.date(ctx.i18n.local(utcnow()).date(), "short"))
     return prompt
 
 

@@ -21,7 +21,7 @@ from bot.core.dialog import END, DialogEngine, Dialog, Invalid, Option, Step
 from bot.core.i18n import N_
 from bot.core.router import Router
 from bot.core.when import ParseError, parse_date, parse_time_range
-from bot.store.db import utcnow
+from bot.clock import utcnow
 from bot.store.guides import ALL_DISTRICTS, Guide, Profile, Slot
 from handlers import labels
 from handlers.coordinator import announce_registration

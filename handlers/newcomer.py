@@ -16,7 +16,7 @@ from bot.core.dialog import END, Dialog, DialogEngine, Invalid, Option, Step
 from bot.core.i18n import N_
 from bot.core.router import Router
 from bot.core.when import ParseError, parse_date, parse_time
-from bot.store.db import utcnow
+from bot.clock import utcnow
 from bot.store.requests import NewRequest, Request
 from handlers import labels
 

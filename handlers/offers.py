@@ -17,7 +17,7 @@ from bot.core.router import Router
 from bot.core.types import Attachment, Button, Message
 from bot.services.calendar import appointment_ics, attachment as calendar_attachment
 from bot.services.matching import explain
-from bot.store.db import utcnow
+from bot.clock import utcnow
 from bot.store.dispatch import Offer
 from bot.store.requests import Request
 from bot.store.store import ButtonToken, Person

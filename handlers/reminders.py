@@ -19,7 +19,7 @@ from bot.core.i18n import I18n, N_
 from bot.core.router import Router
 from bot.core.types import Message
 from bot.services.coordinators import coordinator_people
-from bot.store.db import utcnow
+from bot.clock import utcnow
 from bot.store.reminders import Reminder
 from bot.store.requests import Request
 from bot.store.store import ButtonToken, Person

@@ -13,7 +13,7 @@ from bot.core.context import Context
 from bot.core.dialog import END, Dialog, Option, Step
 from bot.core.i18n import N_
 from bot.core.router import Router
-from bot.store.db import utcnow
+from bot.clock import utcnow
 
 NEWCOMER, GUIDE = "newcomer", "guide"
 

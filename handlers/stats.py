@@ -17,7 +17,7 @@ from bot.core.i18n import N_
 from bot.core.router import Router
 from bot.core.types import Attachment
 from bot.export import assignments_csv
-from bot.store.db import utcnow
+from bot.clock import utcnow
 from bot.store.stats import Figures
 from bot.store.store import ButtonToken
 from handlers import labels

@@ -11,7 +11,8 @@ import pytest
 
 from bot.app import App
 from bot.config import DatabaseSettings, RolesSettings, Settings
-from bot.store.db import set_clock
+from bot import clock as lotse_clock
+from bot.clock import ManualClock
 from bot.transports.recording import RecordingTransport
 
 
@@ -24,29 +25,20 @@ def make_settings(db_path: Path, coordinators: tuple[str, ...] = ()) -> Settings
     )
 
 
-class Clock:
-    """A clock the test moves by hand; installed as Lotse's clock by the `clock` fixture."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
-
+Clock = ManualClock  # the `clock` fixture's type
 
 # Wednesday 25 November 2026, 10:00 in Berlin.
 WEDNESDAY_10AM = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def clock() -> Iterator[Clock]:
-    moving = Clock(WEDNESDAY_10AM)
-    set_clock(moving)
+def clock() -> Iterator[ManualClock]:
+    """Lotse's one clock, standing at WEDNESDAY_10AM until the test moves it (services and the
+    scheduler follow it)."""
+    moving = ManualClock(WEDNESDAY_10AM)
+    lotse_clock.use(moving)
     yield moving
-    set_clock(None)
+    lotse_clock.use(None)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from typing import Any
 from bot.app import App
 from bot.config import Duration, Settings, TelegramSettings
 from bot.store import Store
-from bot.store.db import utcnow
+from bot.clock import utcnow
 from bot.store.outbox import Audience
 from bot.transports.telegram import TelegramTransport
 from tests.botapi_server import BotApiServer

@@ -12,7 +12,7 @@ import pytest
 
 from bot.app import App
 from bot.config import BroadcastSettings, Settings
-from bot.store.db import utcnow
+from bot.clock import utcnow
 from bot.store.guides import Profile, Slot
 from bot.store.outbox import Audience
 from bot.store.requests import NewRequest

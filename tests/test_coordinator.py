@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from bot.store.guides import Profile, Slot
-from bot.store.db import utcnow
+from bot.clock import utcnow
 from tests.conftest import Running, labels
 
 pytestmark = pytest.mark.usefixtures("clock")

@@ -55,6 +55,8 @@ def offers_to(lotse: Running, user: str) -> list:
 
 
 async def settle(lotse: Running) -> None:
+    """Wait until the waves started and the jobs due on the clock have run."""
+    await lotse.app.scheduler.settle()
     await lotse.app.dispatch.idle()
 
 

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from bot.config import Settings
 from bot.core.types import Message
-from bot.store.db import utcnow
+from bot.clock import utcnow
 from tests.conftest import Clock, Running, labels
 
 TODAY = date(2026, 11, 25)  # the `clock` fixture's day in Berlin

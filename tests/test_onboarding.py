@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.store.db import utcnow
+from bot.clock import utcnow
 from tests.conftest import Running, labels, texts
 
 

@@ -9,6 +9,8 @@ Tuesday 12:30, Berlin time.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -219,11 +221,11 @@ async def test_after_the_appointment_no_reminder_goes_out(settings: Settings, cl
 async def test_a_claimed_but_unsent_reminder_is_sent_after_a_restart(settings: Settings, clock: Clock) -> None:
     lotse = await Running(settings).start()
     assignment = await booked(lotse)
-    clock.now = MONDAY_0930
-    async with lotse.store.transaction():  # what a crash right after the claim leaves behind
-        [(first, _)] = (await lotse.store.reminders.due_before(clock.now))[:1]
-        assert await lotse.store.reminders.claim(first, clock.now) is not None
     await lotse.app.stop()
+    clock.now = MONDAY_0930  # while Lotse is down: what a crash right after the claim leaves behind
+    async with _store(settings) as store, store.transaction():
+        [(first, _)] = (await store.reminders.due_before(clock.now))[:1]
+        assert await store.reminders.claim(first, clock.now) is not None
     lotse = await Running(settings).start()
     await lotse.app.reminders.fire_due()
     reminders = [t for u in ("amira", "leila") for t in texts(lotse, u) if t.startswith("Reminder")]
@@ -239,11 +241,12 @@ async def test_a_reminder_cut_off_while_sending(settings: Settings, clock: Clock
     repeat by the message's key (Matrix), it is sent again."""
     lotse = await Running(settings).start()
     assignment = await booked(lotse)
-    clock.now = MONDAY_0930
-    [(first, _)] = (await lotse.store.reminders.due_before(clock.now))[:1]
-    assert await lotse.store.reminders.claim(first, clock.now) is not None
-    await lotse.store.reminders.sending(first)
     await lotse.app.stop()
+    clock.now = MONDAY_0930  # while Lotse is down: what a crash in the middle of a send leaves behind
+    async with _store(settings) as store:
+        [(first, _)] = (await store.reminders.due_before(clock.now))[:1]
+        assert await store.reminders.claim(first, clock.now) is not None
+        await store.reminders.sending(first)
     lotse = Running(settings)
     lotse.transport.recognises_repeats = recognises_repeats  # type: ignore[attr-defined]
     await lotse.start()
@@ -268,6 +271,16 @@ async def test_a_failed_delivery_is_tried_again_later(lotse: Running, clock: Clo
     await at(lotse, clock, MONDAY_0930 + timedelta(minutes=10))
     assert texts(lotse, "leila")[-1].startswith("Reminder: you are coming along with Amira.")
     assert [s for u, k, _, s in await states(lotse, assignment) if k == BEFORE][:2] == ["sent", "sent"]
+
+
+@asynccontextmanager
+async def _store(settings: Settings) -> AsyncIterator["Store"]:
+    from bot.store import Store
+    store = await Store.open(settings.database.path)
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 async def _rows(settings: Settings, assignment: int) -> list[tuple[int, str, int, str]]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from bot.store import Store
-from bot.store.db import utcnow
+from bot.clock import utcnow
 from bot.store.guides import Profile, Slot
 from bot.store.reminders import BEFORE, Planned
 from bot.store.requests import NewRequest

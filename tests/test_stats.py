@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.store.db import utcnow
+from bot.clock import utcnow
 from bot.store.guides import Profile, Slot
 from bot.store.requests import NewRequest
 from tests.conftest import Clock, Running, labels

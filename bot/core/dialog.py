@@ -29,7 +29,7 @@ from typing import Any
 from bot.core.context import Context
 from bot.core.types import Button
 from bot.core.i18n import N_
-from bot.store.db import utcnow
+from bot.clock import utcnow
 from bot.store.store import Buttons, DialogState
 
 END = "__end__"

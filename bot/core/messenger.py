@@ -7,7 +7,7 @@ import logging
 from bot.core.transport import ClearsButtons, DeliveryError, RecipientUnreachable, Transport
 from bot.core.types import Message
 from bot.store import Store
-from bot.store.db import utcnow
+from bot.clock import utcnow
 from bot.store.store import Person
 
 log = logging.getLogger(__name__)

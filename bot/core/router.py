@@ -18,7 +18,7 @@ from bot.core.context import Context, Services
 from bot.core.dialog import MSG_STALE_BUTTON, DialogEngine
 from bot.core.i18n import N_
 from bot.core.types import Event
-from bot.store.db import utcnow
+from bot.clock import utcnow
 from bot.store.store import ButtonToken, Person
 
 log = logging.getLogger(__name__)

@@ -46,7 +46,7 @@ from bot.core.types import Message
 from bot.core.transport import (DeliveryError, DeliveryUncertain, RateLimited, RecipientUnreachable, SendsOnce,
                                 TemporaryFailure, Transport)
 from bot.store import Store
-from bot.store.db import utcnow
+from bot.clock import utcnow
 from bot.store.outbox import UNFINISHED, Claim
 from bot.store.store import Person
 

@@ -33,7 +33,7 @@ from bot.services.coordinators import coordinator_people
 from bot.services.matching import rank
 from bot.services.scheduler import Scheduler
 from bot.store import Store
-from bot.store.db import utcnow
+from bot.clock import utcnow
 from bot.store.dispatch import Offer
 from bot.store.requests import Request
 from bot.store.store import Person
@@ -88,7 +88,7 @@ class Dispatch:
 
     async def stop(self) -> None:
         if self._own_scheduler:
-            self.scheduler.stop()
+            await self.scheduler.stop()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

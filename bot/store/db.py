@@ -3,7 +3,10 @@
 SQLite allows one writer; aiosqlite runs every statement on one worker thread.  If two asyncio
 tasks used the connection freely, a statement of task B could land inside task A's open
 transaction.  So every statement takes `self._lock`, and `transaction()` holds it until COMMIT;
-statements issued by the task that owns the transaction skip the lock (a ContextVar tells).
+statements issued by the task that owns the transaction skip the lock.  The owner is the asyncio
+task itself, recorded on the Database — not a ContextVar, which tasks and scheduler jobs started
+inside the transaction would inherit: such a task waits for the COMMIT like any other, and its
+writes are its own.
 
 Every call is one round trip to the worker thread, and each costs CPU on the event loop, so the
 connection runs in sqlite3's implicit-transaction mode (isolation_level "IMMEDIATE"): the
@@ -13,9 +16,8 @@ write outside `transaction()` is committed right after it.
 
 from __future__ import annotations
 
-import contextvars
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,27 +26,6 @@ from typing import Any
 import asyncio
 
 import aiosqlite
-
-_owner: contextvars.ContextVar[object | None] = contextvars.ContextVar("lotse_db_tx_owner", default=None)
-
-
-def _system_now() -> datetime:
-    return datetime.now(UTC)
-
-
-_clock: Callable[[], datetime] = _system_now
-
-
-def utcnow() -> datetime:
-    """The current time (UTC).  Every part of Lotse asks here, so tests can move the clock."""
-    return _clock()
-
-
-def set_clock(clock: Callable[[], datetime] | None) -> None:
-    """Replace the clock (tests); None restores the system clock."""
-    global _clock
-    _clock = clock or _system_now
-
 
 def to_db_time(moment: datetime) -> str:
     """Times are stored as UTC ISO-8601 text ("2026-11-25T09:41:42.123456+00:00")."""
@@ -62,6 +43,10 @@ class Database:
         self._conn = conn
         self.path = path
         self._lock = asyncio.Lock()
+        self._owner: asyncio.Task[Any] | None = None  # the task inside transaction(), if any
+
+    def _owned(self) -> bool:
+        return self._owner is not None and asyncio.current_task() is self._owner
 
     @classmethod
     async def open(cls, path: Path | str, *, busy_timeout_ms: int = 5000, read_only: bool = False) -> "Database":
@@ -95,7 +80,7 @@ class Database:
     async def _access(self) -> AsyncIterator[None]:
         """Inside the owner's transaction: go ahead.  Otherwise: take the lock, and commit (or roll
         back) whatever the statement began."""
-        if _owner.get() is self:
+        if self._owned():
             yield
             return
         async with self._lock:
@@ -150,11 +135,11 @@ class Database:
     async def transaction(self) -> AsyncIterator["Database"]:
         """All statements until the end of the block commit together (BEGIN IMMEDIATE at the first
         write), or roll back on any exception.  Nested use joins the outer transaction."""
-        if _owner.get() is self:
+        if self._owned():
             yield self
             return
         async with self._lock:
-            token = _owner.set(self)
+            self._owner = asyncio.current_task()
             try:
                 try:
                     yield self
@@ -165,4 +150,4 @@ class Database:
                 if self._conn.in_transaction:
                     await self._conn.commit()
             finally:
-                _owner.reset(token)
+                self._owner = None

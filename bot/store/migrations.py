@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.store.db import Database, to_db_time, utcnow
+from bot.clock import utcnow
+from bot.store.db import Database, to_db_time
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")

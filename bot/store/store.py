@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.store.db import Database, from_db_time, to_db_time, utcnow
+from bot.clock import utcnow
+from bot.store.db import Database, from_db_time, to_db_time
 from bot.store import migrations
 from bot.store.dispatch import Dispatches
 from bot.store.guides import Guides
