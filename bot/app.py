@@ -10,6 +10,7 @@ from datetime import timedelta
 from bot.config import Settings
 from bot.core.context import Services
 from bot.core.i18n import Catalogs
+from bot.core.inbox import Inbox, RateCap
 from bot.core.messenger import Messenger
 from bot.core.router import Router
 from bot.core.router import COORDINATOR, EVERYONE, GUIDE, NEWCOMER
@@ -38,6 +39,7 @@ class App:
         self.reminders: ReminderService | None = None
         self.scheduler = Scheduler()
         self.broadcast: BroadcastSender | None = None
+        self.inbox: Inbox | None = None
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
@@ -61,14 +63,20 @@ class App:
             messenger.add(transport)
             if isinstance(transport, NeedsState):
                 transport.use_state(self.store.transport_state(transport.platform))
+        bot = settings.bot
+        self.inbox = Inbox(self.store, self.router.dispatch, workers=bot.workers,
+                           rate_cap=RateCap(bot.rate_limit, bot.rate_window),
+                           uncapped=frozenset(t.platform for t in self.transports if not getattr(t, "rate_capped", True)))
+        await self.inbox.start()  # what the last process stored but did not handle comes first
         started: list[Transport] = []
         try:
             for transport in self.transports:
-                await transport.start(self.router.dispatch)
+                await transport.start(self.inbox)
                 started.append(transport)
         except BaseException:
             for transport in reversed(started):
                 await transport.stop()
+            await self.inbox.close(timeout=0)
             await self.store.close()
             raise
         self.scheduler.start()
@@ -104,6 +112,15 @@ class App:
         return menus
 
     async def stop(self) -> None:
+        """A clean stop: take no more updates; handle those taken and send their replies; let
+        reminders and broadcasts being sent finish; then close the transports and the database."""
+        for transport in self.transports:
+            try:
+                await transport.stop_receiving()
+            except Exception:
+                log.exception("stopping to receive on %s failed", transport.platform)
+        if self.inbox is not None:
+            await self.inbox.close(timeout=self.settings.bot.stop_timeout.total_seconds())
         # Reminders being sent finish first: stopping the scheduler cancels the jobs it runs.
         if self.reminders is not None:
             await self.reminders.stop()

@@ -84,6 +84,10 @@ class BotSettings:
     languages: tuple[str, ...] = ("de", "en", "ar")
     dialog_expiry: Duration = Duration(days=7)
     region: str = "DE"
+    workers: int = 16                                  # events handled at the same time (different people)
+    rate_limit: int = 20                               # events one person may send per rate_window; 0: no cap
+    rate_window: Duration = Duration(minutes=1)
+    stop_timeout: Duration = Duration(seconds=20)      # a clean stop waits this long for events taken
 
 
 TOPICS = ("doctor", "immigration", "jobcentre", "school", "housing", "authority", "other")
@@ -295,6 +299,14 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(f"config: [bot] region: a two-letter country code like \"DE\", got {settings.bot.region!r}")
     if settings.bot.dialog_expiry <= timedelta(0):
         raise ConfigError("config: [bot] dialog_expiry: must be longer than zero")
+    if not 1 <= settings.bot.workers <= 64:
+        raise ConfigError(f"config: [bot] workers: must be between 1 and 64, got {settings.bot.workers}")
+    if settings.bot.rate_limit < 0:
+        raise ConfigError(f"config: [bot] rate_limit: must be 0 (no cap) or more, got {settings.bot.rate_limit}")
+    if settings.bot.rate_window <= timedelta(0):
+        raise ConfigError("config: [bot] rate_window: must be longer than zero")
+    if settings.bot.stop_timeout < timedelta(0):
+        raise ConfigError("config: [bot] stop_timeout: must not be negative")
     for entry in settings.roles.coordinators:
         platform, sep, user = entry.partition(":")
         if not sep or platform not in _PLATFORMS or not user:

@@ -22,6 +22,9 @@ def make_settings(db_path: Path, coordinators: tuple[str, ...] = ()) -> Settings
         settings,
         database=DatabaseSettings(path=db_path),
         roles=RolesSettings(coordinators=coordinators),
+        # Transcripts send many messages while the test's clock stands still: no rate cap here
+        # (tests/test_inbox.py tests the cap).
+        bot=dataclasses.replace(settings.bot, rate_limit=0),
     )
 
 

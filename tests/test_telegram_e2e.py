@@ -159,7 +159,7 @@ async def test_redelivered_update_is_handled_once(world: TelegramWorld) -> None:
     raw = call.result[0]  # the update exactly as PTB received it
     # Telegram redelivers an update whose offset was not confirmed (e.g. a crash right after
     # handling it): the same update_id arrives again through the transport.
-    await world.transport._on_update(Update.de_json(raw, world.transport.app.bot), None)  # noqa: SLF001
+    await world.transport._record(Update.de_json(raw, world.transport.app.bot))  # noqa: SLF001
     await amira.send("/help")
     texts = [m["text"] for m in amira.messages]
     assert len(texts) == 2 and texts[0].startswith("Welcome to Lotse!") and "/language" in texts[1]

@@ -1,16 +1,14 @@
 """Finds the handler for an event: a pressed button, a command, or the current dialog step.
 
-Order: de-duplicate by platform event id → load (or create) the person, one event per person at a
-time → button token / command / dialog step / fallback.  Replies queued by the handler are sent
+Order: de-duplicate by platform event id → load (or create) the person → button token / command /
+dialog step / fallback.  Replies queued by the handler are sent
 after it finished; an unexpected error is logged and the person gets a short apology in their
 language instead of silence.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -33,6 +31,8 @@ EVERYONE, NEWCOMER, GUIDE, COORDINATOR = "everyone", "newcomer", "guide", "coord
 MSG_ERROR = N_("Sorry, something went wrong. Please try again in a moment.")
 MSG_UNKNOWN_COMMAND = N_("I do not know the command %(command)s. Send %(help)s to see what I can do.")
 MSG_NOT_YET = N_("This function is not available yet. Send %(help)s to see what I can do now.")
+MSG_SLOW_DOWN = N_("You are sending messages very fast. Please wait a minute; I will not read messages "
+                   "sent in the meantime.")
 MSG_NOT_FOR_YOU = N_("This command is not available to you. Send %(help)s to see your commands.")
 
 
@@ -58,7 +58,6 @@ class Router:
         self._buttons: dict[str, ButtonHandler] = {}
         self._guard: Callable[[Context], Awaitable[bool]] | None = None
         self._fallback: Fallback | None = None
-        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
 
     # -- registration -------------------------------------------------------------------------
     def command(self, name: str, handler: CommandHandler) -> None:
@@ -99,42 +98,45 @@ class Router:
                 if c.handler is not None and (wanted is None or c.spec.audience in wanted)]
 
     # -- dispatch -----------------------------------------------------------------------------
-    async def dispatch(self, event: Event) -> None:
-        """Handle one event in one transaction: its effects and the record of its event id are
-        committed together, so a crash in the middle leaves the event unhandled (a redelivery
-        handles it again) and a handled event is never handled twice."""
+    async def dispatch(self, event: Event, inbox_row: int | None = None) -> None:
+        """Handle one event in one transaction: its effects, the record of its event id and the
+        removal of its inbox row are committed together, so a crash in the middle leaves the event
+        unhandled (it is handled again at the next start) and a handled event is never handled
+        twice.  One person's events arrive here one at a time (bot.core.inbox sees to that)."""
         store = self.services.store
-        key = (event.platform, event.user_id)
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        async with lock:
-            ctx: Context | None = None
-            try:
-                async with store.transaction():
-                    if event.event_id:
-                        loaded = await store.people.claim_event(event.platform, event.event_id,
-                                                                event.user_id, event.chat_id)
-                        if loaded is None:
-                            log.debug("duplicate event %s:%s ignored", event.platform, event.event_id)
-                            return
-                    else:
-                        loaded = await store.people.with_dialog(event.platform, event.user_id, event.chat_id)
-                    person, state = loaded
-                    if person.unreachable_at is not None:
-                        await store.people.mark_reachable(person.id)
-                    ctx = Context(event, person, self._i18n_for(person, event), self.services, dialog=state)
+        ctx: Context | None = None
+        try:
+            async with store.transaction():
+                if inbox_row is not None:
+                    await store.inbox.done(inbox_row)
+                if event.event_id:
+                    loaded = await store.people.claim_event(event.platform, event.event_id,
+                                                            event.user_id, event.chat_id)
+                    if loaded is None:
+                        log.debug("duplicate event %s:%s ignored", event.platform, event.event_id)
+                        return
+                else:
+                    loaded = await store.people.with_dialog(event.platform, event.user_id, event.chat_id)
+                person, state = loaded
+                if person.unreachable_at is not None:
+                    await store.people.mark_reachable(person.id)
+                ctx = Context(event, person, self._i18n_for(person, event), self.services, dialog=state)
+                if event.throttled:
+                    ctx.reply(ctx._(MSG_SLOW_DOWN))
+                else:
                     await self._route(ctx)
-            except Exception:
-                log.exception("handling %s event from %s:%s failed", event.kind, event.platform, event.user_id)
-                if ctx is None:
-                    return
-                ctx.outbox.clear()
-                ctx.deferred.clear()
-                ctx.answered = None
-                ctx.reply(ctx._(MSG_ERROR))
-            if ctx is not None:
-                await ctx.flush()
+        except Exception:
+            log.exception("handling %s event from %s:%s failed", event.kind, event.platform, event.user_id)
+            if inbox_row is not None:  # not again at the next start: it would fail again
+                await store.inbox.done(inbox_row)
+            if ctx is None:
+                return
+            ctx.outbox.clear()
+            ctx.deferred.clear()
+            ctx.answered = None
+            ctx.reply(ctx._(MSG_ERROR))
+        if ctx is not None:
+            await ctx.flush()
 
     def _i18n_for(self, person: Person, event: Event):  # noqa: ANN202
         catalogs = self.services.catalogs

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from bot.core.types import Event, Message
 
-Dispatch = Callable[[Event], Awaitable[None]]
+class Receiver(Protocol):
+    """Where a transport hands what people did (bot.core.inbox.Inbox)."""
+
+    async def __call__(self, event: Event) -> None:
+        """Store `event`, handle it, and return when it was handled (the terminal, tests)."""
+
+    async def record(self, events: Sequence[Event]) -> list[asyncio.Future[None]]:
+        """Store `events` durably and return at once (handling follows): only after this returns
+        may a transport acknowledge them to its platform."""
+
+
+Dispatch = Receiver  # the name transports have used
 
 
 class StartupError(Exception):
@@ -46,6 +58,9 @@ class Transport(Protocol):
 
     async def start(self, dispatch: Dispatch) -> None:
         """Begin receiving; every incoming event is awaited through `dispatch`."""
+
+    async def stop_receiving(self) -> None:
+        """Take no more updates (the first step of a clean stop); sending still works."""
 
     async def stop(self) -> None:
         """Stop receiving and release resources."""

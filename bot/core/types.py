@@ -31,6 +31,7 @@ class Event:
     display_name: str | None = None
     event_id: str | None = None
     command_prefix: str = "/"
+    throttled: bool = False  # the first event over the person's rate cap: answer "slow down" only
 
 
 @dataclass(frozen=True)

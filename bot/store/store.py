@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import utcnow
+from bot.store.inbox import Inbox
 from bot.store.db import Database, from_db_time, to_db_time
 from bot.store import migrations
 from bot.store.dispatch import Dispatches
@@ -303,6 +304,7 @@ class Store:
         self.reminders = Reminders(db)
         self.broadcasts = Broadcasts(db)
         self.stats = Stats(db)
+        self.inbox = Inbox(db)
 
     @classmethod
     async def open(cls, path: Path | str) -> "Store":

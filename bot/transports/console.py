@@ -38,6 +38,8 @@ class ConsoleTransport:
     platform = "console"
     command_prefix = "/"
 
+    rate_capped = False  # the operator at their own terminal (and piped demos) is not rate-capped
+
     def __init__(self, stdin: TextIO | None = None, stdout: TextIO | None = None,
                  user: str = DEFAULT_USER, language_hint: str | None = None) -> None:
         self._in = stdin or sys.stdin
@@ -52,13 +54,17 @@ class ConsoleTransport:
     async def start(self, dispatch: Dispatch) -> None:
         self._task = asyncio.create_task(self._run(dispatch), name="console-input")
 
-    async def stop(self) -> None:
+    async def stop_receiving(self) -> None:
+        """Read no more lines (a line being handled is finished by the inbox)."""
         if self._task and not self._task.done():
             self._task.cancel()
             try:
                 await self._task
             except asyncio.CancelledError:
                 pass
+
+    async def stop(self) -> None:
+        await self.stop_receiving()
         self._done.set()
 
     async def wait_done(self) -> None:

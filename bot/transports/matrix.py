@@ -46,7 +46,6 @@ log = logging.getLogger(__name__)
 KEYCAPS = ["1\ufe0f\u20e3", "2\ufe0f\u20e3", "3\ufe0f\u20e3", "4\ufe0f\u20e3", "5\ufe0f\u20e3",
            "6\ufe0f\u20e3", "7\ufe0f\u20e3", "8\ufe0f\u20e3", "9\ufe0f\u20e3", "\U0001f51f"]
 STALE = "-"  # a token no button ever has: the router answers "no longer valid"
-MAX_PARALLEL = 16
 
 
 def keycap_number(key: str) -> int | None:
@@ -107,7 +106,6 @@ class MatrixTransport:
         self._task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._done = asyncio.Event()
-        self._slots = asyncio.Semaphore(MAX_PARALLEL)
 
     def use_state(self, state: TransportState) -> None:
         self.state = state
@@ -135,7 +133,8 @@ class MatrixTransport:
             raise
         self._task = asyncio.create_task(self._sync_loop(), name="matrix-sync")
 
-    async def stop(self) -> None:
+    async def stop_receiving(self) -> None:
+        """End the sync loop: what was recorded is handled; the sync token saved so far stands."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -143,6 +142,9 @@ class MatrixTransport:
                 await task
             except (asyncio.CancelledError, Exception):
                 pass
+
+    async def stop(self) -> None:
+        await self.stop_receiving()
         for background in list(self._background):
             background.cancel()
         if self.client is not None:
@@ -277,17 +279,10 @@ class MatrixTransport:
                     if event is not None:
                         events.append(event)
         if events:
-            await asyncio.gather(*(self._dispatch_one(e) for e in events))
+            assert self._dispatch is not None
+            await self._dispatch.record(events)  # stored before the sync token moves past them
         self._since = response.next_batch
         await self.state.set("since", self._since)
-
-    async def _dispatch_one(self, event: Event) -> None:
-        assert self._dispatch is not None
-        async with self._slots:
-            try:
-                await self._dispatch(event)
-            except Exception:
-                log.exception("matrix: handling event %s failed", event.event_id)
 
     def _is_dm_invite(self, invite_state: list[Any]) -> bool:
         for item in invite_state:

@@ -45,6 +45,9 @@ class RecordingTransport:
     async def start(self, dispatch: Dispatch) -> None:
         self._dispatch = dispatch
 
+    async def stop_receiving(self) -> None:
+        pass
+
     async def stop(self) -> None:
         self._done.set()
 

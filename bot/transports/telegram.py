@@ -31,7 +31,7 @@ from telegram import (  # noqa: E402
 )
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationBuilder
 
 from bot.config import TelegramSettings
 from bot.core.transport import (CommandMenu, DeliveryError, DeliveryUncertain, Dispatch, RateLimited,
@@ -75,6 +75,24 @@ def _seconds(retry_after: int | timedelta) -> float:
     return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
 
 
+class _DurableQueue(asyncio.Queue):  # type: ignore[type-arg]
+    """PTB's update queue, made durable.  PTB's updater awaits put() for every update it fetched
+    and confirms the getUpdates offset (or answers the webhook request) only after put() returned;
+    put() stores the update in Lotse's inbox, so nothing is confirmed to Telegram before it is on
+    disk.  Updates are never queued here (Lotse's inbox handles them, not PTB's dispatcher); only
+    PTB's own stop signal passes through."""
+
+    def __init__(self, record: Callable[[Update], Awaitable[None]]) -> None:
+        super().__init__()
+        self._record_update = record
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update):
+            await self._record_update(item)
+        else:
+            await super().put(item)
+
+
 class TelegramTransport:
     platform = "telegram"
     command_prefix = "/"
@@ -90,6 +108,7 @@ class TelegramTransport:
         self.username: str | None = None
         self._dispatch: Dispatch | None = None
         self._done = asyncio.Event()
+        self._answers: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle --------------------------------------------------------------------------------
     async def start(self, dispatch: Dispatch) -> None:
@@ -97,6 +116,7 @@ class TelegramTransport:
         base = self.settings.base_url.rstrip("/")
         app = (ApplicationBuilder()
                .token(self.settings.token)
+               .update_queue(_DurableQueue(self._record))
                .base_url(f"{base}/bot")
                .base_file_url(f"{base}/file/bot")
                .concurrent_updates(self.settings.concurrent_updates)
@@ -104,8 +124,6 @@ class TelegramTransport:
                .read_timeout(self.read_timeout)
                .get_updates_read_timeout(self.settings.poll_timeout.total_seconds() + 10)
                .build())
-        app.add_handler(TypeHandler(Update, self._on_update))
-        app.add_error_handler(self._on_error)
         try:
             await app.initialize()
         except InvalidToken:
@@ -134,11 +152,18 @@ class TelegramTransport:
             )
         log.info("telegram: serving as @%s", self.username)
 
+    async def stop_receiving(self) -> None:
+        """Stop polling (PTB confirms the offset of what was recorded) or serving the webhook."""
+        app = self.app
+        if app is not None and app.updater is not None and app.updater.running:
+            await app.updater.stop()
+
     async def stop(self) -> None:
+        await self.stop_receiving()
+        if self._answers:
+            await asyncio.gather(*self._answers, return_exceptions=True)
         app, self.app = self.app, None
         if app is not None:
-            if app.updater is not None and app.updater.running:
-                await app.updater.stop()
             if app.running:
                 await app.stop()
             await app.shutdown()
@@ -178,20 +203,24 @@ class TelegramTransport:
                 return Event(kind="command", text=text, command=parsed[0], args=parsed[1], **base)
         return Event(kind="text", text=text, **base)
 
-    async def _on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not isinstance(update, Update):
+    async def _record(self, update: Update) -> None:
+        """One update from PTB's updater: stored in Lotse's inbox before PTB may confirm it to
+        Telegram.  A failure to store is raised as a NetworkError, so PTB's polling loop tries the
+        same updates again instead of confirming them."""
+        if self._dispatch is None:
             return
-        answer: asyncio.Task[Any] | None = None
-        if update.callback_query is not None:
-            # Always answer, so the person's app stops its spinner — in parallel with handling.
-            answer = asyncio.create_task(self._answer_callback(update.callback_query.id))
         event = self.to_event(update)
-        try:
-            if event is not None and self._dispatch is not None:
-                await self._dispatch(event)
-        finally:
-            if answer is not None:
-                await answer
+        if event is not None:
+            try:
+                await self._dispatch.record([event])
+            except Exception as exc:
+                log.error("telegram: storing update %s failed (%s); it is fetched again", update.update_id, exc)
+                raise NetworkError(f"storing update {update.update_id} failed") from exc
+        if update.callback_query is not None:
+            # Always answer, so the person's app stops its spinner (handling follows from the inbox).
+            task = asyncio.create_task(self._answer_callback(update.callback_query.id))
+            self._answers.add(task)
+            task.add_done_callback(self._answers.discard)
 
     async def _answer_callback(self, query_id: str) -> None:
         assert self.app is not None
@@ -199,9 +228,6 @@ class TelegramTransport:
             await self.app.bot.answer_callback_query(query_id)
         except TelegramError as exc:  # an expired query: nothing a person can do about it
             log.info("telegram: answering callback %s failed: %s", query_id, exc)
-
-    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error("telegram: error while handling an update", exc_info=context.error)
 
     # -- outgoing ---------------------------------------------------------------------------------
     @staticmethod

@@ -1,0 +1,54 @@
+"""The inbox: incoming updates, stored before the platform is told they arrived.
+
+A transport records a batch here (one transaction), and only then acknowledges it (Telegram's
+getUpdates offset, Matrix's sync token).  The router deletes a row in the same transaction that
+handles it, so after a crash every row still here is an update nobody has handled yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.store.db import Database, to_db_time
+
+
+@dataclass(frozen=True)
+class Arrival:
+    platform: str
+    user_id: str
+    event_id: str | None
+    event: str  # the Event as JSON (bot.core.inbox knows its shape)
+
+
+class Inbox:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(self, arrivals: Sequence[Arrival], now: datetime) -> list[int | None]:
+        """Store a batch in one transaction; per arrival its row id, or None for an update seen
+        before (still waiting here, or handled already: a platform's redelivery)."""
+        ids: list[int | None] = []
+        async with self.db.transaction():
+            for a in arrivals:
+                row = await self.db.fetchone(
+                    "INSERT OR IGNORE INTO inbox (platform, user_id, event_id, event, received_at) "
+                    "SELECT ?, ?, ?, ?, ? WHERE ? IS NULL OR NOT EXISTS "
+                    " (SELECT 1 FROM processed_events WHERE platform = ? AND event_id = ?) RETURNING id",
+                    (a.platform, a.user_id, a.event_id, a.event, to_db_time(now), a.event_id, a.platform, a.event_id))
+                ids.append(None if row is None else int(row[0]))
+        return ids
+
+    async def waiting(self) -> list[tuple[int, str]]:
+        """Every stored update not handled yet, oldest first: (row id, event JSON)."""
+        rows = await self.db.fetchall("SELECT id, event FROM inbox ORDER BY id")
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    async def done(self, row_id: int) -> None:
+        """Call inside the transaction that handled the update."""
+        await self.db.execute("DELETE FROM inbox WHERE id = ?", (row_id,))
+
+    async def count(self) -> int:
+        row = await self.db.fetchone("SELECT count(*) FROM inbox")
+        return int(row[0]) if row else 0
