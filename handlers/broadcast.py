@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot.core.authority import coordinator
 from bot.core.context import Context, Services
 from bot.core.dialog import END, Dialog, Invalid, Option, Step
 from bot.core.i18n import N_, I18n
@@ -20,7 +21,6 @@ from bot.clock import utcnow
 from bot.store.outbox import Audience
 from bot.store.store import Person
 from handlers import labels
-from handlers.coordinator import refuse
 
 log = logging.getLogger(__name__)
 
@@ -160,9 +160,6 @@ async def _decided(ctx: Context, value: Any, data: dict[str, Any]) -> str | None
 async def _send(ctx: Context, data: dict[str, Any]) -> None:
     if data.get("cancelled"):
         return
-    if not ctx.is_coordinator:
-        refuse(ctx, "a broadcast")
-        return
     texts = {"": data["text"], **data.get("translations", {})}
     broadcast_id = await ctx.store.broadcasts.create(ctx.person.id, _audience(data), texts, utcnow())
     log.info("broadcast %s queued by person %s", broadcast_id, ctx.person.id)
@@ -182,7 +179,7 @@ BROADCAST = Dialog("broadcast", (
     Step("versions", _versions_prompt, options=_versions_options, on_answer=_version_chosen),
     Step("version_text", _version_text_prompt, parse=_parse_text, on_answer=_version_typed),
     Step("preview", _preview_prompt, options=_preview_options, on_answer=_decided),
-), on_finish=_send)
+), on_finish=_send, authority=coordinator)
 
 
 async def broadcast(ctx: Context) -> None:

@@ -2,8 +2,9 @@
 registration).  Approval asks for the vetting dates `[guides] require` names.
 
 Only coordinators get here: the router refuses the commands to anyone else, decision buttons are
-minted for one coordinator each, and a person who is no coordinator any more is refused and
-logged.
+minted for one coordinator each, and the decision buttons and dialog declare the coordinator
+authority, so a person who is no coordinator any more (removed from [roles], Lotse restarted) is
+refused at every step — also in the middle of the vetting dates — and logged.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 from datetime import date
 from typing import Any
 
+from bot.core.authority import coordinator
 from bot.core.context import Context
 from bot.core.dialog import END, Dialog, Invalid, Option, Step
 from bot.core.i18n import N_
@@ -31,7 +33,6 @@ VETTING_QUESTIONS = {
     "pledge": N_("On which date did %(name)s sign the confidentiality pledge?"),
     "police_certificate": N_("Which date does the police certificate of %(name)s carry?"),
 }
-MSG_ONLY_COORDINATORS = N_("Only coordinators can do this.")
 
 
 def name_of(person: Person | None) -> str:
@@ -53,15 +54,7 @@ async def announce_registration(ctx: Context, guide: Person) -> None:
                                                  buttons))
 
 
-def refuse(ctx: Context, what: str) -> None:
-    log.warning("refused %s to %s:%s (not a coordinator)", what, ctx.person.platform, ctx.person.platform_user_id)
-    ctx.reply(ctx._(MSG_ONLY_COORDINATORS))
-
-
 async def on_decision_button(ctx: Context, token: ButtonToken) -> None:
-    if not ctx.is_coordinator:
-        refuse(ctx, "a guide decision")
-        return
     payload = token.payload
     await start_decision(ctx, int(payload["guide"]), bool(payload["approve"]))
 
@@ -169,7 +162,7 @@ def _prefix(ctx: Context, person: Person) -> str:
 DECIDE = Dialog("decide_guide", (
     Step("confirm", _confirm_prompt, options=_confirm_options, on_answer=_confirmed),
     *(_vetting_step(field) for field in ("training", "pledge", "police_certificate")),
-), on_finish=_decided)
+), on_finish=_decided, authority=coordinator)
 
 
 # -- commands -----------------------------------------------------------------------------------
@@ -202,6 +195,6 @@ async def approve(ctx: Context) -> None:
 
 def register(router: Router) -> None:
     router.dialogs.register(DECIDE)
-    router.button(DECISION, on_decision_button)
+    router.button(DECISION, on_decision_button, authority=coordinator)
     router.command("pending", pending)
     router.command("approve", approve)

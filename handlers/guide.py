@@ -24,6 +24,7 @@ from bot.core.when import ParseError, parse_date, parse_time_range
 from bot.clock import utcnow
 from bot.store.guides import ALL_DISTRICTS, Guide, Profile, Slot
 from handlers import labels
+from handlers.authority import MSG_NOT_A_GUIDE, guide_edit, guide_profile
 from handlers.coordinator import announce_registration
 
 GUIDE = "guide"
@@ -41,7 +42,6 @@ REQUIREMENTS = {  # what [guides] require asks of a guide, one list item each
     "police_certificate": N_("• a police certificate of good conduct"),
 }
 MSG_DONE_NEEDS_SLOT = N_("Please add at least one time first.")
-MSG_NOT_A_GUIDE = N_("You are not registered as a guide yet. To register, send %(command)s.")
 MSG_RANGE = N_("%(start)s–%(end)s")
 MSG_BACK = N_("Back")
 MSG_EXAMPLE_RANGE = N_("Please type a time range like 9-13 or 9:00-12:30.")
@@ -385,7 +385,7 @@ REGISTRATION = Dialog(GUIDE, (
     Step("summary", _summary_prompt, options=_summary_options, on_answer=_summary_answer),
     Step("change", _change_prompt, options=_change_options, on_answer=_change_answer),
     Step("profile", _profile_prompt, options=_profile_options, on_answer=_profile_answer),
-), on_finish=_registration_finished)
+), on_finish=_registration_finished, authority=guide_profile)
 
 
 # -- availability -------------------------------------------------------------------------------
@@ -395,7 +395,7 @@ async def _availability_saved(ctx: Context, data: dict[str, Any]) -> None:
     ctx.reply("\n".join([ctx._("Your weekly availability was saved:"), labels.slots(ctx, slots)]))
 
 
-AVAILABILITY = Dialog("availability", SLOT_EDITOR, on_finish=_availability_saved)
+AVAILABILITY = Dialog("availability", SLOT_EDITOR, on_finish=_availability_saved, authority=guide_edit)
 
 
 # -- pause --------------------------------------------------------------------------------------
@@ -483,7 +483,7 @@ PAUSE = Dialog("pause", (
     Step("pause_from", _from_prompt, options=_from_options, parse=_parse_from, on_answer=_from_answer,
          next="pause_until"),
     Step("pause_until", _until_prompt, parse=_parse_until),
-), on_finish=_paused)
+), on_finish=_paused, authority=guide_edit)
 
 
 # -- commands -----------------------------------------------------------------------------------

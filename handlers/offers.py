@@ -11,7 +11,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from bot.core.authority import coordinator
 from bot.core.context import MSG_CHOICE_HINT, Context
+from bot.core.dialog import MSG_NOTHING_CHANGED
 from bot.core.i18n import I18n, N_
 from bot.core.router import Router
 from bot.core.types import Attachment, Button, Message
@@ -22,12 +24,14 @@ from bot.store.dispatch import Offer
 from bot.store.requests import Request
 from bot.store.store import ButtonToken, Person
 from handlers import labels
-from handlers.coordinator import name_of, refuse
+from handlers.authority import offer_answer, refusal_text
+from handlers.coordinator import name_of
 from handlers.notify import Notifier
 
 OFFER, ASSIGN, GUIDE_CANCEL, DECLINE_REASON = "offer", "assign", "guide-cancel", "decline-reason"
 DECLINE_REASONS = (("time", N_("No time then")), ("distance", N_("Too far away")), ("topic", N_("Not my topic")),
                    ("other", N_("Another reason")))
+MSG_CANNOT_TAKE_ON = N_("%(name)s cannot take on this request now.")
 MEET_BEFORE = timedelta(minutes=15)
 SHOWN_IN_ESCALATION = 8
 CLOSED = {
@@ -204,6 +208,8 @@ async def on_offer(ctx: Context, token: ButtonToken) -> None:
         elif outcome.code == "gone":
             await messenger.send(person, Message(i18n.gettext(
                 "This button is no longer valid. Please use the latest message.")))
+        elif outcome.code == "refused":  # lost the standing between the press and the booking
+            await messenger.send(person, Message(refusal_text(ctx, outcome.reason or "")))
 
     ctx.later(answer)
 
@@ -215,17 +221,19 @@ async def on_decline_reason(ctx: Context, token: ButtonToken) -> None:
 
 
 async def on_assign(ctx: Context, token: ButtonToken) -> None:
-    if not ctx.is_coordinator:
-        refuse(ctx, "a manual assignment")
-        return
     request_id, guide_id = int(token.payload["request"]), int(token.payload["guide"])
     person, i18n = ctx.person, ctx.i18n
 
     async def assign() -> None:
         outcome = await ctx.services.dispatch.assign_by_hand(person, request_id, guide_id)
         guide = await ctx.store.people.get(guide_id)
-        text = (i18n.gettext("%(name)s now accompanies this request.", name=name_of(guide))
-                if outcome.code == "accepted" else i18n.gettext("This request has a guide already."))
+        if outcome.code == "refused":  # suspended, paused or not approved since the list was made
+            text = "\n".join([i18n.gettext(MSG_CANNOT_TAKE_ON, name=name_of(guide)),
+                              i18n.gettext(MSG_NOTHING_CHANGED)])
+        elif outcome.code == "accepted":
+            text = i18n.gettext("%(name)s now accompanies this request.", name=name_of(guide))
+        else:
+            text = i18n.gettext("This request has a guide already.")
         await ctx.services.messenger.send(person, Message(text))
 
     ctx.later(assign)
@@ -291,9 +299,9 @@ async def announce_request(ctx: Context, request_id: int) -> None:
 
 
 def register(router: Router) -> None:
-    router.button(OFFER, on_offer)
-    router.button(ASSIGN, on_assign)
-    router.button(GUIDE_CANCEL, on_guide_cancel)
+    router.button(OFFER, on_offer, authority=offer_answer)
+    router.button(ASSIGN, on_assign, authority=coordinator)
+    router.button(GUIDE_CANCEL, on_guide_cancel)  # no authority: cancelling stays possible (bot/services/authority.py)
     router.button(DECLINE_REASON, on_decline_reason)
     router.command("appointments", appointments)
     router.command("unmatched", unmatched)

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from babel.dates import format_timedelta
 from babel.numbers import get_decimal_symbol
 
+from bot.core.authority import coordinator
 from bot.core.context import Context
 from bot.core.i18n import N_
 from bot.core.router import Router
@@ -21,7 +22,6 @@ from bot.clock import utcnow
 from bot.store.stats import Figures
 from bot.store.store import ButtonToken
 from handlers import labels
-from handlers.coordinator import refuse
 
 EXPORT = "stats-export"
 MSG_LAST_30 = N_("Last 30 days (%(start)s – %(end)s)")
@@ -81,9 +81,6 @@ async def stats(ctx: Context) -> None:
 
 
 async def on_export_button(ctx: Context, token: ButtonToken) -> None:
-    if not ctx.is_coordinator:
-        refuse(ctx, "an export")
-        return
     first, last = date.fromisoformat(token.payload["from"]), date.fromisoformat(token.payload["to"])
     content = await assignments_csv(ctx.store.stats, first, last, ctx.settings.zone,
                                     decimal_comma=get_decimal_symbol(ctx.i18n.locale) == ",")
@@ -94,4 +91,4 @@ async def on_export_button(ctx: Context, token: ButtonToken) -> None:
 
 def register(router: Router) -> None:
     router.command("stats", stats)
-    router.button(EXPORT, on_export_button)
+    router.button(EXPORT, on_export_button, authority=coordinator)

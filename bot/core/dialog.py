@@ -17,6 +17,10 @@ person to another step and back to the current one afterwards ("change a field" 
 A dialog's button tokens are random and stored only in the person's own state row, replaced at
 every step: pressing a button of an earlier step, of an abandoned dialog or of someone else finds
 nothing and is refused as "no longer valid".
+
+A dialog may declare the `authority` it needs (bot/core/authority.py, e.g. a coordinator).  It is
+asked when the dialog starts and again before every answer is taken: a person who lost it in the
+meantime (removed from [roles], a guide suspended) is told so, the dialog ends, nothing is saved.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.core.authority import Authority, refused
 from bot.core.context import Context
 from bot.core.types import Button
 from bot.core.i18n import N_
@@ -81,6 +86,7 @@ class Dialog:
     name: str
     steps: tuple[Step, ...]
     on_finish: OnFinish | None = None
+    authority: Authority | None = None  # asked at the start and before every answer
 
     def step(self, name: str) -> Step | None:
         return next((s for s in self.steps if s.name == name), None)
@@ -88,6 +94,7 @@ class Dialog:
 
 MSG_NOT_AN_OPTION = N_("Please choose one of the options below.")
 MSG_STALE_BUTTON = N_("This button is no longer valid. Please use the latest message.")
+MSG_NOTHING_CHANGED = N_("Nothing was changed.")
 
 
 class DialogEngine:
@@ -110,12 +117,16 @@ class DialogEngine:
         if dialog.step(first) is None:
             raise KeyError(f"dialog {name}: no step {first!r}")
         state = DialogState(name, secrets.token_hex(4), first, dict(data or {}), utcnow())
+        if await self._refused(ctx, dialog, state, at_start=True):
+            return
         await self._enter(ctx, dialog, state)  # one statement: no explicit transaction needed
 
     async def handle_text(self, ctx: Context, state: DialogState, text: str) -> None:
         dialog, step = self._resolve(state)
         if dialog is None or step is None:
             await ctx.store.dialogs.clear(ctx.person.id)
+            return
+        if await self._refused(ctx, dialog, state):
             return
         text = text.strip()
         if step.multi:
@@ -146,6 +157,9 @@ class DialogEngine:
         dialog, step = self._resolve(state)
         if dialog is None or step is None:
             return False
+        if await self._refused(ctx, dialog, state):
+            ctx.answered = ctx.event.message_id  # the dialog ended: its buttons go away
+            return True
         value = state.buttons[token]
         if step.multi:
             await self._choice(ctx, dialog, step, state, value, edit=ctx.event.message_id)
@@ -164,6 +178,18 @@ class DialogEngine:
         await ctx.store.dialogs.clear(ctx.person.id)
 
     # -- internals ----------------------------------------------------------------------------
+    async def _refused(self, ctx: Context, dialog: Dialog, state: DialogState, at_start: bool = False) -> bool:
+        """Ask the dialog's authority; refused: the person is told, a running dialog ends."""
+        refusal = await refused(ctx, dialog.authority, state.data, f"dialog {dialog.name} at {state.step}")
+        if refusal is None:
+            return False
+        if at_start:
+            ctx.reply(refusal)
+        else:
+            await ctx.store.dialogs.clear(ctx.person.id)
+            ctx.reply("\n".join([refusal, ctx._(MSG_NOTHING_CHANGED)]))
+        return True
+
     def _resolve(self, state: DialogState) -> tuple[Dialog | None, Step | None]:
         dialog = self._dialogs.get(state.dialog)
         return dialog, (dialog.step(state.step) if dialog else None)

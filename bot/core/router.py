@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.core.authority import Authority, refused
 from bot.core.context import Context, Services
 from bot.core.dialog import MSG_STALE_BUTTON, DialogEngine
 from bot.core.i18n import N_
@@ -55,7 +56,7 @@ class Router:
         self.dialogs = DialogEngine()
         services.dialogs = self.dialogs
         self._commands = {spec.name: _Command(spec) for spec in commands}
-        self._buttons: dict[str, ButtonHandler] = {}
+        self._buttons: dict[str, tuple[ButtonHandler, Authority | None]] = {}
         self._guard: Callable[[Context], Awaitable[bool]] | None = None
         self._fallback: Fallback | None = None
 
@@ -65,10 +66,11 @@ class Router:
             raise KeyError(f"command {name!r} is not in the command catalog")
         self._commands[name].handler = handler
 
-    def button(self, action: str, handler: ButtonHandler) -> None:
+    def button(self, action: str, handler: ButtonHandler, authority: Authority | None = None) -> None:
+        """`authority` (bot/core/authority.py) is asked with the token's payload at every press."""
         if action in self._buttons:
             raise ValueError(f"button action {action!r} registered twice")
-        self._buttons[action] = handler
+        self._buttons[action] = (handler, authority)
 
     def guard(self, guard: Callable[[Context], Awaitable[bool]]) -> None:
         """Runs before commands and text; returning True means the guard handled the event
@@ -163,14 +165,19 @@ class Router:
 
     async def _button(self, ctx: Context) -> None:
         """A dialog button is found in the presser's own dialog state; any other in button_tokens.
-        Unknown, stale or someone else's: refused, nothing changes."""
+        Unknown, stale or someone else's: refused, nothing changes.  So is a press by someone who
+        lost the authority the action was registered with (asked now, not when it was minted)."""
         token = ctx.event.token
         if ctx.dialog is not None and await self.dialogs.handle_button(ctx, ctx.dialog, token):
             return
         stored = await self.services.store.buttons.get(token)
-        handler = self._buttons.get(stored.action) if stored else None
+        handler, authority = self._buttons.get(stored.action, (None, None)) if stored else (None, None)
         if stored is None or stored.person_id != ctx.person.id or handler is None:
             ctx.reply(ctx._(MSG_STALE_BUTTON))
+            return
+        refusal = await refused(ctx, authority, stored.payload, f"button {stored.action}")
+        if refusal is not None:
+            ctx.reply(refusal)
             return
         await handler(ctx, stored)
 

@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from bot.config import Settings
+from bot.services.authority import TAKE_ON, standing
 from bot.services.coordinators import coordinator_people
 from bot.services.matching import rank
 from bot.services.scheduler import Scheduler
@@ -58,8 +59,9 @@ class Notifier(Protocol):
 class Outcome:
     """What happened to a guide's answer (the handler phrases it)."""
 
-    code: str  # accepted, taken, expired, declined, gone
+    code: str  # accepted, taken, expired, declined, gone, refused
     request: Request | None = None
+    reason: str | None = None  # refused: the guide's standing (bot/services/authority.py)
 
 
 class Dispatch:
@@ -164,6 +166,9 @@ class Dispatch:
             request = await store.requests.get(offer.request_id)
             if offer.state != "open" or request is None:
                 return Outcome("taken" if offer.state == "taken" else "expired", request)
+            refusal = await self._standing(guide.id, request)
+            if refusal is not None:  # suspended or paused since the offer went out: the offer stays open
+                return Outcome("refused", request, refusal)
             assignment_id = await store.dispatch.claim(offer.request_id, guide.id, now, offer_id=offer_id)
             if assignment_id is None:
                 await store.dispatch.close_offer(offer_id, "taken", now)
@@ -178,6 +183,10 @@ class Dispatch:
         async with store.transaction():
             request = await store.requests.get(request_id)
             guide = await store.people.get(guide_id)
+            if request is not None and guide is not None:
+                refusal = await self._standing(guide_id, request)
+                if refusal is not None:
+                    return Outcome("refused", request, refusal)
             assignment_id = None if request is None or guide is None else await store.dispatch.claim(
                 request_id, guide_id, now, by=coordinator.id)
             if assignment_id is None:
@@ -187,6 +196,11 @@ class Dispatch:
             others = await store.dispatch.close_all(request_id, "taken", now)
         await self._after_match(request, guide, others)
         return Outcome("accepted", request)
+
+    async def _standing(self, guide_id: int, request: Request) -> str | None:
+        """May this guide take on `request` now?  Asked inside the booking transaction."""
+        day = request.starts_at.astimezone(self.settings.zone).date()
+        return standing(await self.store.guides.get(guide_id), TAKE_ON, day)
 
     async def _booked(self, assignment_id: int, guide_id: int, request: Request) -> None:
         for listener in self.on_assigned:
