@@ -144,6 +144,15 @@ async def test_unknown_and_unavailable_commands_get_a_hint(lotse: Running) -> No
     assert pending.text == "Nobody is waiting for approval."
 
 
+async def test_an_unknown_long_command_is_echoed_short(lotse: Running) -> None:
+    bot = lotse.transport
+    await _onboard(lotse, "amira")
+    [unknown] = await bot.say("amira", "/" + "x" * 10_000)
+    assert unknown.text == f"I do not know the command /{'x' * 32}…. Send /help to see what I can do."
+    [exact] = await bot.say("amira", "/" + "y" * 32)  # up to the limit it is shown whole
+    assert f"/{'y' * 32}. " in exact.text and "…" not in exact.text
+
+
 async def test_language_change_at_any_time(lotse: Running) -> None:
     bot = lotse.transport
     await _onboard(lotse, "amira")
