@@ -16,6 +16,7 @@ from bot.core.context import Context, Services
 from bot.core.dialog import END, Dialog, Invalid, Option, Step
 from bot.core.i18n import N_, I18n
 from bot.core.router import Router
+from bot.core import text as free_text
 from bot.clock import utcnow
 from bot.store.outbox import Audience
 from bot.store.store import Person
@@ -68,7 +69,7 @@ def _text_prompt(ctx: Context, data: dict[str, Any]) -> str:
 
 
 def _parse_text(ctx: Context, text: str, data: dict[str, Any]) -> str:
-    text = text.strip()
+    text = free_text.multiline(text)
     limit = ctx.settings.broadcast.max_length
     if not text:
         raise Invalid(ctx._("The notice is empty. Please type the text."))

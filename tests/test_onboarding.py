@@ -38,6 +38,23 @@ async def test_onboarding_in_english_transcript(lotse: Running) -> None:
     assert (await lotse.store.dialogs.get(person.id)).dialog == "request"
 
 
+@pytest.mark.parametrize("shown, stored", [
+    ("\u202eanieL\u202c", "anieL"),                         # a right-to-left override would show "Leina"
+    ("Amira\u2069 \u2066(Coordinator)", "Amira (Coordinator)"),  # isolates Lotse sets around values
+    ("Le\u200bila\u200f", "Leila"),                          # invisible: no second "Leila" that differs
+    ("Amira\x1b[2J\n\tWeber\x07", "Amira[2J Weber"),            # control characters, a line break
+    ("\u200e\u202d\x00", None),                                # nothing visible left: no name
+    ("نسرین\u200cجان", "نسرین\u200cجان"),                     # a zero-width non-joiner belongs to Persian
+])
+async def test_display_names_lose_control_and_bidi_characters(lotse: Running, shown: str, stored: str | None) -> None:
+    bot = lotse.transport
+    await bot.say("amira", "/start", language="en")
+    await bot.press("amira", "English")
+    await bot.press("amira", "I agree", name=shown)
+    person = await lotse.store.people.find("test", "amira")
+    assert person is not None and person.display_name == stored
+
+
 async def test_onboarding_in_german_suggests_german_first(lotse: Running) -> None:
     bot = lotse.transport
     [welcome] = await bot.say("nasrin", "hallo", language="de-DE")
