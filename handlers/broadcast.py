@@ -206,13 +206,18 @@ class BroadcastNotices:
     def progress(self, coordinator: Person, broadcast_id: int, tally: dict[str, int], done: bool) -> str:
         i18n = self._i18n(coordinator)
         sent = tally.get("sent", 0)
-        failed = sum(tally.get(state, 0) for state in ("failed", "unreachable", "skipped", "uncertain"))
+        failed = sum(tally.get(state, 0) for state in ("failed", "unreachable", "skipped"))
+        uncertain = tally.get("uncertain", 0)  # not known to have failed: counted apart, as in the report
         remaining = tally.get("pending", 0) + tally.get("claimed", 0) + tally.get("sending", 0)
         head = (i18n.gettext("Notice %(number)s: finished.", number=broadcast_id) if done
                 else i18n.gettext("Notice %(number)s is being sent.", number=broadcast_id))
-        return "\n".join([head, i18n.gettext("Sent: %(sent)s · Failed: %(failed)s · Remaining: %(remaining)s",
-                                             sent=i18n.number(sent), failed=i18n.number(failed),
-                                             remaining=i18n.number(remaining))])
+        numbers = {"sent": i18n.number(sent), "failed": i18n.number(failed), "remaining": i18n.number(remaining)}
+        if uncertain:
+            line = i18n.gettext("Sent: %(sent)s · Failed: %(failed)s · May not have arrived: %(uncertain)s · "
+                                "Remaining: %(remaining)s", uncertain=i18n.number(uncertain), **numbers)
+        else:
+            line = i18n.gettext("Sent: %(sent)s · Failed: %(failed)s · Remaining: %(remaining)s", **numbers)
+        return "\n".join([head, line])
 
     def report(self, coordinator: Person, broadcast_id: int, tally: dict[str, int]) -> str:
         i18n = self._i18n(coordinator)

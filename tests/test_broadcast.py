@@ -264,6 +264,10 @@ async def test_a_row_cut_off_by_a_crash(bc_settings: Settings, left: str) -> Non
         else:
             assert await second.store.broadcasts.tally(broadcast_id) == {"sent": 2, "uncertain": 1}
             assert not got
+            # the progress message does not call it failed either
+            [progress] = [s for s in second.test.current("weber") if s.message.text.startswith("Notice ")]
+            assert progress.message.text.split("\n") == [
+                "Notice 1: finished.", "Sent: 2 · Failed: 0 · May not have arrived: 1 · Remaining: 0"]
             assert report == [
                 "Report on notice 1:", "Delivered to 2 people.",
                 "1 message may not have arrived (Lotse restarted, or the platform did not answer in time); "
