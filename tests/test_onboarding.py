@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.clock import utcnow
+from bot.store.store import DialogState
 from tests.conftest import Running, labels, texts
 
 
@@ -90,16 +91,31 @@ async def test_onboarding_in_arabic_is_translated_and_isolates_values(lotse: Run
 
 async def test_decline_keeps_nothing_but_the_decision(lotse: Running) -> None:
     bot = lotse.transport
+    store = lotse.store
     await bot.say("olena", "/start", language="en", name="Olena")
     await bot.press("olena", "English")
+    olena = await store.people.find("test", "olena")
+    # A button minted for her outside the dialog (the dialog keeps its own buttons in its state row):
+    # declining must remove it, not rely on there being none.
+    await store.buttons.mint(olena.id, "offer", "", [{"offer": 1, "accept": True}])
+    assert await store.db.fetchone("SELECT 1 FROM button_tokens WHERE person_id = ?", (olena.id,)) is not None
     [answer] = await bot.press("olena", "I do not agree")
     assert "/start" in answer.text
-    row = await lotse.store.db.fetchone("SELECT * FROM people WHERE platform_user_id = 'olena'")
+    row = await store.db.fetchone("SELECT * FROM people WHERE platform_user_id = 'olena'")
     assert row["declined_at"] is not None
     assert row["language"] is None and row["display_name"] is None and row["role"] is None
     assert row["consent_at"] is None
-    assert await lotse.store.db.fetchone("SELECT 1 FROM dialog_states WHERE person_id = ?", (row["id"],)) is None
-    assert await lotse.store.db.fetchone("SELECT 1 FROM button_tokens WHERE person_id = ?", (row["id"],)) is None
+    assert await store.db.fetchone("SELECT 1 FROM dialog_states WHERE person_id = ?", (row["id"],)) is None
+    assert await store.db.fetchone("SELECT 1 FROM button_tokens WHERE person_id = ?", (row["id"],)) is None
+    # The store keeps the same promise on its own: the dialog engine clears the onboarding state
+    # after any final answer, so only a direct call shows that record_decline removes a dialog.
+    hamid = await store.people.get_or_create("test", "hamid", "hamid")
+    await store.dialogs.save(hamid.id, DialogState("onboarding", "1", "consent", {"language": "fa"}, utcnow(),
+                                                   {"tok": "decline"}))
+    await store.buttons.mint(hamid.id, "offer", "", [{"offer": 2, "accept": True}])
+    await store.people.record_decline(hamid.id, utcnow())
+    assert await store.dialogs.get(hamid.id) is None
+    assert await store.db.fetchone("SELECT 1 FROM button_tokens WHERE person_id = ?", (hamid.id,)) is None
     # Writing again gets a clear answer, not a silent drop and not the whole onboarding.
     [again] = await bot.say("olena", "hello?", language="en")
     assert "cannot help you" in again.text and "/start" in again.text
