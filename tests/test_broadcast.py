@@ -304,3 +304,16 @@ async def test_a_report_cut_off_by_a_crash_is_sent_at_the_next_start_once(bc_set
             assert (await world.store.broadcasts.get(broadcast_id)).state == "reported"
         finally:
             await world.app.stop()
+
+
+async def test_a_notice_loses_control_and_bidi_characters(two: TwoPlatforms) -> None:
+    await two.onboard("weber")
+    bot = two.test
+    await bot.say("weber", "/broadcast")
+    await bot.press("weber", "Everyone")
+    await bot.press("weber", "Done")
+    await bot.press("weber", "Done")
+    await bot.say("weber", "\u202eClosed\x1b[0m on Friday.\u200b\r\nOpen again\u2066 on Monday.\x07")
+    [preview] = await bot.press("weber", "Show the preview")
+    assert "Closed[0m on Friday.\nOpen again on Monday." in preview.text
+    assert not any(c in preview.text for c in "\u202e\x1b\u200b\r\u2066\x07")
