@@ -73,9 +73,9 @@ async def _db_upgrade(settings: Settings) -> int:
 async def _export(settings: Settings, args: argparse.Namespace) -> int:
     """Read-only: the database is opened so that nothing can be written, not even migrations."""
     import sqlite3
-    from datetime import date
+    from datetime import UTC, date
 
-    from bot.export import assignments_csv
+    from bot.export import assignments_csv, period
     from bot.store.db import Database
     from bot.store.stats import Stats
 
@@ -86,6 +86,13 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     if first > last:
         print("export: --from must not be after --to", file=sys.stderr)
+        return EXIT_CONFIG
+    try:  # the period as UTC instants: its first or last day may lie beyond what datetime can hold
+        for moment in period(first, last, settings.zone):
+            moment.astimezone(UTC)
+    except OverflowError:
+        print(f"export: --from/--to: {first.isoformat()} to {last.isoformat()} reaches beyond the years 1 to 9999",
+              file=sys.stderr)
         return EXIT_CONFIG
     if not Path(settings.database.path).exists():
         print(f"export: no database at {settings.database.path}", file=sys.stderr)

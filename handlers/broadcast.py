@@ -17,6 +17,7 @@ from bot.core.context import Context, Services
 from bot.core.dialog import END, Dialog, Invalid, Option, Step
 from bot.core.i18n import N_, I18n
 from bot.core.router import Router
+from bot.core import text as free_text
 from bot.clock import utcnow
 from bot.store.outbox import Audience
 from bot.store.store import Person
@@ -68,7 +69,7 @@ def _text_prompt(ctx: Context, data: dict[str, Any]) -> str:
 
 
 def _parse_text(ctx: Context, text: str, data: dict[str, Any]) -> str:
-    text = text.strip()
+    text = free_text.multiline(text)
     limit = ctx.settings.broadcast.max_length
     if not text:
         raise Invalid(ctx._("The notice is empty. Please type the text."))
@@ -202,13 +203,18 @@ class BroadcastNotices:
     def progress(self, coordinator: Person, broadcast_id: int, tally: dict[str, int], done: bool) -> str:
         i18n = self._i18n(coordinator)
         sent = tally.get("sent", 0)
-        failed = sum(tally.get(state, 0) for state in ("failed", "unreachable", "skipped", "uncertain"))
+        failed = sum(tally.get(state, 0) for state in ("failed", "unreachable", "skipped"))
+        uncertain = tally.get("uncertain", 0)  # not known to have failed: counted apart, as in the report
         remaining = tally.get("pending", 0) + tally.get("claimed", 0) + tally.get("sending", 0)
         head = (i18n.gettext("Notice %(number)s: finished.", number=broadcast_id) if done
                 else i18n.gettext("Notice %(number)s is being sent.", number=broadcast_id))
-        return "\n".join([head, i18n.gettext("Sent: %(sent)s · Failed: %(failed)s · Remaining: %(remaining)s",
-                                             sent=i18n.number(sent), failed=i18n.number(failed),
-                                             remaining=i18n.number(remaining))])
+        numbers = {"sent": i18n.number(sent), "failed": i18n.number(failed), "remaining": i18n.number(remaining)}
+        if uncertain:
+            line = i18n.gettext("Sent: %(sent)s · Failed: %(failed)s · May not have arrived: %(uncertain)s · "
+                                "Remaining: %(remaining)s", uncertain=i18n.number(uncertain), **numbers)
+        else:
+            line = i18n.gettext("Sent: %(sent)s · Failed: %(failed)s · Remaining: %(remaining)s", **numbers)
+        return "\n".join([head, line])
 
     def report(self, coordinator: Person, broadcast_id: int, tally: dict[str, int]) -> str:
         i18n = self._i18n(coordinator)

@@ -15,6 +15,7 @@ from bot.core.context import Context
 from bot.core.dialog import END, Dialog, DialogEngine, Invalid, Option, Step
 from bot.core.i18n import N_
 from bot.core.router import Router
+from bot.core import text as free_text
 from bot.core.when import ParseError, parse_date, parse_time
 from bot.clock import utcnow
 from bot.store.requests import NewRequest, Request
@@ -157,8 +158,11 @@ def _place_prompt(ctx: Context, data: dict[str, Any]) -> str:
     return ctx._("Where exactly? Type the address or the name of the practice or office – or skip this.")
 
 
-def limited(limit: int):  # noqa: ANN202
+def limited(limit: int, lines: bool = True):  # noqa: ANN202
+    """Free text (control characters and bidi overrides removed, see bot/core/text.py) of at most
+    `limit` characters; on one line unless `lines`."""
     def parse(ctx: Context, text: str, data: dict[str, Any]) -> str:
+        text = free_text.multiline(text) if lines else free_text.line(text)
         if len(text) > limit:
             raise Invalid(ctx.ngettext("Please write at most %(count)s character.",
                                        "Please write at most %(count)s characters.", limit))
@@ -285,7 +289,7 @@ REQUEST = Dialog("request", (
     Step("time", _time_prompt, options=_time_options, parse=_parse_time, next="duration"),
     Step("duration", _duration_prompt, options=_duration_options, next="district"),
     Step("district", _district_prompt, options=_district_options, next="place"),
-    Step("place", _place_prompt, options=_skip_option, parse=limited(PLACE_MAX), next="languages"),
+    Step("place", _place_prompt, options=_skip_option, parse=limited(PLACE_MAX, lines=False), next="languages"),
     Step("languages", _languages_prompt, options=_languages_options, multi=True, min_choices=1,
          preselect=_languages_preselect, next="gender"),
     Step("gender", _gender_prompt, options=_gender_options, next="note"),

@@ -38,6 +38,7 @@ CLOSED = {
     "taken": N_("Already taken – thank you!"),
     "expired": N_("This offer has expired. Thank you all the same!"),
     "withdrawn": N_("This appointment was cancelled. Thank you all the same!"),
+    "already": N_("You have already accepted this appointment – thank you!"),
 }
 
 
@@ -200,7 +201,7 @@ async def on_offer(ctx: Context, token: ButtonToken) -> None:
                 i18n.gettext("You declined. Thank you for letting us know – Lotse asks someone else."),
                 i18n.gettext("If you like, tell us why (optional):")]), buttons,
                 choice_hint=i18n.gettext(MSG_CHOICE_HINT)))
-        elif outcome.code in ("taken", "expired") and message_id is not None and outcome.request is not None:
+        elif outcome.code in ("taken", "expired", "already") and message_id is not None and outcome.request is not None:
             await messenger.edit(person, message_id, Message("\n".join([
                 what_when_where(i18n, outcome.request), i18n.gettext(CLOSED[outcome.code])])))
         elif outcome.code == "accepted" and message_id is not None:

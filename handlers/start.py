@@ -13,6 +13,7 @@ from bot.core.context import Context
 from bot.core.dialog import END, Dialog, Option, Step
 from bot.core.i18n import N_
 from bot.core.router import Router
+from bot.core import text as free_text
 from bot.clock import utcnow
 
 NEWCOMER, GUIDE = "newcomer", "guide"
@@ -69,7 +70,7 @@ async def _consent_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str
                         "declined. If you change your mind, send %(start)s.", start=ctx.cmd("start")))
         return END
     await ctx.store.people.record_consent(
-        ctx.person.id, ctx.settings.privacy.notice_version, now, ctx.event.display_name
+        ctx.person.id, ctx.settings.privacy.notice_version, now, free_text.name(ctx.event.display_name)
     )
     ctx.reply(ctx._("Thank you. Your consent was recorded on %(date)s.", date=ctx.i18n.datetime(now, "short")))
     ctx.reply(ctx._("Important: Lotse is not an emergency service and may take days to answer. "

@@ -264,6 +264,10 @@ async def test_a_row_cut_off_by_a_crash(bc_settings: Settings, left: str) -> Non
         else:
             assert await second.store.broadcasts.tally(broadcast_id) == {"sent": 2, "uncertain": 1}
             assert not got
+            # the progress message does not call it failed either
+            [progress] = [s for s in second.test.current("weber") if s.message.text.startswith("Notice ")]
+            assert progress.message.text.split("\n") == [
+                "Notice 1: finished.", "Sent: 2 · Failed: 0 · May not have arrived: 1 · Remaining: 0"]
             assert report == [
                 "Report on notice 1:", "Delivered to 2 people.",
                 "1 message may not have arrived (Lotse restarted, or the platform did not answer in time); "
@@ -300,3 +304,16 @@ async def test_a_report_cut_off_by_a_crash_is_sent_at_the_next_start_once(bc_set
             assert (await world.store.broadcasts.get(broadcast_id)).state == "reported"
         finally:
             await world.app.stop()
+
+
+async def test_a_notice_loses_control_and_bidi_characters(two: TwoPlatforms) -> None:
+    await two.onboard("weber")
+    bot = two.test
+    await bot.say("weber", "/broadcast")
+    await bot.press("weber", "Everyone")
+    await bot.press("weber", "Done")
+    await bot.press("weber", "Done")
+    await bot.say("weber", "\u202eClosed\x1b[0m on Friday.\u200b\r\nOpen again\u2066 on Monday.\x07")
+    [preview] = await bot.press("weber", "Show the preview")
+    assert "Closed[0m on Friday.\nOpen again on Monday." in preview.text
+    assert not any(c in preview.text for c in "\u202e\x1b\u200b\r\u2066\x07")

@@ -102,6 +102,33 @@ async def test_a_wave_of_offers_and_the_first_accept_wins(lotse: Running) -> Non
     assert len(await lotse.store.db.fetchall("SELECT * FROM assignments")) == 1
 
 
+async def test_a_second_tap_on_accept_says_you_accepted_already(lotse: Running) -> None:
+    bot = lotse.transport
+    await guide(lotse, "leila")
+    request_id = await request(lotse)
+    [offer] = offers_to(lotse, "leila")
+    accept = offer.message.flat_buttons[0].token
+    await bot.press("leila", "Accept")
+    await settle(lotse)
+    # the same Accept again (a double tap, or an old notification): Leila holds the appointment
+    await bot.press_token("leila", accept, message_id=offer.message_id)
+    await settle(lotse)
+    [now] = [s for s in bot.current("leila") if s.message_id == offer.message_id]
+    assert "You have already accepted this appointment – thank you!" in now.message.text
+    assert "expired" not in now.message.text
+    rows = await lotse.store.db.fetchall("SELECT guide_id FROM assignments WHERE request_id = ?", (request_id,))
+    assert len(rows) == 1
+    # once she has cancelled, the old button no longer claims she holds it
+    [appointment] = await bot.say("leila", "/appointments")
+    await bot.press("leila", "Cancel")
+    await bot.press("leila", "Yes, I cannot come")
+    await settle(lotse)
+    await bot.press_token("leila", accept, message_id=offer.message_id)
+    await settle(lotse)
+    [now] = [s for s in bot.current("leila") if s.message_id == offer.message_id]
+    assert "already accepted" not in now.message.text
+
+
 async def test_decline_and_timeout_open_the_next_wave(small_waves: Settings, clock: Clock) -> None:
     lotse = await Running(small_waves).start()
     try:

@@ -79,3 +79,17 @@ async def test_lotse_export_cli_reads_only_and_writes_a_german_csv(lotse: Runnin
     status, stdout, stderr = await run_lotse("export", "--config", str(config), "--from", "1.1.2026",
                                              "--to", "2026-03-31", cwd=tmp_path)
     assert status == 2 and stderr.startswith("export: --from/--to:")
+
+
+@pytest.mark.parametrize("first, last", [("0001-01-01", "0001-01-31"), ("9999-12-01", "9999-12-31")])
+async def test_lotse_export_at_the_edges_of_the_calendar_is_one_clear_line(lotse: Running, tmp_path: Path,
+                                                                           first: str, last: str) -> None:
+    db = lotse.settings.database.path  # a real, upgraded database: the dates are the only problem
+    await lotse.app.stop()
+    config = tmp_path / "lotse.toml"
+    config.write_text(f'[database]\npath = "{db}"\n')
+    status, stdout, stderr = await run_lotse("export", "--config", str(config), "--from", first, "--to", last,
+                                             cwd=tmp_path)
+    assert status == 2 and stdout == ""
+    assert stderr.strip() == f"export: --from/--to: {first} to {last} reaches beyond the years 1 to 9999"
+    assert "Traceback" not in stderr

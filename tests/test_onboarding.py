@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.clock import utcnow
+from bot.store.store import DialogState
 from tests.conftest import Running, labels, texts
 
 
@@ -36,6 +37,23 @@ async def test_onboarding_in_english_transcript(lotse: Running) -> None:
     assert person.consent_at is not None and abs((utcnow() - person.consent_at).total_seconds()) < 60
     assert person.display_name == "Amira"
     assert (await lotse.store.dialogs.get(person.id)).dialog == "request"
+
+
+@pytest.mark.parametrize("shown, stored", [
+    ("\u202eanieL\u202c", "anieL"),                         # a right-to-left override would show "Leina"
+    ("Amira\u2069 \u2066(Coordinator)", "Amira (Coordinator)"),  # isolates Lotse sets around values
+    ("Le\u200bila\u200f", "Leila"),                          # invisible: no second "Leila" that differs
+    ("Amira\x1b[2J\n\tWeber\x07", "Amira[2J Weber"),            # control characters, a line break
+    ("\u200e\u202d\x00", None),                                # nothing visible left: no name
+    ("نسرین\u200cجان", "نسرین\u200cجان"),                     # a zero-width non-joiner belongs to Persian
+])
+async def test_display_names_lose_control_and_bidi_characters(lotse: Running, shown: str, stored: str | None) -> None:
+    bot = lotse.transport
+    await bot.say("amira", "/start", language="en")
+    await bot.press("amira", "English")
+    await bot.press("amira", "I agree", name=shown)
+    person = await lotse.store.people.find("test", "amira")
+    assert person is not None and person.display_name == stored
 
 
 async def test_onboarding_in_german_suggests_german_first(lotse: Running) -> None:
@@ -73,16 +91,31 @@ async def test_onboarding_in_arabic_is_translated_and_isolates_values(lotse: Run
 
 async def test_decline_keeps_nothing_but_the_decision(lotse: Running) -> None:
     bot = lotse.transport
+    store = lotse.store
     await bot.say("olena", "/start", language="en", name="Olena")
     await bot.press("olena", "English")
+    olena = await store.people.find("test", "olena")
+    # A button minted for her outside the dialog (the dialog keeps its own buttons in its state row):
+    # declining must remove it, not rely on there being none.
+    await store.buttons.mint(olena.id, "offer", "", [{"offer": 1, "accept": True}])
+    assert await store.db.fetchone("SELECT 1 FROM button_tokens WHERE person_id = ?", (olena.id,)) is not None
     [answer] = await bot.press("olena", "I do not agree")
     assert "/start" in answer.text
-    row = await lotse.store.db.fetchone("SELECT * FROM people WHERE platform_user_id = 'olena'")
+    row = await store.db.fetchone("SELECT * FROM people WHERE platform_user_id = 'olena'")
     assert row["declined_at"] is not None
     assert row["language"] is None and row["display_name"] is None and row["role"] is None
     assert row["consent_at"] is None
-    assert await lotse.store.db.fetchone("SELECT 1 FROM dialog_states WHERE person_id = ?", (row["id"],)) is None
-    assert await lotse.store.db.fetchone("SELECT 1 FROM button_tokens WHERE person_id = ?", (row["id"],)) is None
+    assert await store.db.fetchone("SELECT 1 FROM dialog_states WHERE person_id = ?", (row["id"],)) is None
+    assert await store.db.fetchone("SELECT 1 FROM button_tokens WHERE person_id = ?", (row["id"],)) is None
+    # The store keeps the same promise on its own: the dialog engine clears the onboarding state
+    # after any final answer, so only a direct call shows that record_decline removes a dialog.
+    hamid = await store.people.get_or_create("test", "hamid", "hamid")
+    await store.dialogs.save(hamid.id, DialogState("onboarding", "1", "consent", {"language": "fa"}, utcnow(),
+                                                   {"tok": "decline"}))
+    await store.buttons.mint(hamid.id, "offer", "", [{"offer": 2, "accept": True}])
+    await store.people.record_decline(hamid.id, utcnow())
+    assert await store.dialogs.get(hamid.id) is None
+    assert await store.db.fetchone("SELECT 1 FROM button_tokens WHERE person_id = ?", (hamid.id,)) is None
     # Writing again gets a clear answer, not a silent drop and not the whole onboarding.
     [again] = await bot.say("olena", "hello?", language="en")
     assert "cannot help you" in again.text and "/start" in again.text
@@ -142,6 +175,15 @@ async def test_unknown_and_unavailable_commands_get_a_hint(lotse: Running) -> No
     assert "not available yet" in coordinator.text
     [pending] = await bot.say("weber", "/pending")
     assert pending.text == "Nobody is waiting for approval."
+
+
+async def test_an_unknown_long_command_is_echoed_short(lotse: Running) -> None:
+    bot = lotse.transport
+    await _onboard(lotse, "amira")
+    [unknown] = await bot.say("amira", "/" + "x" * 10_000)
+    assert unknown.text == f"I do not know the command /{'x' * 32}…. Send /help to see what I can do."
+    [exact] = await bot.say("amira", "/" + "y" * 32)  # up to the limit it is shown whole
+    assert f"/{'y' * 32}. " in exact.text and "…" not in exact.text
 
 
 async def test_language_change_at_any_time(lotse: Running) -> None:

@@ -207,15 +207,27 @@ async def test_a_stale_reminder_is_skipped_when_a_closer_one_is_due(settings: Se
         (BEFORE, 1440, "skipped"), (BEFORE, 1440, "skipped"), (BEFORE, 120, "sent"), (BEFORE, 120, "sent")]
 
 
-async def test_after_the_appointment_no_reminder_goes_out(settings: Settings, clock: Clock) -> None:
-    lotse = await Running(settings).start()
-    await booked(lotse)
-    await lotse.app.stop()
-    clock.now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # 10:00 in Berlin: the appointment has begun
-    lotse = await Running(settings).start()
+@pytest.mark.parametrize("moment, reminded", [
+    (datetime(2026, 12, 1, 8, 0, tzinfo=UTC), True),   # 9:00 in Berlin, half an hour before: the control
+    (datetime(2026, 12, 1, 9, 0, tzinfo=UTC), False),  # 10:00 in Berlin: the appointment has begun
+])
+async def test_after_the_appointment_no_reminder_goes_out(lotse: Running, clock: Clock, moment: datetime,
+                                                          reminded: bool) -> None:
+    """Both reminders fell due unseen (the scheduler is stopped, as if Lotse had been down, so only
+    fire_due sends and nothing races the assertions).  Half an hour before the appointment the
+    two-hour reminder still goes out to both — the machinery works; once it has begun, none does."""
+    assignment = await booked(lotse)
+    await lotse.app.scheduler.stop()
+    clock.now = moment
     await lotse.app.reminders.fire_due()
-    assert not [t for u in ("amira", "leila") for t in texts(lotse, u) if t.startswith("Reminder")]
-    await lotse.app.stop()
+    sent = {u: [t for t in texts(lotse, u) if t.startswith("Reminder")] for u in ("amira", "leila")}
+    rows = [(offset, state) for _, kind, offset, state in await states(lotse, assignment) if kind == BEFORE]
+    if reminded:
+        assert {u: len(t) for u, t in sent.items()} == {"amira": 1, "leila": 1}
+        assert rows == [(1440, "skipped")] * 2 + [(120, "sent")] * 2  # the 24 h one is stale by then
+    else:
+        assert sent == {"amira": [], "leila": []}
+        assert rows == [(1440, "skipped")] * 2 + [(120, "skipped")] * 2  # looked at, and closed
 
 
 async def test_a_claimed_but_unsent_reminder_is_sent_after_a_restart(settings: Settings, clock: Clock) -> None:

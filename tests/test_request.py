@@ -157,6 +157,22 @@ async def test_overlong_place_and_note_are_refused(lotse: Running, settings: Set
     assert "Note: Please speak slowly" in summary.text and "Place: Rathaus" in summary.text
 
 
+async def test_place_and_note_lose_control_and_bidi_characters(lotse: Running) -> None:
+    bot = lotse.transport
+    await fill_until(lotse, "amira", "place")
+    await bot.say("amira", "Rathaus\u202e\x1b[31m\nZimmer\t3\u2069")
+    await bot.press("amira", "Done")
+    await bot.press("amira", "No preference")
+    # the note keeps its line break, Dari's zero-width non-joiner and right-to-left mark
+    [summary] = await bot.say("amira", "\u2066Bitte\x00 langsam\u202d\r\nsprechen\u200b\x7f – می\u200cخواهم\u200f")
+    assert "Place: Rathaus[31m Zimmer 3\n" in summary.text
+    assert "Note: Bitte langsam\nsprechen – می\u200cخواهم\u200f" in summary.text
+    await bot.press("amira", "Send request")
+    [row] = await lotse.store.db.fetchall("SELECT place, note FROM requests")
+    assert row["place"] == "Rathaus[31m Zimmer 3"
+    assert row["note"] == "Bitte langsam\nsprechen – می\u200cخواهم\u200f"
+
+
 async def test_languages_need_one_and_take_typed_numbers(lotse: Running) -> None:
     bot = lotse.transport
     [langs] = await fill_until(lotse, "amira", "languages")

@@ -16,6 +16,7 @@ from bot.core.authority import Authority, refused
 from bot.core.context import Context, Services
 from bot.core.dialog import MSG_STALE_BUTTON, DialogEngine
 from bot.core.i18n import N_
+from bot.core.text import shorten
 from bot.core.types import Event
 from bot.clock import utcnow
 from bot.store.store import ButtonToken, Person
@@ -186,7 +187,7 @@ class Router:
         command = self._commands.get(name)
         help_cmd = ctx.cmd("help")
         if command is None:
-            ctx.reply(ctx._(MSG_UNKNOWN_COMMAND, command=ctx.cmd(name), help=help_cmd))
+            ctx.reply(ctx._(MSG_UNKNOWN_COMMAND, command=ctx.cmd(shorten(name)), help=help_cmd))
         elif command.spec.audience not in self.audiences(ctx):
             if command.spec.audience == COORDINATOR:
                 log.warning("refused /%s to %s:%s (not a coordinator)", name, ctx.person.platform,

@@ -16,7 +16,7 @@ platform's limits, and the coordinator watches it go.
 - Transports that implement SendsOnce (Telegram) make one attempt per claim and leave pace and
   retries to the lane; others (Matrix: nio waits out M_LIMIT_EXCEEDED itself) use their own send.
 - Progress: the coordinator gets one message that is edited at most every `progress_interval`
-  seconds (sent / failed / remaining), and right when the last row is done a final edit and a report.
+  seconds (sent / failed / may not have arrived / remaining), and right when the last row is done a final edit and a report.
 - Restart: rows are in the database.  A claimed row is marked 'sending' right before its request
   leaves.  At start a row still 'claimed' never left and is sent; one still 'sending' may or may not
   have reached the person: on platforms that recognise a repeat (Matrix: the message's key is its

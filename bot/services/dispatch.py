@@ -59,7 +59,7 @@ class Notifier(Protocol):
 class Outcome:
     """What happened to a guide's answer (the handler phrases it)."""
 
-    code: str  # accepted, taken, expired, declined, gone, refused
+    code: str  # accepted, already (this guide accepted before), taken, expired, declined, gone, refused
     request: Request | None = None
     reason: str | None = None  # refused: the guide's standing (bot/services/authority.py)
 
@@ -165,7 +165,7 @@ class Dispatch:
                 return Outcome("gone")
             request = await store.requests.get(offer.request_id)
             if offer.state != "open" or request is None:
-                return Outcome("taken" if offer.state == "taken" else "expired", request)
+                return Outcome(await self._closed_code(offer), request)
             refusal = await self._standing(guide.id, request)
             if refusal is not None:  # suspended or paused since the offer went out: the offer stays open
                 return Outcome("refused", request, refusal)
@@ -222,10 +222,19 @@ class Dispatch:
             return Outcome("gone")
         request = await self.store.requests.get(offer.request_id)
         if not await self.store.dispatch.close_offer(offer_id, "declined", utcnow(), reason):
-            return Outcome("taken" if offer.state == "taken" else "expired", request)
+            return Outcome(await self._closed_code(await self.store.dispatch.offer(offer_id) or offer), request)
         if not await self.store.dispatch.open_offers(offer.request_id):
             self.kick(offer.request_id)
         return Outcome("declined", request)
+
+    async def _closed_code(self, offer: Offer) -> str:
+        """Why an answer to a closed offer changes nothing: the guide holds this appointment already
+        (a second tap), someone else took it, or it ran out / was withdrawn."""
+        if offer.state == "accepted":
+            assignment = await self.store.dispatch.active_assignment(offer.request_id)
+            if assignment is not None and assignment.guide_id == offer.guide_id:
+                return "already"
+        return "taken" if offer.state == "taken" else "expired"
 
     async def expire_due(self, now: datetime | None = None) -> None:
         now = now or utcnow()

@@ -83,7 +83,8 @@ class RecordingTransport:
             event_id=event_id or f"{self._event_prefix}-{next(self._events)}", command_prefix=self.command_prefix,
         ))
 
-    async def press(self, user: str, choice: int | str, *, language: str | None = None) -> list[Message]:
+    async def press(self, user: str, choice: int | str, *, language: str | None = None,
+                    name: str | None = None) -> list[Message]:
         """Press a button of the person's latest message with buttons: by 1-based number or label."""
         last = self.last_with_buttons(user)
         if last is None:
@@ -96,13 +97,13 @@ class RecordingTransport:
             if not matches:
                 raise AssertionError(f"no button {choice!r}; buttons: {[b.label for b in buttons]}")
             button = matches[0]
-        return await self.press_token(user, button.token, message_id=last.message_id, language=language)
+        return await self.press_token(user, button.token, message_id=last.message_id, language=language, name=name)
 
     async def press_token(self, user: str, token: str, *, message_id: str | None = None,
-                          language: str | None = None) -> list[Message]:
+                          language: str | None = None, name: str | None = None) -> list[Message]:
         return await self._deliver(Event(
             self.platform, user, user, "button", token=token, message_id=message_id,
-            language_hint=language, display_name=user.capitalize(), event_id=f"{self._event_prefix}-{next(self._events)}", command_prefix=self.command_prefix,
+            language_hint=language, display_name=name or user.capitalize(), event_id=f"{self._event_prefix}-{next(self._events)}", command_prefix=self.command_prefix,
         ))
 
     async def _deliver(self, event: Event) -> list[Message]:
