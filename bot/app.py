@@ -55,7 +55,7 @@ class App:
         self.scheduler = Scheduler()
         self.reminders = services.reminders = ReminderService(self.store, settings, ReminderTexts(services),
                                                               self.scheduler, messenger)
-        self.dispatch = services.dispatch = Dispatch(self.store, settings, OfferTexts(services), self.scheduler,
+        self.dispatch = services.dispatch = Dispatch(self.store, settings, OfferTexts(services), messenger, self.scheduler,
                                                      on_assigned=[self.reminders.on_assigned])
         self.broadcast = services.broadcast = BroadcastSender(self.store, settings, messenger,
                                                               BroadcastNotices(services))

@@ -89,13 +89,14 @@ def reason(i18n: I18n, msgid: str, values: dict[str, Any]) -> str:
 class OfferTexts(Notifier):
     """The Notifier of bot.services.dispatch: every message in its recipient's language."""
 
-    async def offer(self, guide: Person, offer_id: int, request: Request) -> str | None:
+    async def offer(self, guide: Person, offer_id: int, request: Request) -> Message:
+        """The offer message (dispatch sends it and keeps its state)."""
         i18n = self._i18n(guide)
         text = "\n".join([i18n.gettext("Can you come along to an appointment?"), what_when_where(i18n, request),
                           i18n.gettext("Languages: %(value)s", value=labels.languages(i18n, request.languages))])
         buttons = await self._buttons(guide, OFFER, [[(i18n.gettext("Accept"), {"offer": offer_id, "accept": True}),
                                                       (i18n.gettext("Decline"), {"offer": offer_id, "accept": False})]])
-        return await self._send(guide, text, buttons)
+        return self._message(guide, text, buttons, key=f"offer-{offer_id}")
 
     async def offer_closed(self, guide: Person, offer: Offer, request: Request, why: str) -> None:
         if offer.message_id is None:
@@ -295,8 +296,12 @@ async def unmatched(ctx: Context) -> None:
 
 
 async def announce_request(ctx: Context, request_id: int) -> None:
-    """A confirmed request goes to dispatch once the newcomer's transaction committed."""
-    ctx.services.dispatch.kick(request_id)
+    """A confirmed request's first wave is written in the newcomer's transaction (request and
+    offers commit together) and sent after the commit, once the newcomer has their answer."""
+    dispatch = ctx.services.dispatch
+    wave = await dispatch.plan_wave(request_id)
+    if wave is not None:
+        ctx.later(lambda: dispatch.send_wave(wave, newcomer_told=True))
 
 
 def register(router: Router) -> None:

@@ -30,6 +30,10 @@ from typing import Any, Protocol
 
 from bot.config import Settings
 from bot.services.authority import TAKE_ON, standing
+from bot.core.messenger import Messenger
+from bot.core.transport import DeliveryError, DeliveryUncertain
+from bot.core.types import Message
+from bot.faults import crash_point
 from bot.services.coordinators import coordinator_people
 from bot.services.matching import rank
 from bot.services.scheduler import Scheduler
@@ -45,7 +49,7 @@ MIN_OFFER_TIME = timedelta(minutes=15)
 
 
 class Notifier(Protocol):
-    async def offer(self, guide: Person, offer_id: int, request: Request) -> str | None: ...
+    async def offer(self, guide: Person, offer_id: int, request: Request) -> Message: ...
     async def offer_closed(self, guide: Person, offer: Offer, request: Request, why: str) -> None: ...
     async def matched(self, newcomer: Person, guide: Person, request: Request) -> None: ...
     async def assigned(self, guide: Person, newcomer: Person, request: Request) -> None: ...
@@ -64,12 +68,25 @@ class Outcome:
     reason: str | None = None  # refused: the guide's standing (bot/services/authority.py)
 
 
+@dataclass(frozen=True)
+class Wave:
+    """A wave written to the database and not sent yet (plan_wave → send_wave)."""
+
+    request: Request
+    need: Any
+    offers: list[int]
+    expires: datetime
+    escalate: bool
+
+
 class Dispatch:
-    def __init__(self, store: Store, settings: Settings, notifier: Notifier, scheduler: Scheduler | None = None,
+    def __init__(self, store: Store, settings: Settings, notifier: Notifier, messenger: Messenger,
+                 scheduler: Scheduler | None = None,
                  on_assigned: list[Callable[[int, int, Request], Awaitable[None]]] | None = None) -> None:
         self.store = store
         self.settings = settings
         self.notifier = notifier
+        self.messenger = messenger
         self._own_scheduler = scheduler is None
         self.scheduler = scheduler or Scheduler()
         # Called inside the transaction that books a guide, with the new assignment's id and the
@@ -79,25 +96,46 @@ class Dispatch:
 
     # -- life cycle -------------------------------------------------------------------------------
     async def resume(self) -> None:
-        """At start: expire what fell due while Lotse was down, re-arm the rest, and restart requests
-        that are open but have no offer out (e.g. a crash right after they were confirmed)."""
+        """At start: settle offer messages a crash cut off (see _send_offer), expire what fell due
+        while Lotse was down, re-arm the rest, send offers whose message never left, and restart
+        requests that are open but have no offer out."""
         self.scheduler.start()
+        again, uncertain = await self.store.dispatch.recover_notifying(self.messenger.recognising_repeats())
+        if uncertain:
+            log.warning("%s offer message(s) were leaving when the last process stopped; they most likely "
+                        "arrived and are not sent again", uncertain)
         await self.expire_due()
         for offer in await self.store.dispatch.open_offers():
             self._arm(offer.id, offer.expires_at)
+        unsent = await self.store.dispatch.unsent_offers()
+        if unsent:
+            self._spawn(self._send_offers(unsent))
         for request_id in await self.store.dispatch.waiting_for_a_wave(utcnow()):
             self.kick(request_id)
 
-    async def stop(self) -> None:
-        if self._own_scheduler:
-            await self.scheduler.stop()
+    async def _send_offers(self, offers: list[tuple[int, int]]) -> None:
+        for offer_id, request_id in offers:
+            request = await self.store.requests.get(request_id)
+            if request is not None:
+                await self._send_offer(offer_id, request)
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Let waves being sent finish (up to `grace` seconds), then cancel what is left."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=grace)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._own_scheduler:
+            await self.scheduler.stop()
 
     def kick(self, request_id: int) -> None:
-        """Run a wave for `request_id` soon (after the caller's transaction committed)."""
-        task = asyncio.create_task(self._guarded(self.run_wave(request_id)))
+        """Run a wave for `request_id` soon, in a task of its own (its transaction is its own: a
+        task never joins the transaction of the code that started it, see bot/store/db.py)."""
+        self._spawn(self.run_wave(request_id))
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.create_task(self._guarded(work))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -120,41 +158,75 @@ class Dispatch:
 
     # -- waves ----------------------------------------------------------------------------------
     async def run_wave(self, request_id: int) -> None:
+        """Plan the next wave in a transaction of its own, then send it."""
+        wave = await self.plan_wave(request_id)
+        if wave is not None:
+            await self.send_wave(wave)
+
+    async def plan_wave(self, request_id: int) -> Wave | None:
+        """The database half of a wave: choose the guides, write their offers, mark an escalation.
+        Called inside a transaction (the newcomer's, when a request is confirmed: request and first
+        offers commit together), or in one of its own.  Nothing is sent here: send_wave() after
+        the commit."""
         store, settings, now = self.store, self.settings, utcnow()
-        sent: list[tuple[int, int]] = []
-        escalate = False
         async with store.transaction():
             request = await store.requests.get(request_id)
             if request is None or request.state != "open" or request.starts_at <= now:
-                return
+                return None
             if await store.dispatch.open_offers(request_id):
-                return  # a wave is still out
+                return None  # a wave is still out
             need = await store.matching.need(request_id)
             ranked = rank(need, await store.matching.candidates(need, settings.zone), settings.matching.weights,
                           settings.zone, settings.matching.travel_buffer)
             asked = await store.dispatch.offered_guides(request_id)
             chosen = [e for e in ranked if e.eligible and e.guide_id not in asked][:settings.matching.wave_size]
             near = request.starts_at - now < settings.matching.escalate_before
+            escalate = False
             if not chosen or near:
                 escalate = await store.dispatch.mark_escalated(request_id, now)
-            wave = await store.dispatch.next_wave(request_id)
+            number = await store.dispatch.next_wave(request_id)
             expires = now + self.offer_time(request.starts_at, now)
-            for evaluation in chosen:
-                sent.append((await store.dispatch.add_offer(request_id, evaluation.guide_id, wave, now, expires),
-                             evaluation.guide_id))
-        for offer_id, guide_id in sent:
-            guide = await store.people.get(guide_id)
-            if guide is not None:
-                message_id = await self.notifier.offer(guide, offer_id, request)
-                await store.dispatch.set_message(offer_id, message_id)
-            self._arm(offer_id, expires)
-        if escalate:
-            full = await store.matching.candidates(need, settings.zone, prefilter=False)
-            everyone = rank(need, full, settings.matching.weights, settings.zone, settings.matching.travel_buffer)
-            await self.notifier.escalated(await coordinator_people(store, settings), request, everyone)
-            newcomer = await store.people.get(request.person_id)
+            offers = [await store.dispatch.add_offer(request_id, e.guide_id, number, now, expires) for e in chosen]
+        return Wave(request, need, offers, expires, escalate)
+
+    async def send_wave(self, wave: Wave, newcomer_told: bool = False) -> None:
+        """The messages of a planned wave, after its transaction committed.  `newcomer_told`: the
+        newcomer has just read that Lotse is looking (the confirmation) — no "still looking" in the
+        same second; the coordinators are alerted all the same."""
+        for offer_id in wave.offers:
+            await self._send_offer(offer_id, wave.request)
+            self._arm(offer_id, wave.expires)
+        if wave.escalate:
+            store, settings = self.store, self.settings
+            full = await store.matching.candidates(wave.need, settings.zone, prefilter=False)
+            everyone = rank(wave.need, full, settings.matching.weights, settings.zone, settings.matching.travel_buffer)
+            await self.notifier.escalated(await coordinator_people(store, settings), wave.request, everyone)
+            newcomer = None if newcomer_told else await store.people.get(wave.request.person_id)
             if newcomer is not None:
-                await self.notifier.still_searching(newcomer, request)
+                await self.notifier.still_searching(newcomer, wave.request)
+
+    async def _send_offer(self, offer_id: int, request: Request) -> None:
+        """One offer message, at most once on platforms that cannot recognise a repeat: the row is
+        marked 'sending' before the message leaves (a crash then leaves it 'uncertain', see resume)."""
+        store = self.store
+        offer = await store.dispatch.offer(offer_id)
+        guide = None if offer is None else await store.people.get(offer.guide_id)
+        if offer is None or guide is None or not await store.dispatch.notifying(offer_id):
+            return  # gone, or someone else is sending it
+        message = await self.notifier.offer(guide, offer_id, request)
+        crash_point("offer-sending")
+        try:
+            message_id = await self.messenger.deliver(guide, message)
+        except DeliveryUncertain as exc:
+            log.warning("offer %s may not have arrived (%s); not sent again", offer_id, exc)
+            await store.dispatch.notified(offer_id, "uncertain", None)
+            return
+        except DeliveryError as exc:
+            log.info("offer %s not delivered: %s", offer_id, exc)
+            await store.dispatch.notified(offer_id, "failed", None)
+            return
+        crash_point("offer-delivered")
+        await store.dispatch.notified(offer_id, "sent", message_id)
 
     # -- answers --------------------------------------------------------------------------------
     async def accept(self, guide: Person, offer_id: int) -> Outcome:

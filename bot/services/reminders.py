@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import signal
 from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -37,6 +35,7 @@ from bot.config import RemindersSettings, Settings
 from bot.core.messenger import Messenger
 from bot.core.transport import DeliveryError, DeliveryUncertain, RecipientUnreachable
 from bot.core.types import Message
+from bot.faults import crash_point
 from bot.services.scheduler import Scheduler
 from bot.store import Store
 from bot.clock import utcnow
@@ -80,12 +79,6 @@ def due_before(starts_at: datetime, offset: timedelta, zone: ZoneInfo) -> dateti
     local = starts_at.astimezone(zone).replace(tzinfo=None) - timedelta(days=days)
     return local.replace(tzinfo=zone).astimezone(starts_at.tzinfo) - rest
 
-
-def _crash_point(name: str) -> None:
-    """Fault injection for the restart tests: LOTSE_CRASH_AT=<name> kills the process here, as a
-    power cut would (SIGKILL: no cleanup, no flush)."""
-    if os.environ.get("LOTSE_CRASH_AT") == name:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class ReminderService:
@@ -163,7 +156,7 @@ class ReminderService:
             reminder = await store.reminders.claim(reminder_id, now)
         if reminder is None:
             return  # sent by someone else, not due, or its appointment is gone
-        _crash_point("reminder-claimed")
+        crash_point("reminder-claimed")
         person = await store.people.get(reminder.person_id)
         request = await store.requests.get(reminder.request_id)
         if person is None or request is None or await self._stale(reminder, now):
@@ -174,7 +167,7 @@ class ReminderService:
         else:
             message = await self.notifier.followup(person, reminder, request)
         await store.reminders.sending(reminder.id)
-        _crash_point("reminder-sending")
+        crash_point("reminder-sending")
         try:
             await self.messenger.deliver(person, message)
         except RecipientUnreachable:
@@ -186,7 +179,7 @@ class ReminderService:
         except DeliveryError as exc:
             await self._retry(reminder, exc)
             return
-        _crash_point("reminder-delivered")
+        crash_point("reminder-delivered")
         await store.reminders.finish(reminder.id, "sent", utcnow())
 
     async def _stale(self, reminder: Reminder, now: datetime) -> bool:

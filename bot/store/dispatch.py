@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -54,15 +55,42 @@ class Dispatches:
         await self.db.execute(
             "INSERT INTO offers (request_id, guide_id, wave, sent_at, expires_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (request_id, guide_id) DO UPDATE SET state = 'open', wave = excluded.wave, "
-            "sent_at = excluded.sent_at, expires_at = excluded.expires_at, answered_at = NULL, message_id = NULL",
+            "sent_at = excluded.sent_at, expires_at = excluded.expires_at, answered_at = NULL, message_id = NULL, "
+            "notified = NULL",
             (request_id, guide_id, wave, to_db_time(now), to_db_time(expires)))
         row = await self.db.fetchone("SELECT id FROM offers WHERE request_id = ? AND guide_id = ?",
                                      (request_id, guide_id))
         assert row is not None
         return int(row[0])
 
-    async def set_message(self, offer_id: int, message_id: str | None) -> None:
-        await self.db.execute("UPDATE offers SET message_id = ? WHERE id = ?", (message_id, offer_id))
+    async def notifying(self, offer_id: int) -> bool:
+        """Claim the sending of an offer's message (not sent yet → 'sending'); False if it left or
+        is leaving already.  Committed before the message leaves."""
+        return await self.db.execute(
+            "UPDATE offers SET notified = 'sending' WHERE id = ? AND notified IS NULL AND state = 'open'",
+            (offer_id,)) == 1
+
+    async def notified(self, offer_id: int, outcome: str, message_id: str | None) -> None:
+        """'sent' (with the message id, to edit it later), 'uncertain' or 'failed'."""
+        await self.db.execute("UPDATE offers SET notified = ?, message_id = coalesce(?, message_id) WHERE id = ?",
+                              (outcome, message_id, offer_id))
+
+    async def recover_notifying(self, repeats_recognised: set[str]) -> tuple[int, int]:
+        """At start, offer messages the last process left 'sending': to be sent again where the
+        platform recognises a repeat, 'uncertain' (not sent again) elsewhere — the rule of
+        reminders.recover.  Returns (again, uncertain)."""
+        platforms = json.dumps(sorted(repeats_recognised))
+        again = await self.db.execute(
+            "UPDATE offers SET notified = NULL WHERE notified = 'sending' AND guide_id IN "
+            " (SELECT id FROM people WHERE platform IN (SELECT value FROM json_each(?)))", (platforms,))
+        uncertain = await self.db.execute("UPDATE offers SET notified = 'uncertain' WHERE notified = 'sending'")
+        return again, uncertain
+
+    async def unsent_offers(self) -> list[tuple[int, int]]:
+        """Open offers whose message never left: (offer id, request id)."""
+        rows = await self.db.fetchall(
+            "SELECT id, request_id FROM offers WHERE state = 'open' AND notified IS NULL ORDER BY id")
+        return [(int(r[0]), int(r[1])) for r in rows]
 
     async def offer(self, offer_id: int) -> Offer | None:
         row = await self.db.fetchone("SELECT * FROM offers WHERE id = ?", (offer_id,))

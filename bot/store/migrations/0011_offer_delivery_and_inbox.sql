@@ -1,8 +1,8 @@
 -- Offers are written in the transaction that confirms the request (or opens the next wave); their
 -- messages leave after the commit.  `notified` follows the message like a reminder row does:
 -- NULL (not sent yet) -> 'sending' (about to leave) -> 'sent' / 'uncertain' (the platform did not
--- answer; not sent again where it could show it twice).  A restart sends what is still NULL.
-ALTER TABLE offers ADD COLUMN notified TEXT CHECK (notified IN ('sending', 'sent', 'uncertain'));
+-- answer; not sent again where it could show it twice) / 'failed'.  A restart sends what is still NULL.
+ALTER TABLE offers ADD COLUMN notified TEXT CHECK (notified IN ('sending', 'sent', 'uncertain', 'failed'));
 UPDATE offers SET notified = 'sent';
 
 -- The inbox: every incoming update, stored before it is acknowledged to the platform (Telegram's
