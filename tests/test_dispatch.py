@@ -253,3 +253,44 @@ async def test_cancellations_by_newcomer_and_by_guide(lotse: Running) -> None:
     await settle(lotse)
     assert "This appointment was cancelled." in bot.current("samira")[-1].message.text
     assert not offers_to(lotse, "samira")
+
+
+async def test_the_offer_is_committed_before_the_newcomer_reads_received(settings: Settings) -> None:
+    """Request and first wave commit together in the newcomer's transaction: at the moment the
+    "received" answer leaves, another connection already sees the offer (before, the wave ran in a
+    task that inherited the newcomer's transaction and kept its offers uncommitted)."""
+    import sqlite3
+
+    from bot.transports.recording import RecordingTransport
+
+    seen: list[int] = []
+    original = RecordingTransport.send
+
+    async def send(self: RecordingTransport, chat_id: str, message):  # noqa: ANN001, ANN202
+        if message.text.startswith("Thank you! Your request was received."):
+            with sqlite3.connect(settings.database.path) as other:
+                seen.append(other.execute("SELECT count(*) FROM offers").fetchone()[0])
+        return await original(self, chat_id, message)
+
+    lotse = Running(settings)
+    lotse.transport.send = send.__get__(lotse.transport)  # type: ignore[method-assign]
+    await lotse.start()
+    try:
+        await guide(lotse, "leila", languages=("en", "ar"))
+        await person(lotse, "amira", "en", "newcomer")
+        bot = lotse.transport
+        await bot.say("amira", "/request")
+        await bot.press("amira", 1)              # doctor
+        await bot.say("amira", "1.12.")          # Tuesday, 1 December
+        await bot.say("amira", "9.30")
+        for step in (2, "Dreieich", 1):          # one hour, town, no place
+            await bot.press("amira", step)
+        await bot.press("amira", labels(bot.last_with_buttons("amira").message)[-1])  # languages: Done
+        for step in (1, 1):                      # a woman, no note
+            await bot.press("amira", step)
+        [received] = await bot.press("amira", "Send request")
+        assert received.text.startswith("Thank you! Your request was received.")
+        assert seen == [1]
+        assert len(offers_to(lotse, "leila")) == 1
+    finally:
+        await lotse.app.stop()

@@ -119,6 +119,30 @@ async def test_concurrent_tasks_never_write_into_each_others_transaction(db_path
         await store.close()
 
 
+async def test_a_task_started_inside_a_transaction_does_not_join_it(db_path: Path) -> None:
+    """asyncio copies context into new tasks: a transaction owner kept in a ContextVar would make a
+    task started inside the transaction (dispatch's waves, scheduler jobs) write into it — and lose
+    its writes to the rollback, or leave them uncommitted.  The task waits for the COMMIT instead
+    and its writes are its own."""
+    store = await Store.open(db_path)
+    try:
+        spawned: list[asyncio.Task[object]] = []
+        with pytest.raises(RuntimeError):
+            async with store.transaction():
+                await store.people.get_or_create("telegram", "inside", "inside")
+                spawned.append(asyncio.create_task(store.people.get_or_create("telegram", "task", "task")))
+                await asyncio.sleep(0.01)  # the task runs now — and must wait for the lock
+                assert not spawned[0].done()
+                raise RuntimeError("rolled back")
+        await spawned[0]
+        rows = await store.db.fetchall("SELECT platform_user_id FROM people")
+        assert [r[0] for r in rows] == ["task"]
+        with sqlite3.connect(db_path) as other:  # committed: another connection sees it
+            assert other.execute("SELECT platform_user_id FROM people").fetchall() == [("task",)]
+    finally:
+        await store.close()
+
+
 async def test_foreign_keys_cascade(db_path: Path) -> None:
     store = await Store.open(db_path)
     try:

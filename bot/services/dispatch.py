@@ -193,6 +193,7 @@ class Dispatch:
         """The messages of a planned wave, after its transaction committed.  `newcomer_told`: the
         newcomer has just read that Lotse is looking (the confirmation) — no "still looking" in the
         same second; the coordinators are alerted all the same."""
+        crash_point("wave-planned")
         for offer_id in wave.offers:
             await self._send_offer(offer_id, wave.request)
             self._arm(offer_id, wave.expires)

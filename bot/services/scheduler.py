@@ -52,6 +52,7 @@ class Scheduler:
         self._unsubscribe: Callable[[], None] | None = None
         self._busy: set[asyncio.Task[None]] = set()  # running jobs
         self._periodic: dict[str, asyncio.Task[None]] = {}  # key → its running periodic job
+        self._stopped = False
 
     @property
     def running(self) -> bool:
@@ -59,12 +60,14 @@ class Scheduler:
 
     def start(self) -> None:
         if not self.running:
+            self._stopped = False
             self._runner = asyncio.create_task(self._run(), name="lotse-scheduler")
             self._unsubscribe = clock.on_move(self._poke)
 
     async def stop(self) -> None:
         """Stop waking anyone; jobs still running are cancelled and awaited."""
         runner, self._runner = self._runner, None
+        self._stopped = True
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -120,7 +123,9 @@ class Scheduler:
         self._wake.set()
 
     async def _run(self) -> None:
-        while True:
+        # The flag, not only the cancellation, ends the loop: Python 3.11's wait_for swallows a
+        # cancellation that coincides with the wake-up (a clock move during stop()).
+        while not self._stopped:
             self._wake.clear()
             now = clock.utcnow()
             self._start_due(now)
