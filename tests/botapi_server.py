@@ -38,7 +38,14 @@ Test-side API (plain methods, call them from the event loop that runs the server
   that chat -> 403), ``flood_limit(per_second=30, per_chat_per_second=None)`` (sliding 1 s window
   over send* methods except sendChatAction; ``per_second=None`` disables the global limit),
   ``answer_late(method, seconds, count=1, chat_id=None)`` (the call is carried out, its answer
-  held back — a client with a shorter read timeout sees a timeout for a message that did arrive).
+  held back — a client with a shorter read timeout sees a timeout for a message that did arrive),
+  ``hold(method, chat_id=None, count=1) -> asyncio.Event`` (the next matching calls are carried
+  out, their answers held back until the test sets the event: a test decides *when*, not how long).
+* Telegram's own limits, opt-in: ``BotApiServer(telegram_limits=True)`` is ``flood_limit(30, 1)``
+  from the start — 30 messages/s overall and 1/s per private chat, no bursts; above them
+  ``429 {"ok": false, "error_code": 429, "description": "Too Many Requests: retry after N",
+  "parameters": {"retry_after": N}}``.  The windows follow ``server.clock`` (``time.monotonic``
+  unless a test replaces it).
 
 getUpdates long-polls; a newer getUpdates terminates a waiting one with 409 Conflict, as
 Telegram does (the older request receives the error).
@@ -253,7 +260,7 @@ class BotApiServer:
     RATE_LIMITED_EXCLUDE = frozenset({"sendchataction"})
 
     def __init__(self, token: str = DEFAULT_TOKEN, username: str = "lotse_test_bot",
-                 first_name: str = "Lotse Test") -> None:
+                 first_name: str = "Lotse Test", *, telegram_limits: bool = False) -> None:
         self.token = token
         self.bot_user: JSONDict = {"id": int(token.split(":")[0]), "is_bot": True,
                                    "first_name": first_name, "username": username}
@@ -274,7 +281,9 @@ class BotApiServer:
         self._faults: list[_Fault] = []
         self._late: list[tuple[str, float, int | str | None]] = []  # (method, delay, chat) still to apply
         self._blocked: set[int] = set()
-        self._rate: tuple[int | None, int | None] = (None, None)
+        self._rate: tuple[int | None, int | None] = (30, 1) if telegram_limits else (None, None)
+        self.clock: Callable[[], float] = time.monotonic  # the rate windows' clock
+        self._holds: list[tuple[str, int | str | None, asyncio.Event]] = []
         self._sends: deque[float] = deque()
         self._chat_sends: dict[Any, deque[float]] = {}
         self._allowed_updates: set[str] | None = None
@@ -407,6 +416,13 @@ class BotApiServer:
     def answer_late(self, method: str, seconds: float, count: int = 1, chat_id: int | str | None = None) -> None:
         self._late.extend([(method.lower(), seconds, chat_id)] * count)
 
+    def hold(self, method: str, chat_id: int | str | None = None, count: int = 1) -> asyncio.Event:
+        """The next `count` calls of `method` (to `chat_id`, if given) are carried out, but their
+        answers wait until the returned event is set."""
+        gate = asyncio.Event()
+        self._holds.extend([(method.lower(), chat_id, gate)] * count)
+        return gate
+
     def block_user(self, user_id: int) -> None:
         self._blocked.add(user_id)
 
@@ -462,6 +478,12 @@ class BotApiServer:
                 self._late.remove(late)
                 self._notify()
                 await asyncio.sleep(late[1])
+            held = next((entry for entry in self._holds if entry[0] == canonical.lower()
+                         and entry[1] in (None, call.chat_id)), None)
+            if held is not None:
+                self._holds.remove(held)
+                self._notify()
+                await held[2].wait()
         except asyncio.CancelledError:  # client went away (e.g. PTB cancelled its long poll)
             call.description = "cancelled"
             raise
@@ -523,7 +545,7 @@ class BotApiServer:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         if method in self.RATE_LIMITED_EXCLUDE:
             return
-        now = time.monotonic()
+        now = self.clock()
         windows = [(self._sends, self._rate[0])]
         if self._rate[1] is not None:
             windows.append((self._chat_sends.setdefault(call.chat_id, deque()), self._rate[1]))

@@ -355,3 +355,62 @@ async def test_wait_for_timeout_lists_calls(server: BotApiServer) -> None:
         await app.bot.send_message(USER, "something else")
     with pytest.raises(AssertionError, match=r"(?s)2 bot message.*sendMessage.*something else"):
         await server.wait_for_messages(USER, 2, timeout=0.2)
+
+
+async def test_telegram_limits_are_opt_in_and_answer_429_like_telegram() -> None:
+    """BotApiServer(telegram_limits=True): 30 messages/s overall, 1/s per private chat, on the
+    server's clock (moved by hand here); the 429 body is Telegram's.  Off by default."""
+    now = [1000.0]
+    async with BotApiServer(telegram_limits=True) as server:
+        server.clock = lambda: now[0]
+        base = f"{server.url}/bot{server.token}"
+        for chat in range(1, 33):
+            server.user(chat)
+        async with aiohttp.ClientSession() as http:
+            async def send(chat: int, text: str = "hi") -> tuple[int, dict[str, Any]]:
+                async with http.post(f"{base}/sendMessage", json={"chat_id": chat, "text": text}) as resp:
+                    return resp.status, await resp.json()
+
+            # one per chat to 30 chats in the same instant: all delivered; the 31st chat is over 30/s
+            assert [(await send(chat))[0] for chat in range(1, 31)] == [200] * 30
+            status, body = await send(31)
+            assert (status, body) == (429, {"ok": False, "error_code": 429,
+                                            "description": "Too Many Requests: retry after 1",
+                                            "parameters": {"retry_after": 1}})
+            now[0] += 0.5
+            assert (await send(31))[0] == 429  # the window is one second
+            now[0] += 0.5
+            assert (await send(31))[0] == 200
+            # 1 message/s per private chat, however quiet the rest is
+            now[0] += 5
+            assert (await send(32, "one"))[0] == 200
+            now[0] += 0.25
+            status, body = await send(32, "two")
+            assert status == 429 and body["parameters"] == {"retry_after": 1}
+            assert (await send(1))[0] == 200  # another chat is not held up
+            async with http.post(f"{base}/sendChatAction", json={"chat_id": 32, "action": "typing"}) as resp:
+                assert resp.status == 200  # not a message: not limited
+            now[0] += 0.75
+            assert (await send(32, "two"))[0] == 200
+        assert server.count_429 == 3
+        assert server.texts(32) == ["one", "two"]
+
+    async with BotApiServer() as server:  # the default: no limits
+        server.user(USER)
+        async with build_app(server) as app:
+            await asyncio.gather(*(app.bot.send_message(USER, f"m{i}") for i in range(40)))
+        assert server.count_429 == 0 and len(server.texts(USER)) == 40
+
+
+async def test_hold_answers_until_the_test_says_so(server: BotApiServer) -> None:
+    server.user(USER)
+    server.user(OTHER_USER)
+    gate = server.hold("sendMessage", chat_id=USER)
+    async with build_app(server) as app:
+        held = asyncio.ensure_future(app.bot.send_message(USER, "held"))
+        await server.wait_for(lambda: server.texts(USER) == ["held"], what="the held message stored")
+        await app.bot.send_message(OTHER_USER, "other chat")  # not held
+        assert not held.done()
+        gate.set()
+        assert (await held).text == "held"
+        await app.bot.send_message(USER, "only the first was held")

@@ -90,7 +90,7 @@ class RateCap:
     def _report(self, key: Key, bucket: _Bucket) -> None:
         """The person slowed down again: say in the log how many events were dropped meanwhile."""
         if bucket.dropped:
-            log.info("rate cap: dropped %s event(s) from %s:%s", bucket.dropped, key[0], key[1])
+            log.warning("rate cap: dropped %s event(s) from %s:%s", bucket.dropped, key[0], key[1])
         bucket.warned = False
         bucket.dropped = 0
 
