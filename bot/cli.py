@@ -1,15 +1,23 @@
-"""The `lotse` command: run, console, db upgrade, export."""
+"""The `lotse` command: run, console, db upgrade, db backup, export.
+
+Operator errors (a bad config, an unusable database file, a refused token) are one line on stderr
+and exit status 2, never a traceback.  Log lines pass a filter that removes every secret.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import sqlite3
 import sys
 from pathlib import Path
+from typing import TextIO
 
+from bot import logsafe
 from bot.config import ConfigError, Settings, load_settings
 from bot.core.transport import StartupError, Transport
+from bot.store.files import DatabaseFileError
 
 EXIT_CONFIG = 2
 
@@ -27,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_sub.add_parser("upgrade", help="apply pending migrations")
     upgrade.add_argument("--config", type=Path, help="TOML file (default: embedded defaults)")
+    backup = db_sub.add_parser("backup", help="copy the database to PATH (safe while Lotse runs)")
+    backup.add_argument("path", type=Path, metavar="PATH", help="the backup file to write (mode 0600)")
+    backup.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
+    backup.add_argument("--config", type=Path, help="TOML file (default: embedded defaults)")
     export = sub.add_parser("export", help="accompaniments of a period as CSV for the funder (no newcomer identity)")
     export.add_argument("--config", type=Path, help="TOML file (default: embedded defaults)")
     export.add_argument("--from", dest="first", required=True, help="first day, YYYY-MM-DD")
@@ -76,6 +88,7 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import UTC, date
 
     from bot.export import assignments_csv, period
+    from bot.store import migrations
     from bot.store.db import Database
     from bot.store.stats import Stats
 
@@ -99,6 +112,7 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     db = await Database.open(settings.database.path, read_only=True)
     try:
+        await migrations.check_known(db)
         content = await assignments_csv(Stats(db), first, last, settings.zone, args.decimal_comma)
     except (LookupError, sqlite3.OperationalError) as exc:
         print(f"export: {exc} (run `lotse db upgrade` first)", file=sys.stderr)
@@ -109,7 +123,69 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(content)
         sys.stdout.buffer.flush()
     else:
-        args.out.write_bytes(content)
+        try:
+            _write_private(args.out, content)
+        except OSError as exc:
+            print(f"export: cannot write {args.out}: {(exc.strerror or str(exc)).lower()}", file=sys.stderr)
+            return EXIT_CONFIG
+    return 0
+
+
+def _write_private(path: Path, content: bytes) -> None:
+    """Write a file only its owner can read (0600 whatever the umask): exports hold personal data."""
+    from bot.store.files import create_private
+
+    with open(create_private(path), "wb") as fh:
+        fh.write(content)
+
+
+async def _db_backup(settings: Settings, target: Path, force: bool) -> int:
+    """A consistent copy through SQLite's online backup API, while a running Lotse may be writing
+    (WAL): written to a private temporary file next to `target`, then renamed into place."""
+    import os
+
+    from bot.store import files
+
+    source = Path(settings.database.path)
+    if target.is_dir():
+        print(f"backup: {target} is a directory; name the backup file", file=sys.stderr)
+        return EXIT_CONFIG
+    if target.exists() and not force:
+        print(f"backup: {target} exists; choose another name or add --force to overwrite it", file=sys.stderr)
+        return EXIT_CONFIG
+    files.prepare(source, read_only=True)
+    if target.resolve() == source.resolve():
+        print(f"backup: {target} is the database itself", file=sys.stderr)
+        return EXIT_CONFIG
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    try:
+        os.close(files.create_private(partial, exclusive=True))
+    except OSError as exc:
+        print(f"backup: cannot write {target}: {(exc.strerror or str(exc)).lower()}", file=sys.stderr)
+        return EXIT_CONFIG
+
+    def copy() -> int:
+        src = sqlite3.connect(f"file:{source.resolve()}?mode=ro", uri=True, timeout=5)
+        try:
+            dst = sqlite3.connect(partial)
+            try:
+                src.backup(dst)
+                dst.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
+                return int(dst.execute("PRAGMA page_count").fetchone()[0]) * int(
+                    dst.execute("PRAGMA page_size").fetchone()[0])
+            finally:
+                dst.close()
+        finally:
+            src.close()
+
+    try:
+        size = await asyncio.to_thread(copy)
+        os.replace(partial, target)
+    except BaseException:
+        for leftover in (partial, Path(f"{partial}-journal"), Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+            leftover.unlink(missing_ok=True)
+        raise
+    print(f"backed up {source} to {target} ({size // 1024} KiB)")
     return 0
 
 
@@ -120,28 +196,67 @@ async def _serve(settings: Settings, transports: list[Transport]) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def configure_logging(level: str, stream: TextIO | None = None) -> logging.Handler:
+    """One handler on the root logger (stderr), whose lines pass `logsafe.RedactingFilter`.
+
+    httpx logs every request URL at INFO, and a Telegram URL holds the bot token: below DEBUG,
+    httpx (and the chatty nio and httpcore) only speak from WARNING up."""
+    numeric = logging.getLevelName(level.upper())
+    if not isinstance(numeric, int):
+        raise ConfigError(f"--log-level: unknown level {level!r} (DEBUG, INFO, WARNING, ERROR)")
+    handler = logging.StreamHandler(sys.stderr if stream is None else stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(numeric)
+    for each in root.handlers:
+        if not any(isinstance(f, logsafe.RedactingFilter) for f in each.filters):
+            each.addFilter(logsafe.RedactingFilter())
+    quiet = logging.WARNING if numeric > logging.DEBUG else logging.NOTSET
+    for name in ("httpx", "httpcore", "nio"):
+        logging.getLogger(name).setLevel(quiet)
     # nio warns about every error response that does not match its schema (e.g. a refused token),
     # which Lotse reports itself in one line.
     logging.getLogger("nio.responses").setLevel(logging.ERROR)
+    return handler
+
+
+def register_secrets(settings: Settings) -> None:
+    """Every secret of the config is redacted from the logs from now on."""
+    for secret in (settings.telegram.token, settings.telegram.webhook_secret,
+                   settings.matrix.password, settings.matrix.access_token):
+        logsafe.add_secret(secret)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     try:
+        configure_logging(args.log_level)
         settings = load_settings(args.config)
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
+    register_secrets(settings)
+    from bot.store.migrations import MigrationError
+
     try:
         if args.command == "export":
             return asyncio.run(_export(settings, args))
+        if args.command == "db" and args.db_command == "backup":
+            return asyncio.run(_db_backup(settings, args.path, args.force))
         if args.command == "db":
             return asyncio.run(_db_upgrade(settings))
         if args.command == "console":
             return asyncio.run(_serve(settings, build_transports(settings, console_only=True, user=args.user)))
         return asyncio.run(_serve(settings, build_transports(settings)))
-    except StartupError as exc:
+    except (StartupError, DatabaseFileError) as exc:
         print(str(exc), file=sys.stderr)
+        return EXIT_CONFIG
+    except MigrationError as exc:
+        print(f"database: {settings.database.path}: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except sqlite3.DatabaseError as exc:  # e.g. a damaged file: SQLite's own words, one line
+        print(f"database: {settings.database.path}: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130

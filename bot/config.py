@@ -410,6 +410,31 @@ def _validate_area_and_requests(settings: Settings) -> None:
         raise ConfigError(f"config: [guides] require: choose from {', '.join(VETTING)} (unknown: {', '.join(unknown)})")
 
 
+def _read_toml(path: Path) -> dict[str, object]:
+    """The file as TOML, or a ConfigError naming it.  A UTF-8 byte order mark (as some Windows
+    editors write) is accepted; any other encoding is refused."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"config: file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config: {path} is a directory, not a config file") from None
+    except PermissionError:
+        raise ConfigError(f"config: cannot read {path}: permission denied") from None
+    except OSError as exc:
+        raise ConfigError(f"config: cannot read {path}: {(exc.strerror or str(exc)).lower()}") from None
+    bom = len(b"\xef\xbb\xbf") if data.startswith(b"\xef\xbb\xbf") else 0
+    try:
+        text = data[bom:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config: {path} is not UTF-8 text (byte {bom + exc.start + 1}); "
+                          "save it as UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config: {path}: not valid TOML: {exc}") from None
+
+
 def load_settings(path: Path | None = None, environ: typing.Mapping[str, str] | None = None) -> Settings:
     """Read and validate the config file (or the embedded defaults when `path` is None).
 
@@ -420,13 +445,7 @@ def load_settings(path: Path | None = None, environ: typing.Mapping[str, str] | 
     raw: dict[str, object] = {}
     base_dir = Path.cwd()
     if path is not None:
-        try:
-            with open(path, "rb") as fh:
-                raw = tomllib.load(fh)
-        except FileNotFoundError:
-            raise ConfigError(f"config: file not found: {path}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config: {path}: not valid TOML: {exc}") from None
+        raw = _read_toml(Path(path))
         base_dir = Path(path).resolve().parent
 
     sections = {f.name: f.type for f in dataclasses.fields(Settings)}

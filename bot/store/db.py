@@ -54,13 +54,14 @@ class Database:
         if sqlite3.sqlite_version_info < (3, 35):  # RETURNING; json_object
             raise RuntimeError(f"Lotse needs SQLite 3.35 or newer; this Python has {sqlite3.sqlite_version}")
         path = Path(path)
+        if str(path) != ":memory:":
+            from bot.store import files
+            files.prepare(path, read_only=read_only)  # 0600/0700, or one clear DatabaseFileError
         if read_only:
             conn = await aiosqlite.connect(f"file:{path.resolve()}?mode=ro", uri=True)
             conn.row_factory = aiosqlite.Row
             await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             return cls(conn, path)
-        if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(str(path), isolation_level="IMMEDIATE")
         conn.row_factory = aiosqlite.Row
         await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.clock import utcnow
 from bot.store.db import Database, to_db_time
+from bot.store.files import DatabaseFileError
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -15,6 +16,12 @@ _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 class MigrationError(Exception):
     pass
+
+
+class NewerDatabaseError(DatabaseFileError):
+    """The database carries migrations this Lotse does not know: a newer Lotse wrote it.  Running on
+    it could corrupt what the newer code relies on, so Lotse refuses (as mautrix-python's
+    UnsupportedDatabaseVersion does)."""
 
 
 @dataclass(frozen=True)
@@ -46,12 +53,27 @@ async def applied_versions(db: Database) -> set[int]:
     return {row["version"] for row in rows}
 
 
+async def check_known(db: Database, directory: Path = MIGRATIONS_DIR) -> None:
+    """Raise NewerDatabaseError if the database has a schema version above the newest migration
+    this code knows.  Reads only (works on a read-only connection)."""
+    if await db.fetchone("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'") is None:
+        return
+    row = await db.fetchone("SELECT max(version) AS newest FROM schema_migrations")
+    newest = row["newest"] if row is not None else None
+    known = max((m.version for m in discover(directory)), default=0)
+    if newest is not None and newest > known:
+        raise NewerDatabaseError(f"database: {db.path} was written by a newer Lotse (schema {newest}, this one "
+                                 f"knows {known}); upgrade Lotse or restore a backup")
+
+
 async def upgrade(db: Database, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    """Apply every migration not applied yet; returns those applied now.
+    """Apply every migration not applied yet; returns those applied now.  A database written by a
+    newer Lotse is refused (NewerDatabaseError) before anything is written.
 
     Each file runs inside its own transaction together with its schema_migrations row, so a
     failing migration leaves the database exactly as it was before that file.
     """
+    await check_known(db, directory)
     done = await applied_versions(db)
     newly: list[Migration] = []
     for migration in discover(directory):

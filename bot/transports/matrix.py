@@ -36,6 +36,7 @@ from nio import (AsyncClient, AsyncClientConfig, InviteMemberEvent, JoinError, L
                  ReactionEvent, RoomCreateError, RoomMessageText, RoomPreset, RoomSendError, SyncError,
                  SyncResponse, UploadError, WhoamiError)
 
+from bot import logsafe
 from bot.config import MatrixSettings
 from bot.core.transport import DeliveryError, Dispatch, RecipientUnreachable, StartupError
 from bot.core.types import Event, Message, parse_command
@@ -190,6 +191,7 @@ class MatrixTransport:
 
     def _restore(self, access_token: str, device_id: str | None) -> None:
         assert self.client is not None
+        logsafe.add_secret(access_token)  # a stored session's token is as secret as a configured one
         self.client.user_id = self.settings.user_id
         self.client.access_token = access_token
         if device_id:
@@ -205,6 +207,7 @@ class MatrixTransport:
         return session
 
     def _write_session(self, device_id: str, access_token: str) -> None:
+        logsafe.add_secret(access_token)
         data = json.dumps({"homeserver": self.settings.homeserver, "user_id": self.settings.user_id,
                            "device_id": device_id, "access_token": access_token})
         fd = os.open(self.session_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
