@@ -119,7 +119,6 @@ class TelegramTransport:
                .update_queue(_DurableQueue(self._record))
                .base_url(f"{base}/bot")
                .base_file_url(f"{base}/file/bot")
-               .concurrent_updates(self.settings.concurrent_updates)
                .connection_pool_size(max(8, self.settings.concurrent_updates + 4))
                .read_timeout(self.read_timeout)
                .get_updates_read_timeout(self.settings.poll_timeout.total_seconds() + 10)
