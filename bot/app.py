@@ -66,7 +66,8 @@ class App:
         bot = settings.bot
         self.inbox = Inbox(self.store, self.router.dispatch, workers=bot.workers,
                            rate_cap=RateCap(bot.rate_limit, bot.rate_window),
-                           uncapped=frozenset(t.platform for t in self.transports if not getattr(t, "rate_capped", True)))
+                           uncapped=frozenset(t.platform for t in self.transports if not getattr(t, "rate_capped", True)),
+                           resend=self.router.send_stored)
         await self.inbox.start()  # what the last process stored but did not handle comes first
         started: list[Transport] = []
         try:
