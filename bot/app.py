@@ -169,5 +169,7 @@ class App:
             await asyncio.wait([stopper, all_done], return_when=asyncio.FIRST_COMPLETED)
             for task in (stopper, all_done, maintenance):
                 task.cancel()
+            # Collect the cancellations (else asyncio logs "exception was never retrieved").
+            await asyncio.gather(stopper, all_done, maintenance, return_exceptions=True)
         finally:
             await self.stop()
