@@ -68,12 +68,15 @@ class App:
                            rate_cap=RateCap(bot.rate_limit, bot.rate_window),
                            uncapped=frozenset(t.platform for t in self.transports if not getattr(t, "rate_capped", True)),
                            resend=self.router.send_stored)
-        await self.inbox.start()  # what the last process stored but did not handle comes first
+        # What the last process stored but did not handle (or answer) is queued first; the workers
+        # begin once every transport can send (what arrives meanwhile queues up behind it).
+        await self.inbox.start(work=False)
         started: list[Transport] = []
         try:
             for transport in self.transports:
                 await transport.start(self.inbox)
                 started.append(transport)
+            self.inbox.work()
         except BaseException:
             for transport in reversed(started):
                 await transport.stop()
