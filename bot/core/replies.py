@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import uuid
 from typing import Any
 
 from bot.core.context import Context, Services
@@ -21,15 +22,15 @@ from bot.core.types import Attachment, Button, Message
 log = logging.getLogger(__name__)
 
 
-def to_json(ctx: Context, row_id: int) -> str:
+def to_json(ctx: Context) -> str:
     """The queued replies of `ctx`.  Those to a platform that recognises a repeat (Matrix) get a
     key (unless they have one), so one sent again after a crash is delivered only once."""
     repeats = ctx.services.messenger.recognising_repeats()
     keyed = []
-    for n, (person, message, edit) in enumerate(ctx.outbox):
+    for person, message, edit in ctx.outbox:
         if message.key is None and edit is None and person.platform in repeats:
             message = Message(message.text, message.buttons, message.attachment, message.choice_hint,
-                              key=f"inbox-{row_id}-{n}")
+                              key=f"reply-{uuid.uuid4().hex}")  # row ids are reused
         keyed.append((person, message, edit))
     ctx.outbox = keyed
     return json.dumps({

@@ -135,7 +135,7 @@ class Router:
                 if inbox_row is not None:
                     kept = bool(ctx.outbox) or ctx.answered is not None
                     if kept:
-                        await store.inbox.handled(inbox_row, replies.to_json(ctx, inbox_row))
+                        await store.inbox.handled(inbox_row, replies.to_json(ctx))
                     else:
                         await store.inbox.done(inbox_row)
         except Exception:
