@@ -66,13 +66,17 @@ class App:
         bot = settings.bot
         self.inbox = Inbox(self.store, self.router.dispatch, workers=bot.workers,
                            rate_cap=RateCap(bot.rate_limit, bot.rate_window),
-                           uncapped=frozenset(t.platform for t in self.transports if not getattr(t, "rate_capped", True)))
-        await self.inbox.start()  # what the last process stored but did not handle comes first
+                           uncapped=frozenset(t.platform for t in self.transports if not getattr(t, "rate_capped", True)),
+                           resend=self.router.send_stored)
+        # What the last process stored but did not handle (or answer) is queued first; the workers
+        # begin once every transport can send (what arrives meanwhile queues up behind it).
+        await self.inbox.start(work=False)
         started: list[Transport] = []
         try:
             for transport in self.transports:
                 await transport.start(self.inbox)
                 started.append(transport)
+            self.inbox.work()
         except BaseException:
             for transport in reversed(started):
                 await transport.stop()
@@ -168,5 +172,7 @@ class App:
             await asyncio.wait([stopper, all_done], return_when=asyncio.FIRST_COMPLETED)
             for task in (stopper, all_done, maintenance):
                 task.cancel()
+            # Collect the cancellations (else asyncio logs "exception was never retrieved").
+            await asyncio.gather(stopper, all_done, maintenance, return_exceptions=True)
         finally:
             await self.stop()

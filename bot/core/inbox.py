@@ -3,8 +3,9 @@ handled in order per person, fairly between people.
 
 - `record(events)` writes a batch to the inbox table (one transaction) and returns only then: a
   transport acknowledges to its platform (Telegram's offset, Matrix's sync token) after it. The
-  router deletes each row in the transaction that handled it; at start, whatever is still in the
-  table is handled first (`start()`), so nothing acknowledged is lost to a crash.
+  router deletes each row in the transaction that handled it, or keeps the replies in it until they
+  went out (bot.core.replies); at start, whatever is still in the table is handled (or its replies
+  sent) first (`start()`), so nothing acknowledged is lost to a crash.
 - Each person has their own queue.  A fixed number of workers take the next *person* whose turn
   it is, handle one event of theirs, and put them at the back of the line if they have more:
   someone who sends fifty messages at once waits for their own backlog without holding a worker
@@ -32,11 +33,13 @@ from typing import Any
 from bot.clock import utcnow
 from bot.core.types import Event
 from bot.store import Store
-from bot.store.inbox import Arrival
+from bot.store.inbox import Arrival, Waiting
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Event, int | None], Awaitable[None]]
+# Sends the replies stored in an inbox row: (row id, replies JSON, were they leaving?, platform).
+Resender = Callable[[int, str, bool, str], Awaitable[None]]
 Key = tuple[str, str]  # (platform, user id)
 
 
@@ -107,12 +110,15 @@ class _Item:
     row_id: int | None
     event: Event
     done: asyncio.Future[None]
+    stored: Waiting | None = None  # handled before the last stop, its replies not (surely) sent
 
 
 class Inbox:
     def __init__(self, store: Store, handler: Handler, *, workers: int = 16,
-                 rate_cap: RateCap | None = None, uncapped: frozenset[str] = frozenset()) -> None:
+                 rate_cap: RateCap | None = None, uncapped: frozenset[str] = frozenset(),
+                 resend: Resender | None = None) -> None:
         self.store = store
+        self.resend = resend
         self.uncapped = uncapped  # platforms whose people are not rate-capped (the terminal)
         self.handler = handler
         self.workers = workers
@@ -156,14 +162,22 @@ class Inbox:
             await future
 
     # -- life cycle -----------------------------------------------------------------------------
-    async def start(self) -> None:
-        """Queue what the last process stored but did not handle, then start the workers."""
+    async def start(self, work: bool = True) -> None:
+        """Queue what the last process stored but did not handle (or handled without sending its
+        replies), then start the workers (with `work` False: later, by `work()` — once the
+        transports can send; events recorded meanwhile queue up behind these)."""
         waiting = await self.store.inbox.waiting()
         if waiting:
             log.info("inbox: %s event(s) stored before the last stop are handled now", len(waiting))
-        for row_id, text in waiting:
-            self._queue(row_id, event_from_json(text))
-        self._tasks = [asyncio.create_task(self._work(), name=f"inbox-worker-{i}") for i in range(self.workers)]
+        for row in waiting:
+            self._queue(row.id, event_from_json(row.event), row if row.replies is not None else None)
+        if work:
+            self.work()
+
+    def work(self) -> None:
+        """Start the workers."""
+        if not self._tasks:
+            self._tasks = [asyncio.create_task(self._work(), name=f"inbox-worker-{i}") for i in range(self.workers)]
 
     async def close(self, timeout: float = 20.0) -> bool:
         """Take no more events; wait until everything queued was handled (True) or `timeout`
@@ -196,9 +210,9 @@ class Inbox:
         return self._pending
 
     # -- inside ---------------------------------------------------------------------------------
-    def _queue(self, row_id: int | None, event: Event) -> asyncio.Future[None]:
+    def _queue(self, row_id: int | None, event: Event, stored: Waiting | None = None) -> asyncio.Future[None]:
         key = (event.platform, event.user_id)
-        item = _Item(row_id, event, asyncio.get_running_loop().create_future())
+        item = _Item(row_id, event, asyncio.get_running_loop().create_future(), stored)
         queue = self._queues.get(key)
         if queue is None:
             self._queues[key] = deque([item])
@@ -215,7 +229,10 @@ class Inbox:
             queue = self._queues[key]
             item = queue.popleft()
             try:
-                await self.handler(item.event, item.row_id)
+                if item.stored is None:
+                    await self.handler(item.event, item.row_id)
+                elif self.resend is not None and item.stored.replies is not None:
+                    await self.resend(item.stored.id, item.stored.replies, item.stored.sending, item.event.platform)
             except asyncio.CancelledError:
                 queue.appendleft(item)  # still stored; handled at the next start
                 raise

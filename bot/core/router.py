@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.core import replies
 from bot.core.authority import Authority, refused
 from bot.core.context import Context, Services
 from bot.core.dialog import MSG_STALE_BUTTON, DialogEngine
@@ -102,21 +103,24 @@ class Router:
 
     # -- dispatch -----------------------------------------------------------------------------
     async def dispatch(self, event: Event, inbox_row: int | None = None) -> None:
-        """Handle one event in one transaction: its effects, the record of its event id and the
-        removal of its inbox row are committed together, so a crash in the middle leaves the event
-        unhandled (it is handled again at the next start) and a handled event is never handled
-        twice.  One person's events arrive here one at a time (bot.core.inbox sees to that)."""
+        """Handle one event in one transaction: its effects, the record of its event id and its
+        inbox row (deleted, or holding the replies until they went out) are committed together, so
+        a crash in the middle leaves the event unhandled (it is handled again at the next start),
+        a handled event is never handled twice, and its replies are sent at the next start if the
+        crash came before they went out.  One person's events arrive here one at a time
+        (bot.core.inbox sees to that)."""
         store = self.services.store
         ctx: Context | None = None
+        kept = False  # the inbox row holds replies to send
         try:
             async with store.transaction():
-                if inbox_row is not None:
-                    await store.inbox.done(inbox_row)
                 if event.event_id:
                     loaded = await store.people.claim_event(event.platform, event.event_id,
                                                             event.user_id, event.chat_id)
                     if loaded is None:
                         log.debug("duplicate event %s:%s ignored", event.platform, event.event_id)
+                        if inbox_row is not None:
+                            await store.inbox.done(inbox_row)
                         return
                 else:
                     loaded = await store.people.with_dialog(event.platform, event.user_id, event.chat_id)
@@ -128,7 +132,14 @@ class Router:
                     ctx.reply(ctx._(MSG_SLOW_DOWN))
                 else:
                     await self._route(ctx)
+                if inbox_row is not None:
+                    kept = bool(ctx.outbox) or ctx.answered is not None
+                    if kept:
+                        await store.inbox.handled(inbox_row, replies.to_json(ctx))
+                    else:
+                        await store.inbox.done(inbox_row)
         except Exception:
+            kept = False
             log.exception("handling %s event from %s:%s failed", event.kind, event.platform, event.user_id)
             if inbox_row is not None:  # not again at the next start: it would fail again
                 await store.inbox.done(inbox_row)
@@ -139,7 +150,26 @@ class Router:
             ctx.answered = None
             ctx.reply(ctx._(MSG_ERROR))
         if ctx is not None:
+            if kept:
+                assert inbox_row is not None
+                await store.inbox.sending(inbox_row)
             await ctx.flush()
+            if kept:
+                assert inbox_row is not None
+                await store.inbox.done(inbox_row)
+
+    async def send_stored(self, inbox_row: int, stored: str, sending: bool, platform: str) -> None:
+        """Replies of an event handled before the last stop that had not (surely) gone out: sent
+        now; those that were leaving when it stopped only where the platform recognises a repeat
+        (elsewhere they probably arrived, and a second copy is worse than the rare lost one)."""
+        store = self.services.store
+        if sending and platform not in self.services.messenger.recognising_repeats():
+            log.warning("inbox: the replies to update %s were being sent when the last process stopped; "
+                        "not sent again", inbox_row)
+        else:
+            await store.inbox.sending(inbox_row)
+            await replies.send_stored(self.services, stored)
+        await store.inbox.done(inbox_row)
 
     def _i18n_for(self, person: Person, event: Event):  # noqa: ANN202
         catalogs = self.services.catalogs

@@ -1,8 +1,10 @@
 """The inbox: incoming updates, stored before the platform is told they arrived.
 
 A transport records a batch here (one transaction), and only then acknowledges it (Telegram's
-getUpdates offset, Matrix's sync token).  The router deletes a row in the same transaction that
-handles it, so after a crash every row still here is an update nobody has handled yet.
+getUpdates offset, Matrix's sync token).  The transaction that handles an update either deletes its
+row (nothing to send) or stores the replies in it (`handled`); the row is marked `sending` just
+before they leave and deleted after.  So after a crash every row still here is an update nobody
+has handled yet, or one whose replies did not (or may not have) gone out.
 """
 
 from __future__ import annotations
@@ -12,6 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.store.db import Database, to_db_time
+
+
+@dataclass(frozen=True)
+class Waiting:
+    id: int
+    event: str  # the Event as JSON
+    replies: str | None  # None: not handled yet; else the replies to send (bot.core.router knows their shape)
+    sending: bool  # the replies were about to leave when the last process stopped
 
 
 @dataclass(frozen=True)
@@ -40,13 +50,22 @@ class Inbox:
                 ids.append(None if row is None else int(row[0]))
         return ids
 
-    async def waiting(self) -> list[tuple[int, str]]:
-        """Every stored update not handled yet, oldest first: (row id, event JSON)."""
-        rows = await self.db.fetchall("SELECT id, event FROM inbox ORDER BY id")
-        return [(int(r[0]), str(r[1])) for r in rows]
+    async def waiting(self) -> list[Waiting]:
+        """Every stored update not handled yet or whose replies were not sent, oldest first."""
+        rows = await self.db.fetchall("SELECT id, event, replies, sending FROM inbox ORDER BY id")
+        return [Waiting(int(r[0]), str(r[1]), None if r[2] is None else str(r[2]), bool(r[3])) for r in rows]
+
+    async def handled(self, row_id: int, replies: str) -> None:
+        """Call inside the transaction that handled the update: its replies leave after the commit."""
+        await self.db.execute("UPDATE inbox SET replies = ? WHERE id = ?", (replies, row_id))
+
+    async def sending(self, row_id: int) -> None:
+        """The replies are about to leave (a restart does not send them again)."""
+        await self.db.execute("UPDATE inbox SET sending = 1 WHERE id = ?", (row_id,))
 
     async def done(self, row_id: int) -> None:
-        """Call inside the transaction that handled the update."""
+        """Call inside the transaction that handled the update (nothing to send), or after the
+        replies went out."""
         await self.db.execute("DELETE FROM inbox WHERE id = ?", (row_id,))
 
     async def count(self) -> int:
