@@ -23,7 +23,7 @@ def make_settings(db_path: Path, coordinators: tuple[str, ...] = ()) -> Settings
         database=DatabaseSettings(path=db_path),
         roles=RolesSettings(coordinators=coordinators),
         # Transcripts send many messages while the test's clock stands still: no rate cap here
-        # (tests/test_inbox.py tests the cap).
+        # (tests/test_fairness.py tests the cap).
         bot=dataclasses.replace(settings.bot, rate_limit=0),
     )
 

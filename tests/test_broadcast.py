@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from datetime import timedelta
 from collections.abc import AsyncIterator
 
 import pytest
@@ -55,7 +56,7 @@ class TwoPlatforms:
     async def newcomer(self, user: str, languages: tuple[str, ...], district: str, platform: str = "test") -> int:
         person_id = await self.onboard(user, platform=platform)
         await self.store.requests.create(person_id, NewRequest(
-            "doctor", utcnow().replace(year=2027), 60, district, None, None, None, languages), utcnow())
+            "doctor", utcnow() + timedelta(days=60), 60, district, None, None, None, languages), utcnow())
         return person_id
 
 

@@ -88,7 +88,7 @@ async def up_to_the_summary(amira: TgPerson) -> dict[str, Any]:
     await amira.press("I agree", expect=3)
     await amira.press(1)                       # I need someone to come with me → topics
     await amira.press(1)                       # doctor → the next days
-    await amira.press(1)                       # the first day offered
+    await amira.press(2)                       # the second day offered (9:30 on it is always 24 h away)
     await amira.send("9.30")
     await amira.press(2)                       # one hour
     await amira.press("Dreieich")

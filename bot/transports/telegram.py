@@ -117,6 +117,7 @@ class TelegramTransport:
         app = (ApplicationBuilder()
                .token(self.settings.token)
                .update_queue(_DurableQueue(self._record))
+               .job_queue(None)  # Lotse has its own scheduler (bot/services/scheduler.py)
                .base_url(f"{base}/bot")
                .base_file_url(f"{base}/file/bot")
                .connection_pool_size(max(8, self.settings.concurrent_updates + 4))
