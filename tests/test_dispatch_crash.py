@@ -11,11 +11,9 @@ reminders).  Fault injection: LOTSE_CRASH_AT (bot/faults.py).
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
 import sqlite3
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ import pytest
 from bot.clock import utcnow
 from bot.store import Store
 from bot.store.guides import Profile, Slot
+from tests.lotse_process import start, write_config
 from tests.botapi_server import BotApiServer
 from tests.telegram_harness import TgPerson
 
@@ -57,24 +56,6 @@ async def prepare(path: Path, server: BotApiServer) -> None:
         await store.close()
 
 
-def write_config(tmp_path: Path, server: BotApiServer) -> Path:
-    config = tmp_path / "lotse.toml"
-    config.write_text(f"""
-[database]
-path = "{tmp_path / 'lotse.db'}"
-[telegram]
-enabled = true
-token = "{server.token}"
-base_url = "{server.url}"
-poll_timeout = "1s"
-""")
-    return config
-
-
-async def start(config: Path, **env: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", "--config", str(config),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env={**os.environ, **env})
 
 
 async def up(server: BotApiServer, polls_before: int) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from bot.store import Store
+from tests.lotse_process import start, write_config
 from tests.botapi_server import ApiError, BotApiServer, Call
 
 USERS = 30
@@ -44,24 +45,6 @@ class KillingServer(BotApiServer):
         return super()._m_sendMessage(call)
 
 
-def write_config(tmp_path: Path, server: BotApiServer) -> Path:
-    config = tmp_path / "lotse.toml"
-    config.write_text(f"""
-[database]
-path = "{tmp_path / 'lotse.db'}"
-[telegram]
-enabled = true
-token = "{server.token}"
-base_url = "{server.url}"
-poll_timeout = "1s"
-""")
-    return config
-
-
-async def start(config: Path) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", "--config", str(config),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=dict(os.environ))
 
 
 def queue_starts(server: BotApiServer) -> list[int]:

@@ -9,10 +9,8 @@ per side that fell due a minute ago (so each chat expects exactly one reminder).
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
-import sys
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +22,7 @@ from bot.clock import utcnow
 from bot.store.guides import Profile, Slot
 from bot.store.reminders import BEFORE, Planned
 from bot.store.requests import NewRequest
+from tests.lotse_process import start, write_config
 from tests.botapi_server import BotApiServer
 
 PAIRS = 15
@@ -63,19 +62,6 @@ async def prepare(path: Path, server: BotApiServer) -> set[int]:
     return chats
 
 
-def write_config(tmp_path: Path, server: BotApiServer) -> Path:
-    config = tmp_path / "lotse.toml"
-    config.write_text(f"""
-[database]
-path = "{tmp_path / 'lotse.db'}"
-[telegram]
-enabled = true
-token = "{server.token}"
-base_url = "{server.url}"
-poll_timeout = "1s"
-""")
-    return config
-
 
 def reminders_at(server: BotApiServer) -> Counter[int]:
     """Reminders the server accepted, per chat."""
@@ -97,11 +83,6 @@ async def unfinished(path: Path, sending: bool = True) -> int:
     found = await states(path)
     return found["pending"] + found["claimed"] + (found["sending"] if sending else 0)
 
-
-async def start(config: Path, **env: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", "--config", str(config),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env={**os.environ, **env})
 
 
 async def run_to_the_end(config: Path, server: BotApiServer) -> Counter[str]:
