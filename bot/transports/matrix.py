@@ -223,6 +223,8 @@ class MatrixTransport:
         if self._since is None:
             # Everything sent before Lotse's very first start is backlog — also in rooms whose
             # invite is accepted only now (joining shows their history).
+            # Compared with the homeserver's own timestamps (platform time, not Lotse's domain
+            # time), so the machine's clock and not bot.clock.
             await self.state.set("backlog_before_ms", int(time.time() * 1000))
         self._backlog_before = await self.state.get("backlog_before_ms", 0)
         response = await self.client.sync(timeout=0, since=self._since, full_state=True, set_presence="offline")
