@@ -84,6 +84,7 @@ class App:
             await self.store.close()
             raise
         self.scheduler.start()
+        self.scheduler.every("prune", timedelta(hours=6), self._prune)
         await self.dispatch.resume()
         await self.reminders.resume()
         await self.broadcast.resume()
@@ -145,15 +146,10 @@ class App:
     def request_stop(self) -> None:
         self._stopping.set()
 
-    async def _maintain(self, every: float = 6 * 3600) -> None:
-        """Forget old de-duplication ids and old button tokens, now and then."""
-        while True:
-            await asyncio.sleep(every)
-            if self.store is not None:
-                try:
-                    await self.store.prune(utcnow(), keep=max(self.settings.bot.dialog_expiry, timedelta(days=7)))
-                except Exception:
-                    log.exception("pruning old rows failed")
+    async def _prune(self) -> None:
+        """Forget old de-duplication ids and old button tokens (every 6 hours of the clock)."""
+        if self.store is not None:
+            await self.store.prune(utcnow(), keep=max(self.settings.bot.dialog_expiry, timedelta(days=7)))
 
     async def run(self) -> None:
         """Start, serve until a signal or until every transport is done, then stop cleanly."""
@@ -165,14 +161,13 @@ class App:
                 pass
         await self.start()
         try:
-            maintenance = asyncio.create_task(self._maintain())
             waiters = [asyncio.create_task(t.wait_done()) for t in self.transports]
             stopper = asyncio.create_task(self._stopping.wait())
             all_done = asyncio.gather(*waiters)
             await asyncio.wait([stopper, all_done], return_when=asyncio.FIRST_COMPLETED)
-            for task in (stopper, all_done, maintenance):
+            for task in (stopper, all_done):
                 task.cancel()
             # Collect the cancellations (else asyncio logs "exception was never retrieved").
-            await asyncio.gather(stopper, all_done, maintenance, return_exceptions=True)
+            await asyncio.gather(stopper, all_done, return_exceptions=True)
         finally:
             await self.stop()

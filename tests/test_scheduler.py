@@ -142,3 +142,23 @@ async def test_a_failing_job_is_logged_and_the_scheduler_goes_on(scheduler: Sche
     scheduler.at("fine", now + timedelta(milliseconds=20), fine)
     await asyncio.wait_for(done.wait(), 10)
     assert "scheduled job broken failed" in caplog.text
+
+
+async def test_old_event_ids_are_pruned_as_the_clock_passes(settings, clock) -> None:  # noqa: ANN001
+    """Maintenance runs on the scheduler too: eight days on the clock later, an event id recorded
+    for de-duplication is forgotten — without waiting six real hours."""
+    from tests.conftest import Running
+
+    lotse = await Running(settings).start()
+    try:
+        await lotse.transport.say("amira", "/help")
+        count = "SELECT count(*) FROM processed_events"
+        assert (await lotse.store.db.fetchone(count))[0] == 1
+        clock.advance(timedelta(hours=6))
+        await lotse.app.scheduler.settle()
+        assert (await lotse.store.db.fetchone(count))[0] == 1  # younger than a week: kept
+        clock.advance(timedelta(days=8))
+        await lotse.app.scheduler.settle()
+        assert (await lotse.store.db.fetchone(count))[0] == 0
+    finally:
+        await lotse.app.stop()
