@@ -95,8 +95,9 @@ async def run(args: argparse.Namespace) -> None:
     import aiohttp
 
     from bot.app import App
-    from bot.config import BroadcastSettings, DatabaseSettings, Duration, RolesSettings, Settings, TelegramSettings
-    from bot.transports.telegram import TelegramTransport
+    from bot.config import BroadcastSettings, DatabaseSettings, Duration, RolesSettings, Settings
+    from bot.transports.registry import TelegramSettings
+    from bot.transports.telegram import TRAITS, TelegramTransport
 
     server = subprocess.Popen([sys.executable, __file__, "--serve", "--recipients", str(args.recipients),
                                "--limit", str(args.limit)], stdout=subprocess.PIPE, text=True)
@@ -108,10 +109,11 @@ async def run(args: argparse.Namespace) -> None:
             broadcast = BroadcastSettings() if args.rate is None else BroadcastSettings(telegram_rate=args.rate)
             settings = dataclasses.replace(
                 Settings(), database=DatabaseSettings(path=db), broadcast=broadcast,
-                roles=RolesSettings(coordinators=(f"telegram:{COORDINATOR}",)),
-                telegram=TelegramSettings(enabled=True, token=info["token"], base_url=info["api"],
-                                          poll_timeout=Duration(seconds=5)))
-            app = App(settings, [TelegramTransport(settings.telegram)])
+                roles=RolesSettings(coordinators=(f"telegram:{COORDINATOR}",))).with_section(
+                "telegram", TelegramSettings(enabled=True, token=info["token"], base_url=info["api"],
+                                             poll_timeout=Duration(seconds=5)))
+            app = App(settings, [TelegramTransport(settings.section("telegram"), traits=dataclasses.replace(
+                TRAITS, rate=settings.broadcast.telegram_rate))])
             started = time.perf_counter()
             await app.start()  # resumes the queued broadcast
             try:

@@ -87,16 +87,18 @@ def serve() -> None:
 class Lotse:
     def __init__(self, api: str, token: str, db_path: Path, rate_limit: int) -> None:
         from bot.app import App
-        from bot.config import DatabaseSettings, Duration, Settings, TelegramSettings
+        from bot.config import DatabaseSettings, Duration, Settings
+        from bot.transports.registry import TelegramSettings
         from bot.transports.telegram import TelegramTransport
 
         settings = Settings()
         self.settings = dataclasses.replace(
             settings, database=DatabaseSettings(path=db_path),
-            telegram=TelegramSettings(enabled=True, token=token, base_url=api, poll_timeout=Duration(seconds=1)),
             # production defaults but the rate cap under test; a short stop, Amira's rest is not waited for
-            bot=dataclasses.replace(settings.bot, rate_limit=rate_limit, stop_timeout=Duration(seconds=1)))
-        self.transport = TelegramTransport(self.settings.telegram)
+            bot=dataclasses.replace(settings.bot, rate_limit=rate_limit, stop_timeout=Duration(seconds=1)),
+        ).with_section("telegram", TelegramSettings(enabled=True, token=token, base_url=api,
+                                                    poll_timeout=Duration(seconds=1)))
+        self.transport = TelegramTransport(self.settings.section("telegram"))
         self.app = App(self.settings, [self.transport])
 
     async def seed(self) -> None:

@@ -238,7 +238,7 @@ async def run(args: argparse.Namespace) -> None:
         async with running_synapse(tmp_path / "synapse") as synapse:
             settings = make_settings(tmp_path / "lotse.db")
             async with matrix_world(settings, synapse, tmp_path) as world:
-                sync_ms = int(world.settings.matrix.sync_timeout.total_seconds() * 1000)
+                sync_ms = int(world.settings.section("matrix").sync_timeout.total_seconds() * 1000)
                 echo_id, echo_password = await bot_account(synapse)
                 echo = EchoBot(synapse, echo_id, echo_password, sync_ms)
                 echo_user: MatrixUser | None = None

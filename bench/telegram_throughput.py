@@ -110,16 +110,18 @@ class EchoBot:
 class LotseBot:
     def __init__(self, api: str, token: str, db_path: Path, users: int) -> None:
         from bot.app import App
-        from bot.config import DatabaseSettings, Duration, Settings, TelegramSettings
+        from bot.config import DatabaseSettings, Duration, Settings
+        from bot.transports.registry import TelegramSettings
         from bot.transports.telegram import TelegramTransport
 
         settings = Settings()
         self.settings = dataclasses.replace(
             settings, database=DatabaseSettings(path=db_path),
-            telegram=TelegramSettings(enabled=True, token=token, base_url=api, poll_timeout=Duration(seconds=1),
-                                      concurrent_updates=CONCURRENT_UPDATES))
+        ).with_section("telegram", TelegramSettings(enabled=True, token=token, base_url=api,
+                                                    poll_timeout=Duration(seconds=1),
+                                                    concurrent_updates=CONCURRENT_UPDATES))
         self.users = users
-        self.transport = TelegramTransport(self.settings.telegram)
+        self.transport = TelegramTransport(self.settings.section("telegram"))
         self.app = App(self.settings, [self.transport])
 
     async def seed(self) -> None:

@@ -66,7 +66,7 @@ class App:
         bot = settings.bot
         self.inbox = Inbox(self.store, self.router.dispatch, workers=bot.workers,
                            rate_cap=RateCap(bot.rate_limit, bot.rate_window),
-                           uncapped=frozenset(t.platform for t in self.transports if not getattr(t, "rate_capped", True)),
+                           uncapped=frozenset(t.platform for t in self.transports if not t.traits.rate_capped),
                            resend=self.router.send_stored)
         # What the last process stored but did not handle (or answer) is queued first; the workers
         # begin once every transport can send (what arrives meanwhile queues up behind it).

@@ -49,20 +49,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def build_transports(settings: Settings, console_only: bool = False, user: str = "you") -> list[Transport]:
-    from bot.transports.console import ConsoleTransport
+    from bot.transports import registry
 
-    transports: list[Transport] = []
-    if not console_only and settings.telegram.enabled:
-        from bot.transports.telegram import TelegramTransport
-
-        transports.append(TelegramTransport(settings.telegram))
-    if not console_only and settings.matrix.enabled:
-        from bot.transports.matrix import MatrixTransport
-
-        transports.append(MatrixTransport(settings.matrix))
-    if not transports:
-        transports.append(ConsoleTransport(user=user))
-    return transports
+    return registry.build_enabled(settings, console_only=console_only, user=user)
 
 
 async def _db_upgrade(settings: Settings) -> int:
@@ -223,9 +212,12 @@ def configure_logging(level: str, stream: TextIO | None = None) -> logging.Handl
 
 def register_secrets(settings: Settings) -> None:
     """Every secret of the config is redacted from the logs from now on."""
-    for secret in (settings.telegram.token, settings.telegram.webhook_secret,
-                   settings.matrix.password, settings.matrix.access_token):
-        logsafe.add_secret(secret)
+    from bot.transports import registry
+
+    for entry in registry.entries():
+        if entry.settings is not None:
+            for secret in entry.secrets(settings.section(entry.name)):
+                logsafe.add_secret(secret)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,32 +47,6 @@ class DatabaseSettings:
 
 
 @dataclass(frozen=True)
-class TelegramSettings:
-    enabled: bool = False
-    token: str = ""
-    base_url: str = "https://api.telegram.org"
-    concurrent_updates: int = 16
-    poll_timeout: Duration = Duration(seconds=30)
-    webhook_url: str = ""
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = 8443
-    webhook_secret: str = ""
-
-
-@dataclass(frozen=True)
-class MatrixSettings:
-    enabled: bool = False
-    homeserver: str = ""
-    user_id: str = ""
-    password: str = ""
-    access_token: str = ""
-    device_name: str = "Lotse"
-    session_dir: Path = Path("data/matrix")
-    sync_timeout: Duration = Duration(seconds=30)
-    encryption: bool = False
-
-
-@dataclass(frozen=True)
 class RolesSettings:
     coordinators: tuple[str, ...] = ()
 
@@ -189,8 +163,6 @@ class BroadcastSettings:
 @dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
-    telegram: TelegramSettings = field(default_factory=TelegramSettings)
-    matrix: MatrixSettings = field(default_factory=MatrixSettings)
     roles: RolesSettings = field(default_factory=RolesSettings)
     bot: BotSettings = field(default_factory=BotSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
@@ -200,6 +172,16 @@ class Settings:
     matching: MatchingSettings = field(default_factory=MatchingSettings)
     reminders: RemindersSettings = field(default_factory=RemindersSettings)
     broadcast: BroadcastSettings = field(default_factory=BroadcastSettings)
+    # The transports' sections ([telegram], [matrix], …), by name, as bot/transports/registry.py
+    # declares them.
+    transports: typing.Mapping[str, typing.Any] = field(default_factory=lambda: _transport_defaults())
+
+    def section(self, name: str) -> typing.Any:
+        """A transport's config section (its dataclass), e.g. section("telegram")."""
+        return self.transports[name]
+
+    def with_section(self, name: str, section: typing.Any) -> "Settings":
+        return dataclasses.replace(self, transports={**self.transports, name: section})
 
     @property
     def zone(self) -> ZoneInfo:
@@ -209,15 +191,20 @@ class Settings:
         return f"{platform}:{user_id}" in self.roles.coordinators
 
 
-# Secrets that may come from the environment instead of the file (environment wins).
-ENV_SECRETS = {
-    "LOTSE_TELEGRAM_TOKEN": ("telegram", "token"),
-    "LOTSE_TELEGRAM_WEBHOOK_SECRET": ("telegram", "webhook_secret"),
-    "LOTSE_MATRIX_PASSWORD": ("matrix", "password"),
-    "LOTSE_MATRIX_ACCESS_TOKEN": ("matrix", "access_token"),
-}
+def _registry():  # noqa: ANN202  (a function-level import: the registry imports this module)
+    from bot.transports import registry
 
-_PLATFORMS = ("telegram", "matrix", "console")
+    return registry
+
+
+def _transport_defaults() -> dict[str, typing.Any]:
+    return {name: cls() for name, cls in _registry().sections().items()}
+
+
+def env_secrets() -> dict[str, tuple[str, str]]:
+    """Secrets that may come from the environment instead of the file (environment wins):
+    variable → (section, key), as each transport declares them."""
+    return {var: (entry.name, key) for entry in _registry().entries() for var, key in entry.env.items()}
 
 
 def _convert(key: str, value: object, annotation: object) -> object:
@@ -307,42 +294,18 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("config: [bot] rate_window: must be longer than zero")
     if settings.bot.stop_timeout < timedelta(0):
         raise ConfigError("config: [bot] stop_timeout: must not be negative")
+    platforms = [entry.name for entry in _registry().entries()]
     for entry in settings.roles.coordinators:
         platform, sep, user = entry.partition(":")
-        if not sep or platform not in _PLATFORMS or not user:
+        if not sep or platform not in platforms or not user:
             raise ConfigError(
                 f"config: [roles] coordinators: {entry!r} is not \"platform:id\" "
-                f"with platform one of {', '.join(_PLATFORMS)}"
+                f"with platform one of {', '.join(platforms)}"
             )
     _validate_area_and_requests(settings)
-    tg = settings.telegram
-    if tg.enabled and not tg.token:
-        raise ConfigError("config: [telegram] token: required when [telegram] enabled = true "
-                          "(or set LOTSE_TELEGRAM_TOKEN)")
-    if not re.match(r"^https?://[^/\s]+", tg.base_url):
-        raise ConfigError(f"config: [telegram] base_url: not an http(s) URL: {tg.base_url!r}")
-    if not 1 <= tg.concurrent_updates <= 32:
-        raise ConfigError("config: [telegram] concurrent_updates: must be between 1 and 32 "
-                          f"(more makes the HTTP pool slower), got {tg.concurrent_updates}")
-    if not timedelta(0) <= tg.poll_timeout <= timedelta(seconds=50):
-        raise ConfigError("config: [telegram] poll_timeout: must be between 0s and 50s")
-    if tg.webhook_url and not tg.webhook_url.startswith("https://") and not tg.webhook_url.startswith("http://127."):
-        raise ConfigError(f"config: [telegram] webhook_url: Telegram only calls https:// URLs, got {tg.webhook_url!r}")
-    if not 1 <= tg.webhook_port <= 65535:
-        raise ConfigError(f"config: [telegram] webhook_port: not a TCP port: {tg.webhook_port}")
-    if tg.webhook_secret and not re.match(r"^[A-Za-z0-9_-]{1,256}$", tg.webhook_secret):
-        raise ConfigError("config: [telegram] webhook_secret: 1-256 characters A-Z, a-z, 0-9, _ and - only")
-    mx = settings.matrix
-    if mx.enabled:
-        if not re.match(r"^https?://[^/\s]+", mx.homeserver):
-            raise ConfigError(f"config: [matrix] homeserver: not an http(s) URL: {mx.homeserver!r}")
-        if not re.match(r"^@[^:\s]+:\S+$", mx.user_id):
-            raise ConfigError(f"config: [matrix] user_id: expected \"@name:server\", got {mx.user_id!r}")
-        if not timedelta(seconds=1) <= mx.sync_timeout <= timedelta(minutes=5):
-            raise ConfigError("config: [matrix] sync_timeout: must be between 1s and 5m")
-        if not (mx.password or mx.access_token):
-            raise ConfigError("config: [matrix] password: a password or access_token is required when "
-                              "[matrix] enabled = true (or set LOTSE_MATRIX_PASSWORD)")
+    for transport in _registry().entries():
+        if transport.settings is not None:
+            transport.validate(settings.section(transport.name))
 
 
 def _validate_area_and_requests(settings: Settings) -> None:
@@ -448,22 +411,24 @@ def load_settings(path: Path | None = None, environ: typing.Mapping[str, str] | 
         raw = _read_toml(Path(path))
         base_dir = Path(path).resolve().parent
 
-    sections = {f.name: f.type for f in dataclasses.fields(Settings)}
     hints = typing.get_type_hints(Settings)
+    sections = {f.name: hints[f.name] for f in dataclasses.fields(Settings) if f.name != "transports"}
+    sections.update(_registry().sections())  # [telegram], [matrix], … as the transports declare them
     for name in raw:
         if name not in sections:
             raise ConfigError(f"config: [{name}]: unknown section (known: {', '.join(sorted(sections))})")
     merged = {name: dict(raw.get(name, {})) if isinstance(raw.get(name, {}), dict) else raw[name]
               for name in sections}
-    for env_name, (section, key) in ENV_SECRETS.items():
+    for env_name, (section, key) in env_secrets().items():
         if environ.get(env_name):
             merged[section][key] = environ[env_name]
-    built = {name: _build_section(name, hints[name], merged[name]) for name in sections}
+    built = {name: _build_section(name, cls, merged[name]) for name, cls in sections.items()}
     if path is not None:  # paths written in the file are relative to the file
         for name, section in built.items():
             for key, value in vars(section).items():
                 if isinstance(value, Path) and key in merged[name] and not value.is_absolute():
                     built[name] = section = dataclasses.replace(section, **{key: base_dir / value})
-    settings = Settings(**built)
+    transports = {name: built.pop(name) for name in _registry().sections()}
+    settings = Settings(**built, transports=transports)
     _validate(settings)
     return settings

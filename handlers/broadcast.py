@@ -30,7 +30,6 @@ AUDIENCES = {
     "newcomers": N_("All newcomers"),
     "everyone": N_("Everyone"),
 }
-PLATFORMS = {"telegram": "Telegram", "matrix": "Matrix", "console": N_("Terminal")}
 PREVIEW, SEND, CANCEL = "preview", "send", "cancel"
 
 
@@ -118,9 +117,13 @@ async def _version_typed(ctx: Context, value: Any, data: dict[str, Any]) -> str 
     return "versions"
 
 
-def platform_name(ctx: Context | I18n, platform: str) -> str:
-    name = PLATFORMS.get(platform, platform)
-    return labels.i18n_of(ctx).gettext(name) if platform == "console" else name
+def platform_name(ctx: Context, platform: str) -> str:
+    """The platform as people read it, as its transport declares it (translated where it is a
+    word, like "Terminal", not a brand)."""
+    traits = ctx.services.messenger.traits(platform)
+    if traits is None:
+        return platform
+    return ctx._(traits.display_name) if traits.translate_name else traits.display_name
 
 
 def _preview_prompt(ctx: Context, data: dict[str, Any]) -> str:

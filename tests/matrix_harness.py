@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import App
-from bot.config import Duration, MatrixSettings, Settings
+from bot.config import Duration, Settings
+from bot.transports.registry import MatrixSettings
 from bot.core.transport import Transport
 from bot.transports.matrix import KEYCAPS, MatrixTransport
 from tests.synapse_server import MatrixUser, SynapseServer
@@ -111,7 +112,7 @@ async def bot_account(synapse: SynapseServer) -> tuple[str, str]:
 
 def matrix_settings(settings: Settings, synapse: SynapseServer, user_id: str, password: str,
                     session_dir: Path, encryption: bool = False) -> Settings:
-    return dataclasses.replace(settings, matrix=MatrixSettings(
+    return settings.with_section("matrix", MatrixSettings(
         enabled=True, homeserver=synapse.url, user_id=user_id, password=password,
         session_dir=session_dir, sync_timeout=Duration(seconds=2), encryption=encryption))
 
@@ -123,7 +124,7 @@ async def matrix_world(settings: Settings, synapse: SynapseServer, tmp_path: Pat
     """Start Lotse on Matrix (plus any other transports given); stop it and close test users after."""
     user_id, password = account or await bot_account(synapse)
     settings = matrix_settings(settings, synapse, user_id, password, tmp_path / "matrix", encryption)
-    transport = MatrixTransport(settings.matrix, backoff=0.2, backoff_cap=2.0)
+    transport = MatrixTransport(settings.section("matrix"), backoff=0.2, backoff_cap=2.0)
     app = App(settings, [transport, *also])
     await app.start()
     world = MatrixWorld(synapse, settings, app, transport, user_id, [])

@@ -17,7 +17,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from bot.app import App
-from bot.config import Duration, Settings, TelegramSettings
+from bot.config import Duration, Settings
+from bot.transports import registry
+from bot.transports.registry import TelegramSettings
 from bot.store import Store
 from bot.clock import utcnow
 from bot.store.outbox import Audience
@@ -87,10 +89,21 @@ class TelegramWorld:
 
 
 def telegram_settings(settings: Settings, server: BotApiServer) -> Settings:
-    return dataclasses.replace(settings, telegram=TelegramSettings(
+    return settings.with_section("telegram", TelegramSettings(
         enabled=True, token=server.token, base_url=server.url, poll_timeout=Duration(seconds=1),
         concurrent_updates=8,
     ))
+
+
+def build_telegram(settings: Settings, **options: float) -> TelegramTransport:
+    """The Telegram transport as `lotse run` builds it from `settings` (the registry: its rates from
+    [broadcast]), with the tests' shorter waits."""
+    transport = registry.get("telegram").build(settings, settings.section("telegram"))
+    assert isinstance(transport, TelegramTransport)
+    for name, value in options.items():
+        assert hasattr(transport, name), name
+        setattr(transport, name, value)
+    return transport
 
 
 @asynccontextmanager
@@ -101,7 +114,7 @@ async def telegram_world(settings: Settings, server: BotApiServer | None = None,
     server = server or await BotApiServer().start()
     try:
         settings = telegram_settings(settings, server)
-        transport = TelegramTransport(settings.telegram, backoff=0.05, read_timeout=read_timeout)
+        transport = build_telegram(settings, backoff=0.05, read_timeout=read_timeout)
         app = App(settings, [transport])
         await app.start()
         try:

@@ -71,3 +71,80 @@ def test_domain_code_reads_only_the_one_clock(folder: str) -> None:
         text = path.read_text(encoding="utf-8")
         bad = [call for call in WALL_CLOCK if call in text]
         assert not bad, f"{path.relative_to(ROOT)} reads the wall clock ({bad}); use bot.clock.utcnow()"
+
+
+PLATFORM_WORDS = ("telegram", "matrix", "console")
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+@pytest.mark.parametrize("folder", ["handlers", "bot/services", "bot/core", "bot/store"])
+def test_no_platform_is_named_outside_the_transports(folder: str) -> None:
+    """What differs between platforms is declared by each transport (Traits) and listed in
+    bot/transports/registry.py; the rest of Lotse never names a platform (docstrings aside)."""
+    for path in modules(folder):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docs = _docstrings(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+                text = node.value
+            elif isinstance(node, ast.Name):
+                text = node.id
+            elif isinstance(node, ast.Attribute):
+                text = node.attr
+            else:
+                continue
+            named = [w for w in PLATFORM_WORDS if w in text.lower()]
+            assert not named, f"{path.relative_to(ROOT)}:{node.lineno} names a platform: {text!r}"
+
+
+# Which parts of bot/ each part may import (module-level and function-level imports alike).  The
+# one upward seam: config reads the transports' sections from bot/transports/registry.py and the
+# catalogs' folder from bot/core/i18n.py.
+ALLOWED = {
+    "clock": set(), "faults": set(), "logsafe": set(),
+    "store": {"clock"},
+    "config": {"transports.registry", "core.i18n"},
+    "core": {"clock", "config", "store"},
+    "services": {"clock", "config", "core", "store", "faults"},
+    "transports": {"clock", "config", "core", "store", "logsafe"},
+    "catalogs": {"core"},
+    "export": {"store"},
+    "app": {"clock", "config", "core", "services", "store"},
+}
+
+
+def _part(module: str) -> str:
+    return module.split(".")[1] if module.count(".") else module
+
+
+@pytest.mark.parametrize("part", sorted(ALLOWED))
+def test_the_direction_of_imports_inside_bot(part: str) -> None:
+    path = ROOT / "bot" / part
+    files = modules(f"bot/{part}") if path.is_dir() else [path.with_suffix(".py")]
+    for file in files:
+        tree = ast.parse(file.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                targets = [f"{node.module}.{alias.name}" for alias in node.names]  # from bot import clock
+            elif isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            else:
+                continue
+            for target in targets:
+                if target.startswith("handlers"):
+                    assert part in ("app",), f"{file.relative_to(ROOT)} imports {target}"
+                if not target.startswith("bot.") or _part(target) == part:
+                    continue
+                inner = target[len("bot."):]
+                allowed = ALLOWED[part]
+                assert _part(target) in allowed or any(inner == a or inner.startswith(a + ".") for a in allowed), \
+                    f"{file.relative_to(ROOT)} imports {target} (bot/{part} may import {sorted(allowed)})"

@@ -154,7 +154,7 @@ async def test_weber_broadcasts_to_newcomers_in_arabic_ukrainian_and_dari(two: T
     [preview] = await bot.press("weber", "Show the preview")
     lines = preview.text.split("\n")
     assert lines[:7] == ["Preview of your notice", "To: All newcomers", "Languages: Arabic, Ukrainian, Persian",
-                         "Districts: all", "Matrix: 1", "test: 2", "3 recipients in total"]
+                         "Districts: all", "Matrix: 1", "Test: 2", "3 recipients in total"]
     assert "The immigration office is closed on Friday." in lines and "مكتب الهجرة مغلق يوم الجمعة." in lines
     assert labels(preview) == ["Send to 3 people", "Cancel"]
     await bot.press("weber", "Send to 3 people")
@@ -250,7 +250,7 @@ async def test_a_row_cut_off_by_a_crash(bc_settings: Settings, left: str) -> Non
     await first.app.stop()
 
     second = TwoPlatforms(bc_settings)
-    second.test.recognises_repeats = left == "sending, recognised"  # type: ignore[attr-defined]
+    second.test.traits = dataclasses.replace(second.test.traits, recognises_repeats=left == "sending, recognised")
     await second.app.start()  # resumes the broadcast from its outbox
     try:
         await second.app.broadcast.idle()

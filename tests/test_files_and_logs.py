@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from bot import cli
-from bot.config import MatrixSettings
+from bot.transports.registry import MatrixSettings
 from bot.store import Store
 from bot.clock import utcnow
 from tests.botapi_server import BotApiServer

@@ -203,7 +203,7 @@ async def test_one_process_serves_telegram_and_matrix(mx_settings: Settings, syn
 
     async with BotApiServer() as api:
         tg_settings = telegram_settings(mx_settings, api)
-        telegram = TelegramTransport(tg_settings.telegram, backoff=0.05)
+        telegram = TelegramTransport(tg_settings.section("telegram"), backoff=0.05)
         async with matrix_world(tg_settings, synapse, tmp_path, also=[telegram]) as world:
             amira = TgPerson(TelegramWorld(api, tg_settings, world.app, telegram), 1001, "Amira", "ar")
             hamid = await world.person("hamid")
@@ -276,8 +276,8 @@ async def test_access_token_from_the_config_instead_of_a_password(mx_settings: S
     user_id, password = await bot_account(synapse)
     token = await synapse.login(user_id, password)
     settings = matrix_settings(mx_settings, synapse, user_id, "", tmp_path / "matrix")
-    settings = dataclasses.replace(settings, matrix=dataclasses.replace(settings.matrix, access_token=token))
-    transport = MatrixTransport(settings.matrix)
+    settings = settings.with_section("matrix", dataclasses.replace(settings.section("matrix"), access_token=token))
+    transport = MatrixTransport(settings.section("matrix"))
     app = App(settings, [transport])
     await app.start()
     world = MatrixWorld(synapse, settings, app, transport, user_id, [])
@@ -327,7 +327,7 @@ async def test_a_matrix_guide_registers_and_a_telegram_coordinator_approves(
     settings = make_settings(db_path, coordinators=("telegram:9001",))
     async with BotApiServer() as api:
         tg_settings = telegram_settings(settings, api)
-        telegram = TelegramTransport(tg_settings.telegram, backoff=0.05)
+        telegram = TelegramTransport(tg_settings.section("telegram"), backoff=0.05)
         async with matrix_world(tg_settings, synapse, tmp_path, also=[telegram]) as world:
             weber = TgPerson(TelegramWorld(api, tg_settings, world.app, telegram), 9001, "Weber", "de")
             leila = await world.person("leila")
@@ -364,7 +364,7 @@ async def test_a_telegram_newcomer_is_matched_with_a_matrix_guide(mx_settings: S
 
     async with BotApiServer() as api:
         tg_settings = telegram_settings(mx_settings, api)
-        telegram = TelegramTransport(tg_settings.telegram, backoff=0.05)
+        telegram = TelegramTransport(tg_settings.section("telegram"), backoff=0.05)
         async with matrix_world(tg_settings, synapse, tmp_path, also=[telegram]) as world:
             store = world.app.store
             leila = await world.person("leila")
@@ -431,7 +431,7 @@ async def test_a_telegram_coordinator_broadcasts_to_everyone_on_both_platforms(
     settings = make_settings(db_path, coordinators=("telegram:9001",))
     async with BotApiServer() as api:
         tg_settings = telegram_settings(settings, api)
-        telegram = TelegramTransport(tg_settings.telegram, backoff=0.05)
+        telegram = TelegramTransport(tg_settings.section("telegram"), backoff=0.05)
         async with matrix_world(tg_settings, synapse, tmp_path, also=[telegram]) as world:
             tg = TelegramWorld(api, tg_settings, world.app, telegram)
             weber = TgPerson(tg, 9001, "Weber", "en")
@@ -473,7 +473,7 @@ async def test_a_matrix_coordinator_broadcasts_to_people_on_both_platforms(
     settings = make_settings(db_path, coordinators=(f"matrix:{weber_user.user_id}",))
     async with BotApiServer() as api:
         tg_settings = telegram_settings(settings, api)
-        telegram = TelegramTransport(tg_settings.telegram, backoff=0.05)
+        telegram = TelegramTransport(tg_settings.section("telegram"), backoff=0.05)
         async with matrix_world(tg_settings, synapse, tmp_path, also=[telegram]) as world:
             world.users.append(weber_user)
             room = await weber_user.dm(world.bot_user_id)

@@ -260,7 +260,7 @@ async def test_a_reminder_cut_off_while_sending(settings: Settings, clock: Clock
         assert await store.reminders.claim(first, clock.now) is not None
         await store.reminders.sending(first)
     lotse = Running(settings)
-    lotse.transport.recognises_repeats = recognises_repeats  # type: ignore[attr-defined]
+    lotse.transport.traits = dataclasses.replace(lotse.transport.traits, recognises_repeats=recognises_repeats)
     await lotse.start()
     await lotse.app.reminders.fire_due()
     reminders = [t for u in ("amira", "leila") for t in texts(lotse, u) if t.startswith("Reminder")]

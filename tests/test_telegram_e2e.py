@@ -191,10 +191,10 @@ async def test_webhook_mode_receives_updates_and_checks_the_secret(tg_settings: 
         port = probe.getsockname()[1]
     async with BotApiServer() as server:
         settings = telegram_settings(tg_settings, server)
-        settings = dataclasses.replace(settings, telegram=dataclasses.replace(
-            settings.telegram, webhook_url=f"http://127.0.0.1:{port}/tg-hook", webhook_listen="127.0.0.1",
+        settings = settings.with_section("telegram", dataclasses.replace(
+            settings.section("telegram"), webhook_url=f"http://127.0.0.1:{port}/tg-hook", webhook_listen="127.0.0.1",
             webhook_port=port, webhook_secret="s3cret"))
-        app = App(settings, [TelegramTransport(settings.telegram)])
+        app = App(settings, [TelegramTransport(settings.section("telegram"))])
         await app.start()
         try:
             [hook] = server.sent(method="setWebhook")
@@ -388,7 +388,7 @@ async def test_a_timeout_on_a_keyed_message_is_uncertain_instead_of_a_second_cop
 
     async with BotApiServer() as server:
         server.user(AMIRA, "Amira")
-        transport = TelegramTransport(telegram_settings(tg_settings, server).telegram, backoff=0.01,
+        transport = TelegramTransport(telegram_settings(tg_settings, server).section("telegram"), backoff=0.01,
                                       read_timeout=0.3)
         await transport.start(ignore)
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.core.transport import ClearsButtons, DeliveryError, RecipientUnreachable, Transport
+from bot.core.transport import ClearsButtons, DeliveryError, RecipientUnreachable, Traits, Transport
 from bot.core.types import Message
 from bot.store import Store
 from bot.clock import utcnow
@@ -23,7 +23,11 @@ class Messenger:
 
     def recognising_repeats(self) -> set[str]:
         """Platforms whose transport delivers a Message sent again with the same key only once."""
-        return {p for p, t in self.transports.items() if getattr(t, "recognises_repeats", False)}
+        return {p for p, t in self.transports.items() if t.traits.recognises_repeats}
+
+    def traits(self, platform: str) -> Traits | None:
+        transport = self.transports.get(platform)
+        return transport.traits if transport is not None else None
 
     def prefix(self, platform: str) -> str:
         transport = self.transports.get(platform)

@@ -51,10 +51,26 @@ class RateLimited(TemporaryFailure):
         self.retry_after = retry_after
 
 
+@dataclass(frozen=True)
+class Traits:
+    """What a transport's platform is like, declared by the transport (bot/transports/) and read
+    by the core and the services, which never name a platform themselves."""
+
+    display_name: str                # as people read it (previews, statistics)
+    translate_name: bool = False     # display_name is a msgid ("Terminal"), not a brand ("Telegram")
+    native_buttons: bool = True      # False: buttons are shown as a numbered list to reply to
+    recognises_repeats: bool = False  # a Message sent again with the same key arrives once (Matrix)
+    max_text: int = 4096             # the longest text one message may carry
+    rate: float | None = None        # broadcasts: messages per second over all chats (None: no limit)
+    per_chat_interval: float = 0.0   # broadcasts: seconds between two messages to one chat
+    rate_capped: bool = True         # people on it are held to [bot] rate_limit (not the terminal)
+
+
 @runtime_checkable
 class Transport(Protocol):
     platform: str
     command_prefix: str
+    traits: Traits
 
     async def start(self, dispatch: Dispatch) -> None:
         """Begin receiving; every incoming event is awaited through `dispatch`."""

@@ -176,8 +176,8 @@ class BroadcastSender:
 
     # -- lanes ------------------------------------------------------------------------------------
     def _rate(self, platform: str) -> float | None:
-        b = self.settings.broadcast
-        return {"telegram": b.telegram_rate, "matrix": b.matrix_rate}.get(platform)
+        traits = self.messenger.traits(platform)
+        return traits.rate if traits is not None else None
 
     async def _guarded_lane(self, platform: str) -> None:
         while True:
@@ -272,7 +272,8 @@ class BroadcastSender:
             self._touch(claim.broadcast_id)
 
     async def _space_out(self, platform: str, chat_id: str) -> None:
-        gap = self.settings.broadcast.telegram_per_chat_interval if platform == "telegram" else 0.0
+        traits = self.messenger.traits(platform)
+        gap = traits.per_chat_interval if traits is not None else 0.0
         key = (platform, chat_id)
         now = time.monotonic()
         wait = self._last_to_chat.get(key, -gap) + gap - now

@@ -20,7 +20,8 @@ import sys
 import threading
 from typing import TextIO
 
-from bot.core.transport import Dispatch
+from bot.core.i18n import N_
+from bot.core.transport import Dispatch, Traits
 from bot.core.types import Event, Message, parse_command
 
 DEFAULT_USER = "you"
@@ -34,11 +35,14 @@ def _language_from_environment() -> str | None:
     return None
 
 
+# The operator at their own terminal (and piped demos) is not rate-capped; no broadcast pacing.
+TRAITS = Traits(N_("Terminal"), translate_name=True, native_buttons=False, max_text=100_000, rate_capped=False)
+
+
 class ConsoleTransport:
     platform = "console"
     command_prefix = "/"
-
-    rate_capped = False  # the operator at their own terminal (and piped demos) is not rate-capped
+    traits = TRAITS
 
     def __init__(self, stdin: TextIO | None = None, stdout: TextIO | None = None,
                  user: str = DEFAULT_USER, language_hint: str | None = None) -> None:

@@ -37,8 +37,8 @@ from nio import (AsyncClient, AsyncClientConfig, InviteMemberEvent, JoinError, L
                  SyncResponse, UploadError, WhoamiError)
 
 from bot import logsafe
-from bot.config import MatrixSettings
-from bot.core.transport import DeliveryError, Dispatch, RecipientUnreachable, StartupError
+from bot.transports.registry import MatrixSettings
+from bot.core.transport import DeliveryError, Dispatch, RecipientUnreachable, StartupError, Traits
 from bot.core.types import Event, Message, parse_command
 from bot.store.store import TransportState
 
@@ -83,16 +83,21 @@ def render(message: Message) -> tuple[str, str]:
     return "\n".join(plain), "".join(rich)
 
 
+# What the rest of Lotse knows of Matrix.  A Message with a key is sent under a transaction id made
+# from it: the homeserver answers a repeat (e.g. after a crash) with the first event — see
+# Messenger.recognising_repeats.  The rate is [broadcast] matrix_rate, set by the registry.
+MAX_TEXT = 16_000  # well under Synapse's 64 KiB per event, HTML body included
+TRAITS = Traits("Matrix", native_buttons=False, recognises_repeats=True, max_text=MAX_TEXT, rate=10.0)
+
+
 class MatrixTransport:
     platform = "matrix"
     command_prefix = "!"
-    # A Message with a key is sent under a transaction id made from it: the homeserver answers a
-    # repeat (e.g. after a crash) with the first event.  See Messenger.recognising_repeats.
-    recognises_repeats = True
 
     def __init__(self, settings: MatrixSettings, *, max_limit_exceeded: int = 3, backoff: float = 1.0,
-                 backoff_cap: float = 60.0) -> None:
+                 backoff_cap: float = 60.0, traits: Traits = TRAITS) -> None:
         self.settings = settings
+        self.traits = traits
         self.backoff = backoff
         self.backoff_cap = backoff_cap
         self.client_config = AsyncClientConfig(

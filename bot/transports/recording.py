@@ -13,7 +13,7 @@ import itertools
 import secrets
 from dataclasses import dataclass
 
-from bot.core.transport import DeliveryError, Dispatch, RecipientUnreachable
+from bot.core.transport import DeliveryError, Dispatch, RecipientUnreachable, Traits
 from bot.core.types import Event, Message, parse_command
 
 
@@ -28,8 +28,9 @@ class Sent:
 class RecordingTransport:
     command_prefix = "/"
 
-    def __init__(self, platform: str = "test") -> None:
+    def __init__(self, platform: str = "test", traits: Traits | None = None) -> None:
         self.platform = platform
+        self.traits = traits or Traits(platform.capitalize())  # tests may replace it
         self.sent: list[Sent] = []
         self.cleared: list[tuple[str, str]] = []  # (chat, message id) whose buttons were removed
         self.blocked: set[str] = set()

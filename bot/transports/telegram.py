@@ -33,8 +33,8 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder
 
-from bot.config import TelegramSettings
-from bot.core.transport import (CommandMenu, DeliveryError, DeliveryUncertain, Dispatch, RateLimited,
+from bot.transports.registry import TelegramSettings
+from bot.core.transport import (CommandMenu, Traits, DeliveryError, DeliveryUncertain, Dispatch, RateLimited,
                                 RecipientUnreachable, StartupError, TemporaryFailure)
 from bot.core.types import Event, Message, parse_command
 
@@ -43,6 +43,9 @@ T = TypeVar("T")
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
+# What the rest of Lotse knows of Telegram (rates: [broadcast] telegram_rate and
+# telegram_per_chat_interval, set by the registry when it builds the transport).
+TRAITS = Traits("Telegram", max_text=MAX_TEXT, rate=29.0, per_chat_interval=1.0)
 
 
 def render_html(text: str) -> str:
@@ -98,8 +101,9 @@ class TelegramTransport:
     command_prefix = "/"
 
     def __init__(self, settings: TelegramSettings, *, max_attempts: int = 5, backoff: float = 0.5,
-                 backoff_cap: float = 30.0, read_timeout: float = 5.0) -> None:
+                 backoff_cap: float = 30.0, read_timeout: float = 5.0, traits: Traits = TRAITS) -> None:
         self.settings = settings
+        self.traits = traits
         self.read_timeout = read_timeout  # PTB's default; tests shorten it
         self.max_attempts = max_attempts
         self.backoff = backoff
