@@ -7,14 +7,16 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test i18n clean
 
+# One line while installing; pip's own output goes to .venv/install.log (shown only if it fails).
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	@echo "Installing Lotse and its dependencies into $(VENV)/ (first run only, about a minute)…"
+	@$(PYTHON) -m venv $(VENV)
+	@($(BIN)/pip install --upgrade pip && $(BIN)/pip install -e '.[test]') > $(VENV)/install.log 2>&1 \
+		|| { cat $(VENV)/install.log; echo "Installing failed; the log is in $(VENV)/install.log"; exit 1; }
+	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/lotse console
+	@$(BIN)/lotse console
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
