@@ -26,8 +26,20 @@ poll_timeout = "1s"
     return config
 
 
-async def start(config: Path, **env: str) -> asyncio.subprocess.Process:
-    """`lotse run --config config`; `env` adds variables (LOTSE_CRASH_AT, see bot/faults.py)."""
+# `lotse run` with a SIGKILL installed at one fault point (bot/faults.py): the process dies there as
+# at a power cut — no cleanup, no flush.
+_KILLED_AT = """
+import os, signal, sys
+from bot import faults
+faults.install(sys.argv[1], lambda: os.kill(os.getpid(), signal.SIGKILL))
+from bot.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+async def start(config: Path, crash_at: str | None = None) -> asyncio.subprocess.Process:
+    """`lotse run --config config`, killed at fault point `crash_at` if given."""
+    command = ["-m", "bot.cli"] if crash_at is None else ["-c", _KILLED_AT, crash_at]
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", "--config", str(config),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env={**os.environ, **env})
+        sys.executable, *command, "run", "--config", str(config),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=dict(os.environ))

@@ -5,7 +5,7 @@ after "Send request".
 
 The request and its first wave are written in one transaction; the offer message leaves after the
 commit, marked "sending" just before (tests/test_reminders_crash.py pins the same rule for
-reminders).  Fault injection: LOTSE_CRASH_AT (bot/faults.py).
+reminders).  Fault injection: bot/faults.py points, installed by tests/lotse_process.py.
 """
 
 from __future__ import annotations
@@ -94,10 +94,11 @@ def offer_rows(path: Path) -> list[tuple[str, str | None]]:
         return conn.execute("SELECT state, notified FROM offers").fetchall()
 
 
-async def send_request(amira: TgPerson, config: Path, server: BotApiServer, **env: str) -> asyncio.subprocess.Process:
+async def send_request(amira: TgPerson, config: Path, server: BotApiServer,
+                       crash_at: str | None = None) -> asyncio.subprocess.Process:
     """Start Lotse, tap through to the summary, tap "Send request" (without waiting for answers)."""
     polls = len(server.sent(method="getUpdates"))
-    process = await start(config, **env)
+    process = await start(config, crash_at)
     await up(server, polls)
     summary = await up_to_the_summary(amira)
     send = summary["reply_markup"]["inline_keyboard"][0][0]
@@ -136,7 +137,7 @@ async def test_killed_after_send_request_the_guide_sees_the_offer_once(tmp_path:
         await prepare(tmp_path / "lotse.db", server)
         config = write_config(tmp_path, server)
         amira = TgPerson(_World(server), AMIRA, "Amira", "en")  # type: ignore[arg-type]
-        crashing = await send_request(amira, config, server, LOTSE_CRASH_AT=crash_at)
+        crashing = await send_request(amira, config, server, crash_at=crash_at)
         await asyncio.wait_for(crashing.wait(), 60)
         assert crashing.returncode == -signal.SIGKILL
         assert received_seen(server) == 1  # the newcomer had her answer before the offer left

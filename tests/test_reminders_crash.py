@@ -107,7 +107,7 @@ async def test_killed_between_claim_and_send_the_reminder_goes_out_once_after_re
     async with BotApiServer() as server:
         chats = await prepare(tmp_path / "lotse.db", server)
         config = write_config(tmp_path, server)
-        crashing = await start(config, LOTSE_CRASH_AT="reminder-claimed")
+        crashing = await start(config, crash_at="reminder-claimed")
         await asyncio.wait_for(crashing.wait(), 60)
         assert crashing.returncode == -signal.SIGKILL
         assert reminders_at(server) == Counter()          # it died after the claim, before sending
@@ -123,7 +123,7 @@ async def test_killed_after_delivery_before_the_mark_it_is_not_sent_again(tmp_pa
     async with BotApiServer() as server:
         chats = await prepare(tmp_path / "lotse.db", server)
         config = write_config(tmp_path, server)
-        crashing = await start(config, LOTSE_CRASH_AT="reminder-delivered")
+        crashing = await start(config, crash_at="reminder-delivered")
         await asyncio.wait_for(crashing.wait(), 60)
         assert sum(reminders_at(server).values()) == 1
         assert await run_to_the_end(config, server) == Counter({"sent": 2 * PAIRS - 1, "uncertain": 1})
@@ -136,7 +136,7 @@ async def test_killed_in_the_instant_between_the_mark_and_the_request_that_one_i
     async with BotApiServer() as server:
         chats = await prepare(tmp_path / "lotse.db", server)
         config = write_config(tmp_path, server)
-        crashing = await start(config, LOTSE_CRASH_AT="reminder-sending")
+        crashing = await start(config, crash_at="reminder-sending")
         await asyncio.wait_for(crashing.wait(), 60)
         assert reminders_at(server) == Counter()
         assert await run_to_the_end(config, server) == Counter({"sent": 2 * PAIRS - 1, "uncertain": 1})

@@ -33,7 +33,7 @@ from bot.services.authority import TAKE_ON, standing
 from bot.core.messenger import Messenger
 from bot.core.transport import DeliveryError, DeliveryUncertain
 from bot.core.types import Message
-from bot.faults import crash_point
+from bot import faults
 from bot.services.coordinators import coordinator_people
 from bot.services.matching import rank
 from bot.services.scheduler import Scheduler
@@ -193,7 +193,7 @@ class Dispatch:
         """The messages of a planned wave, after its transaction committed.  `newcomer_told`: the
         newcomer has just read that Lotse is looking (the confirmation) — no "still looking" in the
         same second; the coordinators are alerted all the same."""
-        crash_point("wave-planned")
+        faults.point("wave-planned")
         for offer_id in wave.offers:
             await self._send_offer(offer_id, wave.request)
             self._arm(offer_id, wave.expires)
@@ -215,7 +215,7 @@ class Dispatch:
         if offer is None or guide is None or not await store.dispatch.notifying(offer_id):
             return  # gone, or someone else is sending it
         message = await self.notifier.offer(guide, offer_id, request)
-        crash_point("offer-sending")
+        faults.point("offer-sending")
         try:
             message_id = await self.messenger.deliver(guide, message)
         except DeliveryUncertain as exc:
@@ -226,7 +226,7 @@ class Dispatch:
             log.info("offer %s not delivered: %s", offer_id, exc)
             await store.dispatch.notified(offer_id, "failed", None)
             return
-        crash_point("offer-delivered")
+        faults.point("offer-delivered")
         await store.dispatch.notified(offer_id, "sent", message_id)
 
     # -- answers --------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from bot.config import RemindersSettings, Settings
 from bot.core.messenger import Messenger
 from bot.core.transport import DeliveryError, DeliveryUncertain, RecipientUnreachable
 from bot.core.types import Message
-from bot.faults import crash_point
+from bot import faults
 from bot.services.scheduler import Scheduler
 from bot.store import Store
 from bot.clock import utcnow
@@ -156,7 +156,7 @@ class ReminderService:
             reminder = await store.reminders.claim(reminder_id, now)
         if reminder is None:
             return  # sent by someone else, not due, or its appointment is gone
-        crash_point("reminder-claimed")
+        faults.point("reminder-claimed")
         person = await store.people.get(reminder.person_id)
         request = await store.requests.get(reminder.request_id)
         if person is None or request is None or await self._stale(reminder, now):
@@ -167,7 +167,7 @@ class ReminderService:
         else:
             message = await self.notifier.followup(person, reminder, request)
         await store.reminders.sending(reminder.id)
-        crash_point("reminder-sending")
+        faults.point("reminder-sending")
         try:
             await self.messenger.deliver(person, message)
         except RecipientUnreachable:
@@ -179,7 +179,7 @@ class ReminderService:
         except DeliveryError as exc:
             await self._retry(reminder, exc)
             return
-        crash_point("reminder-delivered")
+        faults.point("reminder-delivered")
         await store.reminders.finish(reminder.id, "sent", utcnow())
 
     async def _stale(self, reminder: Reminder, now: datetime) -> bool:
