@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 
 # One line while installing; pip's own output goes to .venv/install.log (shown only if it fails).
 $(STAMP): pyproject.toml
-	@echo "Installing Lotse and its dependencies into $(VENV)/ (first run only, about a minute)…"
+	@echo "Installing Lotse and its dependencies into $(VENV)/ (first use, or pyproject.toml changed; about a minute)…"
 	@$(PYTHON) -m venv $(VENV)
 	@($(BIN)/pip install --upgrade pip && $(BIN)/pip install -e '.[test]') > $(VENV)/install.log 2>&1 \
 		|| { cat $(VENV)/install.log; echo "Installing failed; the log is in $(VENV)/install.log"; exit 1; }
