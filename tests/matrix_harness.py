@@ -169,19 +169,20 @@ async def bot_account(synapse: SynapseServer) -> tuple[str, str]:
 
 
 def matrix_settings(settings: Settings, synapse: SynapseServer, user_id: str, password: str,
-                    session_dir: Path, encryption: bool = False) -> Settings:
+                    session_dir: Path, encryption: bool = False, polls: bool = True) -> Settings:
     return dataclasses.replace(settings, matrix=MatrixSettings(
         enabled=True, homeserver=synapse.url, user_id=user_id, password=password,
-        session_dir=session_dir, sync_timeout=Duration(seconds=2), encryption=encryption))
+        session_dir=session_dir, sync_timeout=Duration(seconds=2), encryption=encryption, polls=polls))
 
 
 @asynccontextmanager
 async def matrix_world(settings: Settings, synapse: SynapseServer, tmp_path: Path,
                        account: tuple[str, str] | None = None,
-                       also: Sequence[Transport] = (), encryption: bool = False) -> AsyncIterator[MatrixWorld]:
+                       also: Sequence[Transport] = (), encryption: bool = False,
+                       polls: bool = True) -> AsyncIterator[MatrixWorld]:
     """Start Lotse on Matrix (plus any other transports given); stop it and close test users after."""
     user_id, password = account or await bot_account(synapse)
-    settings = matrix_settings(settings, synapse, user_id, password, tmp_path / "matrix", encryption)
+    settings = matrix_settings(settings, synapse, user_id, password, tmp_path / "matrix", encryption, polls)
     transport = MatrixTransport(settings.matrix, backoff=0.2, backoff_cap=2.0)
     app = App(settings, [transport, *also])
     await app.start()

@@ -563,3 +563,16 @@ async def test_a_list_longer_than_a_poll_allows_is_a_numbered_notice(world: Matr
     assert "<ol><li>Option 1</li>" in long_list.source["content"]["formatted_body"]
     [answer] = await hamid.send("21")  # the number chooses
     assert answer.body == "picked 21"
+
+
+async def test_without_polls_choices_are_numbered_notices(mx_settings: Settings, synapse: SynapseServer,
+                                                          tmp_path: Path) -> None:
+    """`[matrix] polls = false`, for people whose app shows no polls at all."""
+    async with matrix_world(mx_settings, synapse, tmp_path, polls=False) as world:
+        hamid = await world.person("hamid")
+        [welcome] = await hamid.send("!start")
+        assert welcome.poll is None and welcome.source["content"]["msgtype"] == "m.notice"
+        assert options(welcome) == ["Deutsch", "English", "العربية"]
+        assert "<ol><li>Deutsch</li>" in welcome.source["content"]["formatted_body"]
+        [notice] = await hamid.press("English")
+        assert notice.body.startswith("Privacy notice") and notice.poll is None

@@ -22,6 +22,8 @@
   newer menu follows (that would cost a send per step); a poll is ended
   (`org.matrix.msc3381.poll.end`) once it is answered.  The end's fallback text names the chosen
   answer with the label the person read, so it needs no words of its own in any language.
+- `[matrix] polls = false` sends every choice as a numbered m.notice instead (for apps that show
+  neither polls nor their fallback text).
 - Up to 20 buttons make a poll (MSC3381's limit; the 13 languages and "Done" of the language
   picker fit); a longer list goes out as a plain numbered list (m.notice) and is answered by number.
 - Multiple choice (languages, districts: options toggled with ✓, then "Done"): every tap makes the
@@ -90,7 +92,7 @@ def render(message: Message) -> tuple[str, str]:
     return numbered.plain(message), numbered.rich(message)
 
 
-def is_poll(message: Message) -> bool:
+def fits_a_poll(message: Message) -> bool:
     return 1 <= len(message.flat_buttons) <= MAX_ANSWERS
 
 
@@ -441,9 +443,12 @@ class MatrixTransport:
             await self._send_file(room_id, message)
         return event_id
 
+    def _as_poll(self, message: Message) -> bool:
+        return self.settings.polls and fits_a_poll(message)
+
     async def _post(self, room_id: str, message: Message, tx_id: str | None = None) -> str:
         """A message with buttons as a poll (up to MAX_ANSWERS), anything else as m.notice."""
-        if is_poll(message):
+        if self._as_poll(message):
             return await self._send(room_id, poll_content(message), "poll", POLL_START, tx_id=tx_id)
         body, formatted = render(message)
         return await self._send(room_id, {"msgtype": "m.notice", "body": body, "format": "org.matrix.custom.html",
@@ -456,7 +461,7 @@ class MatrixTransport:
         assert self.state is not None
         polls: dict[str, Any] = dict((menu or {}).get("polls", {}))
         polls.pop(ended or "", None)
-        if is_poll(message):
+        if self._as_poll(message):
             polls[event_id] = {"question": message.text.split("\n", 1)[0],
                                "answers": [b.label for b in message.flat_buttons]}
         while len(polls) > OPEN_POLLS_KEPT:
