@@ -308,7 +308,7 @@ async def test_access_token_from_the_config_instead_of_a_password(mx_settings: S
             await user.close()
 
 
-async def test_hamid_files_a_request_by_replies_and_reactions(world: MatrixWorld, clock) -> None:  # noqa: ANN001
+async def test_hamid_files_a_request_by_replies_and_votes(world: MatrixWorld, clock) -> None:  # noqa: ANN001
     hamid = await world.person("hamid")
     await hamid.send("!start")
     await hamid.press("English")
