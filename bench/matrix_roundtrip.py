@@ -13,29 +13,24 @@ tests/synapse_server.MatrixUser):
   tests/matrix_harness.matrix_world) on a fresh SQLite file.  Its person completes the onboarding
   in German first, so "!start" is one dialog step: record the event id (de-duplication), read
   the person with their dialog, save the new dialog state with its two button tokens, send the
-  translated menu with a two-option list as m.notice, remember that menu for the room
-  (transport_state), and then, in a background task, add the keycap reactions 1️⃣ 2️⃣.  After
-  every sync batch the sync token is written to SQLite too.
+  translated menu as a poll (org.matrix.msc3381.poll.start, two answers, the numbered list as
+  fallback text), and remember that menu and its open poll for the room (transport_state).
+  After every sync batch the sync token is written to SQLite too.
 
 A round trip is timed with time.perf_counter() from just before the person sends a message
 until the bot's answer has arrived at the person's client (say → wait_for_message).  Every
 answer is checked: the echo must carry the text just sent (unique per round); Lotse's must be
-the translated menu with its two options, and both must come after the message in the room's
-timeline (so a leftover or a keycap reaction is never timed by mistake).
+the translated menu as a poll with its two answers, and both must come after the message in the
+room's timeline (so a leftover is never timed by mistake).
 
-Rounds are sequential and interleaved in blocks (echo, lotse, lotse-settled, then the same
-rotated by one, ...) so that noise of the shared machine hits all series alike; both bots are
-warmed up first.  Two Lotse series are measured because of the background keycaps:
+Rounds are sequential, back to back (the next message goes out as soon as the previous answer
+arrived), and interleaved in blocks (echo, lotse, then lotse, echo, ...) so that noise of the
+shared machine hits both series alike; both bots are warmed up first.  Lotse sends nothing in the
+background any more (the keycap reactions it used to add under every menu are gone), so there is
+no second, "settled" series.
 
-* lotse: the next message is sent as soon as the previous answer arrived, like the echo series
-  (the keycap reactions of the previous menu may still be on their way);
-* lotse-settled: before each timed round the person waits (untimed) until both keycap reactions
-  of the previous menu have arrived, as they would have for a human reader.
-
-Prints median and p95 in ms of each series, the ratios Lotse / echo of median and p95, how often
-Lotse's keycap task was still running when the next message went out (and how long after the
-menu both keycaps reach the person), and the CPU time per round of this process (both bots and
-both people) and of Synapse (the settled series includes the untimed wait for the keycaps).
+Prints median and p95 in ms of each series, the ratios Lotse / echo of median and p95, and the CPU
+time per round of this process (both bots and both people) and of Synapse.
 """
 
 from __future__ import annotations
@@ -60,7 +55,7 @@ import nio  # noqa: E402
 
 from bot.core.i18n import load_translations  # noqa: E402
 from tests.conftest import make_settings  # noqa: E402
-from tests.matrix_harness import MatrixWorld, bot_account, matrix_world, options  # noqa: E402
+from tests.matrix_harness import MatrixWorld, Said, bot_account, matrix_world, options, said  # noqa: E402
 from tests.synapse_server import MatrixUser, SynapseServer, running_synapse  # noqa: E402
 
 LANGUAGE = ("de", "Deutsch")  # the person's language: the menu is translated, not the msgid
@@ -143,8 +138,6 @@ class Series:
     ms: list[float] = field(default_factory=list)
     cpu_self: float = 0.0     # s of CPU of this process (bots, people, event loop)
     cpu_synapse: float = 0.0  # s of CPU of the Synapse process
-    keycaps_running: int = 0  # lotse: rounds sent while the previous menu's keycap task still ran
-    keycaps_ms: list[float] = field(default_factory=list)  # settled: menu arrived → both keycaps
 
     def median(self) -> float:
         return statistics.median(self.ms)
@@ -193,40 +186,19 @@ class LotseRounds:
         self.options = [i18n.gettext(o) for o in MENU_OPTIONS]
         if self.prompt == MENU_PROMPT:
             raise RuntimeError(f"no {LANGUAGE[0]} translation of {MENU_PROMPT!r}: the bench would not translate")
-        self.last_menu: str | None = None
-        self.menu_at = 0.0  # perf_counter() when the last menu arrived at the person
-
-    def keycap_running(self) -> bool:
-        return bool(self.world.transport._background)  # noqa: SLF001 (the keycap tasks in flight)
-
-    async def settle(self) -> float | None:
-        """Wait (untimed) until both keycap reactions of the previous menu reached the person.
-
-        Returns the seconds from the menu's arrival until then (None if already settled)."""
-        if self.last_menu is None:
-            return None
-        for _ in MENU_OPTIONS:
-            await self.user.wait_for_event(
-                self.room, lambda e: isinstance(e, nio.ReactionEvent) and e.reacts_to == self.last_menu
-                and e.sender == self.world.bot_user_id, timeout=REPLY_TIMEOUT,
-                what=f"a keycap reaction to {self.last_menu}")
-        self.last_menu = None
-        return time.perf_counter() - self.menu_at
 
     async def round(self, n: int) -> float:
         started = time.perf_counter()
         sent = await self.user.say(self.room, "!start")
-        reply = await self.user.wait_for_message(self.room, from_bot(self.world.bot_user_id), timeout=REPLY_TIMEOUT)
-        self.menu_at = time.perf_counter()
-        elapsed = self.menu_at - started
-        content = reply.source["content"]
-        if (content.get("msgtype") != "m.notice" or not reply.body.startswith(self.prompt)
-                or options(reply) != self.options):
+        bot_id = self.world.bot_user_id
+        reply = Said(await self.user.wait_for_event(self.room, lambda e: said(e) and e.sender == bot_id,
+                                                    timeout=REPLY_TIMEOUT, what="the menu"))
+        elapsed = time.perf_counter() - started
+        if reply.poll is None or not reply.body.startswith(self.prompt) or options(reply) != self.options:
             raise AssertionError(f"lotse round {n}: expected the {LANGUAGE[0]} menu {self.prompt!r} "
-                                 f"{self.options}, got {content!r}")
+                                 f"{self.options} as a poll, got {reply.source!r}")
         if not in_order_after(self.user, self.room, sent, reply):
             raise AssertionError(f"lotse round {n}: the answer {reply.event_id} is not after {sent}")
-        self.last_menu = reply.event_id
         return elapsed
 
 
@@ -257,28 +229,19 @@ async def run(args: argparse.Namespace) -> None:
                     for i in range(args.warmup):
                         await echo_round(echo_user, echo_room, echo_id, -1 - i)
                         await lotse.round(-1 - i)
-                        await lotse.settle()
 
-                    series = {name: Series(name) for name in ("echo", "lotse", "lotse-settled")}
+                    series = {name: Series(name) for name in ("echo", "lotse")}
                     done, cycle = 0, 0
                     while done < args.rounds:
                         block = min(args.block, args.rounds - done)
                         order = list(series.values())
-                        for s in order[cycle % 3:] + order[:cycle % 3]:  # rotate who goes first
+                        for s in order[cycle % 2:] + order[:cycle % 2]:  # rotate who goes first
                             name = s.name
-                            if name == "lotse-settled":
-                                await lotse.settle()  # leftovers of the back-to-back block too
                             cpu0, syn0 = time.process_time(), process_cpu(synapse.pid)
                             for i in range(done, done + block):
                                 if name == "echo":
                                     s.ms.append(1000 * await echo_round(echo_user, echo_room, echo_id, i))
                                     continue
-                                if name == "lotse-settled":
-                                    settled = await lotse.settle()
-                                    if settled is not None:
-                                        s.keycaps_ms.append(1000 * settled)
-                                else:
-                                    s.keycaps_running += lotse.keycap_running()
                                 s.ms.append(1000 * await lotse.round(i))
                             s.cpu_self += time.process_time() - cpu0
                             s.cpu_synapse += process_cpu(synapse.pid) - syn0
@@ -286,31 +249,21 @@ async def run(args: argparse.Namespace) -> None:
                         print(f"rounds {done:4d}/{args.rounds}: " + "  ".join(
                             f"{s.name} {statistics.median(s.ms[-block:]):6.1f} ms" for s in series.values()),
                             flush=True)
-                    await lotse.settle()
                 finally:
                     await echo.stop()
                     if echo_user is not None:
                         await echo_user.close()
 
-    echo_s, lotse_s, settled_s = series["echo"], series["lotse"], series["lotse-settled"]
+    echo_s, lotse_s = series["echo"], series["lotse"]
     print()
     print(f"round trips: {args.rounds} per series after {args.warmup} warm-up rounds per bot, interleaved in "
           f"blocks of {args.block}; one Synapse on loopback; sync timeout {sync_ms} ms; {os.cpu_count()} CPUs")
     print(f"{'':28}{'median':>10}{'p95':>10}   CPU per round: this process / Synapse")
-    for label, s in (("echo bot (bare matrix-nio)", echo_s), ("lotse dialog step", lotse_s),
-                     ("lotse, keycaps settled", settled_s)):
+    for label, s in (("echo bot (bare matrix-nio)", echo_s), ("lotse dialog step (poll)", lotse_s)):
         n = len(s.ms)
         print(f"{label:28}{s.median():7.1f} ms{s.p95():7.1f} ms   "
               f"{1000 * s.cpu_self / n:5.1f} ms / {1000 * s.cpu_synapse / n:5.1f} ms")
     print(f"{'ratio lotse/echo':28}{lotse_s.median() / echo_s.median():9.2f}x{lotse_s.p95() / echo_s.p95():9.2f}x")
-    print(f"{'ratio lotse settled/echo':28}{settled_s.median() / echo_s.median():9.2f}x"
-          f"{settled_s.p95() / echo_s.p95():9.2f}x")
-    print(f"lotse: the previous menu's keycap task was still running at {lotse_s.keycaps_running} of "
-          f"{len(lotse_s.ms)} back-to-back sends", end="")
-    if settled_s.keycaps_ms:
-        print(f"; both keycaps reach the person {statistics.median(settled_s.keycaps_ms):.1f} ms (median) "
-              "after the menu", end="")
-    print()
 
 
 def main() -> None:

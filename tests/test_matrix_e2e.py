@@ -8,7 +8,7 @@ import pytest
 
 from bot.config import Settings
 from tests.conftest import make_settings, run_lotse
-from tests.matrix_harness import MatrixWorld, matrix_world, options
+from tests.matrix_harness import MatrixWorld, matrix_world, options, said_bodies
 from tests.synapse_server import SynapseServer
 
 
@@ -26,14 +26,19 @@ async def world(mx_settings: Settings, synapse: SynapseServer, tmp_path: Path): 
 async def test_onboarding_by_number_reply(world: MatrixWorld) -> None:
     hamid = await world.person("hamid")
     [welcome] = await hamid.send("!start")
-    assert welcome.source["content"]["msgtype"] == "m.notice"
+    assert welcome.source["type"] == "org.matrix.msc3381.poll.start" and welcome.poll is not None
     assert options(welcome) == ["Deutsch", "English", "العربية"]  # no hint on Matrix: the default first
-    assert "<ol><li>Deutsch</li>" in welcome.source["content"]["formatted_body"]
+    # clients without polls show the fallback: the text and the numbered list
+    assert welcome.body.split("\n")[-4:-1] == ["1. Deutsch", "2. English", "3. العربية"]
     [notice] = await hamid.press("English")  # a Matrix reply carrying "2"
     assert notice.body.startswith("Privacy notice")
+    assert notice.poll["question"]["org.matrix.msc1767.text"].startswith("Privacy notice")
     assert options(notice) == ["I agree", "I do not agree"]
     assert "Reply with the number of your choice." in notice.body
+    end = await hamid.poll_end(welcome.event_id)  # the language poll, answered by number, is ended
+    assert end.source["content"]["org.matrix.msc1767.text"] == "✓ English"
     recorded, emergency, menu = await hamid.press(1, by="text", expect=3)  # a plain "1"
+    await hamid.poll_end(notice.event_id)
     assert "112" in emergency.body
     [topic] = await hamid.press(1)  # into the request dialog
     assert topic.body.startswith("What is the appointment for?")
@@ -42,30 +47,34 @@ async def test_onboarding_by_number_reply(world: MatrixWorld) -> None:
     assert (person.language, person.role) == ("en", "newcomer") and person.consented
 
 
-async def test_onboarding_by_reaction(world: MatrixWorld) -> None:
+async def test_onboarding_by_votes(world: MatrixWorld) -> None:
     leila = await world.person("leila")
-    await leila.send("/start")  # "/" works as well as "!"
-    [notice] = await leila.press("العربية", by="reaction")
+    [welcome] = await leila.send("/start")  # "/" works as well as "!"
+    [notice] = await leila.press("العربية", by="vote")
     assert "2026-11" in notice.body
-    await leila.press(1, by="reaction", expect=3)
-    thanks, languages = await leila.press(2, by="reaction", expect=2)  # into the guide registration
+    end = await leila.poll_end(welcome.event_id)  # the answered poll is ended
+    assert end.source["content"]["m.relates_to"] == {"rel_type": "m.reference", "event_id": welcome.event_id}
+    await leila.press(1, by="vote", expect=3)
+    thanks, languages = await leila.press(2, by="vote", expect=2)  # into the guide registration
     person = await world.app.store.people.find("matrix", leila.id)
     assert person is not None and (person.language, person.role) == ("ar", "guide")
-    # 13 languages and "Done": beyond 🔟 the list goes on as "11. …" (a number reply chooses those)
-    assert languages.body.splitlines()[-2] == "14. تم"
+    # 13 languages and "Done" in one poll; its fallback numbers all 14
+    assert len(options(languages)) == 14 and languages.body.splitlines()[-2] == "14. تم"
 
 
-async def test_language_change_help_and_stale_reaction(world: MatrixWorld) -> None:
+async def test_language_change_help_and_stale_vote(world: MatrixWorld) -> None:
     hamid = await world.person("hamid")
     await hamid.onboard()
     old_menu = hamid.last_menu()
     [question] = await hamid.send("!language")
     assert question.body.startswith("Which language should Lotse use?")
-    # a keycap on an older menu does not count
-    await hamid.user.react(hamid.room, old_menu.event_id, "1\ufe0f\u20e3")
+    # a vote on an older poll does not count (here: its answer 1 would be "Deutsch" now)
+    await hamid.vote(old_menu, "1")
     [refused] = await hamid._expect(1)  # noqa: SLF001
     assert "no longer valid" in refused.body
-    [changed] = await hamid.press("Deutsch", by="reaction")
+    person = await world.app.store.people.find("matrix", hamid.id)
+    assert person is not None and person.language == "en"
+    [changed] = await hamid.press("Deutsch", by="vote")
     assert "Deutsch" in changed.body
     [help_text] = await hamid.send("!help")
     assert "!language" in help_text.body and "!start" in help_text.body
@@ -95,7 +104,7 @@ async def test_restart_of_lotse_replays_nothing_and_loses_nothing(
         assert second.transport.client.device_id == device  # the stored session was reused
         [help_text] = await hamid.send("!help")  # and nothing older was answered again
         assert help_text.body.startswith("You can use these")
-        bodies = [m.body for m in hamid.user.messages(hamid.room)]
+        bodies = said_bodies(hamid.user, hamid.room)
         assert sum(b.startswith("Willkommen bei Lotse!") for b in bodies) == 1  # the welcome, once
 
 
@@ -149,13 +158,20 @@ async def test_files_and_edits(world: MatrixWorld) -> None:
     assert text.body == "Your appointment"
     assert file.source["content"]["msgtype"] == "m.file" and file.body == "termin.ics"
     assert file.source["content"]["url"].startswith("mxc://")
+    progress = await transport.send(hamid.room, Message("Sending: 1 of 3"))
+    await hamid._expect(1)  # noqa: SLF001
+    await transport.edit(hamid.room, progress, Message("Sending: 2 of 3"))  # a message is edited in place
+    edit = await hamid.user.wait_for_event(hamid.room, lambda e: e.source.get("content", {}).get(
+        "m.relates_to", {}).get("rel_type") == "m.replace", timeout=20)
+    assert edit.source["content"]["m.new_content"]["body"] == "Sending: 2 of 3"
+    assert edit.source["content"]["m.relates_to"]["event_id"] == progress
+    # a poll cannot be edited into text: the new text comes as a message, the poll is ended
     offer = await transport.send(hamid.room, Message("Offer", ((Button("Accept", "tok"),),)))
     await hamid._expect(1)  # noqa: SLF001
     await transport.edit(hamid.room, offer, Message("Already taken – thank you"))
-    edit = await hamid.user.wait_for_event(hamid.room, lambda e: e.source.get("content", {}).get(
-        "m.relates_to", {}).get("rel_type") == "m.replace", timeout=20)
-    assert edit.source["content"]["m.new_content"]["body"] == "Already taken – thank you"
-    assert edit.source["content"]["m.relates_to"]["event_id"] == offer
+    [taken] = await hamid._expect(1)  # noqa: SLF001
+    assert taken.body == "Already taken – thank you" and taken.poll is None
+    assert (await hamid.poll_end(offer)).source["content"]["org.matrix.msc1767.text"] == "Offer"
 
 
 async def test_a_message_sent_again_with_its_key_arrives_once(mx_settings: Settings, synapse: SynapseServer,
@@ -210,7 +226,7 @@ async def test_one_process_serves_telegram_and_matrix(mx_settings: Settings, syn
             await amira.send("/start")
             await hamid.send("!start")
             await amira.press("العربية")
-            await hamid.press("English", by="reaction")
+            await hamid.press("English", by="vote")
             await amira.press(1, expect=3)
             await hamid.press(1, expect=3)
             await amira.press(1)
@@ -292,24 +308,29 @@ async def test_access_token_from_the_config_instead_of_a_password(mx_settings: S
             await user.close()
 
 
-async def test_hamid_files_a_request_by_replies_and_reactions(world: MatrixWorld, clock) -> None:  # noqa: ANN001
+async def test_hamid_files_a_request_by_replies_and_votes(world: MatrixWorld, clock) -> None:  # noqa: ANN001
     hamid = await world.person("hamid")
     await hamid.send("!start")
     await hamid.press("English")
     await hamid.press(1, expect=3)
     [topic] = await hamid.press(1)
-    [day] = await hamid.press("Job centre", by="reaction")
+    [day] = await hamid.press("Job centre", by="vote")
     [hour] = await hamid.send("2.12.2026")  # typed; English with German conventions: day first
     assert hour.body.startswith("At what time")
     await hamid.send("10:00")
-    await hamid.press("2 hours", by="reaction")
+    await hamid.press("2 hours", by="vote")
     await hamid.press("Langen")  # a reply with the number
-    await hamid.send("Jobcenter Langen, Zimmer 12")
-    [edit] = await hamid.send("2")  # toggles Persian: the list is edited in place (m.replace)
-    assert edit.source["content"]["m.relates_to"]["rel_type"] == "m.replace"
-    assert "✓ Persian" in edit.source["content"]["m.new_content"]["body"]
-    [gender] = await hamid.send("Done")
-    await hamid.press("No preference", by="reaction")
+    [languages] = await hamid.send("Jobcenter Langen, Zimmer 12")
+    [toggled] = await hamid.send("2")  # toggles Persian: the list comes again as a new poll …
+    assert {"✓ English", "✓ Persian"} <= set(options(toggled)) and toggled.poll is not None
+    assert (await hamid.poll_end(languages.event_id)).source["content"]["org.matrix.msc1767.text"] == "✓ Persian"
+    [again] = await hamid.press("✓ Persian", by="vote")  # … and a vote toggles it back off
+    assert {"✓ English", "Persian"} <= set(options(again))
+    await hamid.poll_end(toggled.event_id)
+    [toggled] = await hamid.press("Persian", by="vote")
+    [gender] = await hamid.press("Done", by="vote")
+    await hamid.poll_end(toggled.event_id)
+    await hamid.press("No preference", by="vote")
     [summary] = await hamid.send("Please speak slowly")
     assert "Town: Langen" in summary.body and "Languages: English, Persian" in summary.body
     [received] = await hamid.press("Send request")
@@ -385,7 +406,7 @@ async def test_a_telegram_newcomer_is_matched_with_a_matrix_guide(mx_settings: S
             world.app.dispatch.kick(request_id)
             [offer] = await leila._expect(1)  # noqa: SLF001
             assert offer.body.startswith("Can you come along to an appointment?") and "Amira" not in offer.body
-            [details] = await leila.press("Accept", by="reaction")
+            [details] = await leila.press("Accept", by="vote")
             assert details.body.startswith("Thank you! You are coming with Amira.")
             news = await api.wait_for(lambda: [m for m in api.messages(1001)
                                                if m.get("caption", "").startswith("Good news")])
@@ -412,7 +433,7 @@ async def test_a_telegram_newcomer_is_matched_with_a_matrix_guide(mx_settings: S
             [asked] = await leila._expect(1)  # noqa: SLF001
             assert asked.body.startswith("Did your appointment with Amira take place?")
             assert options(asked) == ["Yes, it took place", "Amira did not come", "It was cancelled"]
-            [how_long] = await leila.press("Yes, it took place", by="reaction")
+            [how_long] = await leila.press("Yes, it took place", by="vote")
             assert options(how_long) == ["1 hour", "1,5 hours", "2 hours", "3 hours", "4 hours"]
             [recorded] = await leila.press(3)  # a reply with the number
             assert recorded.body == "Thank you! Recorded: 2 hours."
@@ -486,7 +507,7 @@ async def test_a_matrix_coordinator_broadcasts_to_people_on_both_platforms(
             await amira.onboard()
             await weber.send("!broadcast")
             await weber.press("Everyone")
-            await weber.send("Done")  # every language (typed: the list is longer than the keycaps)
+            await weber.send("Done")  # every language (typed: the label works as well as the number)
             await weber.send("Done")  # every district
             await weber.send("The office is closed on 24 December.")
             [preview] = await weber.press("Show the preview")
@@ -498,3 +519,60 @@ async def test_a_matrix_coordinator_broadcasts_to_people_on_both_platforms(
             report = await weber.user.wait_for_event(
                 weber.room, lambda e: getattr(e, "body", "").startswith("Report on notice 1"), timeout=20)
             assert report.body == "Report on notice 1:\nDelivered to 3 people."
+
+
+async def test_a_vote_on_the_thirteen_language_poll_and_the_stable_event_name(world: MatrixWorld) -> None:
+    """The guide registration's language picker: 13 languages and "Done" in one poll.  Votes on
+    answers 13 and 14 (beyond where keycaps used to end), one of them with the stable
+    m.poll.response name as MSC3381 writes it (m.selections)."""
+    leila = await world.person("leila")
+    await leila.onboard(role=2)
+    thanks, languages = await leila.send("!guide", expect=2)
+    assert len(options(languages)) == 14, options(languages)
+    thirteenth = options(languages)[12]
+    await leila.vote(languages, languages.poll["answers"][12]["id"])
+    [toggled] = await leila._expect(1)  # noqa: SLF001
+    assert options(toggled)[12] == f"✓ {thirteenth}" and toggled.poll is not None
+    assert (await leila.poll_end(languages.event_id)).source["content"]["org.matrix.msc1767.text"] == f"✓ {thirteenth}"
+    await leila.vote(toggled, "14", stable=True)  # Done
+    [districts] = await leila._expect(1)  # noqa: SLF001
+    assert districts.body.startswith("In which districts can you accompany people?"), districts.body
+    await leila.poll_end(toggled.event_id)
+    guide = await world.app.store.people.find("matrix", leila.id)
+    state = await world.app.store.dialogs.get(guide.id)
+    assert state is not None and state.step == "districts"
+
+
+async def test_a_list_longer_than_a_poll_allows_is_a_numbered_notice(world: MatrixWorld) -> None:
+    from bot.core.types import Button, Message
+
+    hamid = await world.person("hamid")
+    await hamid.send("!start")
+    person = await world.app.store.people.find("matrix", hamid.id)
+
+    async def picked(ctx, token) -> None:  # noqa: ANN001
+        ctx.reply(f"picked {token.payload}")
+
+    world.app.router.button("test-pick", picked)
+    tokens = await world.app.store.buttons.mint(person.id, "test-pick", "", list(range(1, 22)))
+    buttons = tuple((Button(f"Option {n}", token),) for n, token in enumerate(tokens, start=1))
+    await world.transport.send(hamid.room, Message("Pick one", buttons, choice_hint="Reply with the number."))
+    [long_list] = await hamid._expect(1)  # noqa: SLF001
+    assert long_list.poll is None and long_list.source["content"]["msgtype"] == "m.notice"
+    assert options(long_list) == [f"Option {n}" for n in range(1, 22)]
+    assert "<ol><li>Option 1</li>" in long_list.source["content"]["formatted_body"]
+    [answer] = await hamid.send("21")  # the number chooses
+    assert answer.body == "picked 21"
+
+
+async def test_without_polls_choices_are_numbered_notices(mx_settings: Settings, synapse: SynapseServer,
+                                                          tmp_path: Path) -> None:
+    """`[matrix] polls = false`, for people whose app shows no polls at all."""
+    async with matrix_world(mx_settings, synapse, tmp_path, polls=False) as world:
+        hamid = await world.person("hamid")
+        [welcome] = await hamid.send("!start")
+        assert welcome.poll is None and welcome.source["content"]["msgtype"] == "m.notice"
+        assert options(welcome) == ["Deutsch", "English", "العربية"]
+        assert "<ol><li>Deutsch</li>" in welcome.source["content"]["formatted_body"]
+        [notice] = await hamid.press("English")
+        assert notice.body.startswith("Privacy notice") and notice.poll is None

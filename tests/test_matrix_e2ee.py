@@ -67,6 +67,14 @@ def notice(event: Any) -> bool:
     return isinstance(event, nio.RoomMessageNotice)
 
 
+def poll(event: Any) -> bool:
+    return isinstance(event, nio.UnknownEvent) and event.type == "org.matrix.msc3381.poll.start"
+
+
+def poll_text(event: Any) -> str:
+    return event.source["content"]["org.matrix.msc1767.text"]
+
+
 async def test_onboarding_in_an_encrypted_dm(db_path: Path, synapse: SynapseServer, tmp_path: Path) -> None:
     async with matrix_world(make_settings(db_path), synapse, tmp_path, encryption=True) as world:
         amira = await EncryptedPerson.create(synapse, tmp_path / "amira-store")
@@ -81,16 +89,24 @@ async def test_onboarding_in_an_encrypted_dm(db_path: Path, synapse: SynapseServ
                     await amira.sync()
             assert amira.client.rooms[room].encrypted
             await amira.say(room, "!start")
-            welcome = await amira.until(notice)
-            assert welcome.decrypted and welcome.body.startswith("Willkommen bei Lotse!")
+            welcome = await amira.until(poll)  # menus are polls, encrypted like messages
+            assert welcome.decrypted and poll_text(welcome).startswith("Willkommen bei Lotse!")
             await amira.say(room, "3")  # العربية
-            privacy = await amira.until(notice)
-            assert privacy.decrypted and "2026-11" in privacy.body
+            privacy = await amira.until(poll)
+            assert privacy.decrypted and "2026-11" in poll_text(privacy)
+            # a vote is encrypted too (nio moves m.relates_to into the clear, as the spec asks)
+            response = await amira.client.room_send(room, "org.matrix.msc3381.poll.response", {
+                "m.relates_to": {"rel_type": "m.reference", "event_id": privacy.event_id},
+                "org.matrix.msc3381.poll.response": {"answers": ["1"]}}, ignore_unverified_devices=True)
+            assert isinstance(response, nio.RoomSendResponse), response
+            recorded = await amira.until(notice)  # the answer to the vote: consent recorded
+            person = await world.app.store.people.find("matrix", amira.client.user_id)
+            assert recorded.decrypted and person is not None and person.consented
             # the server only ever saw ciphertext from Lotse in this room
             raw = await synapse.request("GET", f"/_matrix/client/v3/rooms/{room}/messages?dir=b&limit=50",
                                         token=amira.client.access_token)
-            from_bot = [e for e in raw["chunk"] if e["sender"] == world.bot_user_id and e["type"].startswith("m.room.")
-                        and e["type"] in ("m.room.message", "m.room.encrypted")]
+            from_bot = [e for e in raw["chunk"] if e["sender"] == world.bot_user_id
+                        and (e["type"] in ("m.room.message", "m.room.encrypted") or "poll" in e["type"])]
             assert from_bot and all(e["type"] == "m.room.encrypted" for e in from_bot)
         finally:
             await amira.client.close()

@@ -23,8 +23,10 @@ from typing import TextIO
 from bot.core.i18n import N_
 from bot.core.transport import Dispatch, Traits
 from bot.core.types import Event, Message, parse_command
+from bot.transports import numbered
 
 DEFAULT_USER = "you"
+BUTTON_LINE = "  [{number}] {label}"
 
 
 def _language_from_environment() -> str | None:
@@ -114,9 +116,9 @@ class ConsoleTransport:
         user = self.current
         base = dict(platform=self.platform, user_id=user, chat_id=user, language_hint=self.language_hint,
                     display_name=user, command_prefix=self.command_prefix)
-        buttons = self._last_buttons.get(user, [])
-        if text.isdigit() and 1 <= int(text) <= len(buttons):
-            return Event(kind="button", token=buttons[int(text) - 1], **base)
+        token = numbered.chosen_token(text, self._last_buttons.get(user, []))
+        if token is not None:
+            return Event(kind="button", token=token, **base)
         parsed = parse_command(text, "/!")
         if parsed:
             return Event(kind="command", text=text, command=parsed[0], args=parsed[1], **base)
@@ -125,8 +127,7 @@ class ConsoleTransport:
     # -- output -----------------------------------------------------------------------------------
     def _print(self, chat_id: str, message: Message, marker: str = "") -> None:
         lines = [f"[to {chat_id}] {marker}{message.text}"]
-        for number, button in enumerate(message.flat_buttons, start=1):
-            lines.append(f"  [{number}] {button.label}")
+        lines += numbered.option_lines(message.flat_buttons, BUTTON_LINE)
         if message.attachment is not None:
             lines.append(f"  📎 {message.attachment.filename}")
         try:

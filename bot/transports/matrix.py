@@ -11,10 +11,30 @@
   Matrix user first (a chat id that is a user id) Lotse opens a DM itself and remembers it.
 - Commands: `!request` and `/request`.  Bot messages are m.notice with plain body and an HTML
   formatted_body, all text escaped.
-- Buttons: listed as "1️⃣ label", with the keycap reactions added to the message; a reply with
-  the number, or tapping a reaction, presses the button.  The last menu per room is kept in the
-  database, so this works across restarts.  Edits are m.replace; attachments are uploaded and sent
-  as m.file.
+- Buttons become a poll (MSC3381, unstable `org.matrix.msc3381.poll.start`, which Element Web and
+  Element X render and let people tap): the question is the message's text, the answers are the
+  button labels, and the fallback text (for clients without polls) is the text with the numbered
+  list and "Reply with the number…".  A vote (`org.matrix.msc3381.poll.response`, also the stable
+  `m.poll.response`) or a reply with the number presses the button.  Only the room's latest menu
+  counts — the last message with buttons, kept in the database so it holds across restarts: a
+  vote on an older poll, or a number aimed at an older message, comes to the router as a token no
+  button has, and the person is told it is no longer valid.  Older polls are not ended when a
+  newer menu follows (that would cost a send per step); a poll is ended
+  (`org.matrix.msc3381.poll.end`) once it is answered.  The end's fallback text names the chosen
+  answer with the label the person read, so it needs no words of its own in any language.
+- `[matrix] polls = false` sends every choice as a numbered m.notice instead (for apps that show
+  neither polls nor their fallback text).
+- Up to 20 buttons make a poll (MSC3381's limit; the 13 languages and "Done" of the language
+  picker fit); a longer list goes out as a plain numbered list (m.notice) and is answered by number.
+- Multiple choice (languages, districts: options toggled with ✓, then "Done"): every tap makes the
+  dialog edit its message, and a poll cannot be edited into another poll once voted on, so the
+  edit sends the updated list as a new poll and ends the previous one.  Typing "2 5" toggles
+  several at once, as on every platform.
+- Edits of other messages are m.replace; an edit of a poll (an offer taken meanwhile) ends the
+  poll and sends the new text as a new message.  Attachments are uploaded and sent as m.file.
+- No reactions: earlier versions put keycap reactions (1️⃣ 2️⃣ …) under every menu; they nearly
+  doubled a dialog step's round trip and ran into Synapse's default rate limit, and a poll is
+  what people can tap now.
 - Rate limits: nio honours M_LIMIT_EXCEEDED's retry_after_ms, at most `max_limit_exceeded` times;
   after that the send fails with DeliveryError (never retried forever).
 """
@@ -22,7 +42,6 @@
 from __future__ import annotations
 
 import asyncio
-import html
 import io
 import json
 import logging
@@ -32,30 +51,30 @@ import time
 from pathlib import Path
 from typing import Any
 
-from nio import (AsyncClient, AsyncClientConfig, InviteMemberEvent, JoinError, LoginError,
-                 ReactionEvent, RoomCreateError, RoomMessageText, RoomPreset, RoomSendError, SyncError,
-                 SyncResponse, UploadError, WhoamiError)
+from nio import (AsyncClient, AsyncClientConfig, InviteMemberEvent, JoinError, LoginError, RoomCreateError,
+                 RoomMessageText, RoomPreset, RoomSendError, SyncError, SyncResponse, UnknownEvent, UploadError,
+                 WhoamiError)
 
 from bot import logsafe
 from bot.transports.registry import MatrixSettings
 from bot.core.transport import DeliveryError, Dispatch, RecipientUnreachable, StartupError, Traits
 from bot.core.types import Event, Message, parse_command
 from bot.store.store import TransportState
+from bot.transports import numbered
 
 log = logging.getLogger(__name__)
 
-KEYCAPS = ["1\ufe0f\u20e3", "2\ufe0f\u20e3", "3\ufe0f\u20e3", "4\ufe0f\u20e3", "5\ufe0f\u20e3",
-           "6\ufe0f\u20e3", "7\ufe0f\u20e3", "8\ufe0f\u20e3", "9\ufe0f\u20e3", "\U0001f51f"]
 STALE = "-"  # a token no button ever has: the router answers "no longer valid"
 
-
-def keycap_number(key: str) -> int | None:
-    """1️⃣ → 1 … 🔟 → 10 (also without the emoji variation selector)."""
-    normalized = key.replace("\ufe0f", "")
-    for number, cap in enumerate(KEYCAPS, start=1):
-        if cap.replace("\ufe0f", "") == normalized:
-            return number
-    return None
+# MSC3381 polls.  Sent with the unstable names (what Element sends and renders); the stable names
+# are accepted on input too.  nio has no classes for them: they arrive as UnknownEvent.
+POLL_START = "org.matrix.msc3381.poll.start"
+POLL_RESPONSE = ("org.matrix.msc3381.poll.response", "m.poll.response")
+POLL_END = "org.matrix.msc3381.poll.end"
+POLL_DISCLOSED = "org.matrix.msc3381.poll.disclosed"
+TEXT = "org.matrix.msc1767.text"
+MAX_ANSWERS = 20     # MSC3381: a poll has at most 20 answers; a longer list is a numbered m.notice
+OPEN_POLLS_KEPT = 20  # per room: the open polls Lotse remembers (to end them once answered)
 
 
 def strip_reply_fallback(body: str) -> str:
@@ -70,17 +89,36 @@ def strip_reply_fallback(body: str) -> str:
 
 def render(message: Message) -> tuple[str, str]:
     """Plain body and HTML formatted_body of a message; buttons as a numbered list."""
-    buttons = message.flat_buttons
-    plain = [message.text]
-    rich = [html.escape(message.text).replace("\n", "<br>")]
-    if buttons:
-        plain.append("")
-        plain += [f"{KEYCAPS[i] if i < len(KEYCAPS) else f'{i + 1}.'} {b.label}" for i, b in enumerate(buttons)]
-        rich.append("<ol>" + "".join(f"<li>{html.escape(b.label)}</li>" for b in buttons) + "</ol>")
-        if message.choice_hint:
-            plain.append(message.choice_hint)
-            rich.append(f"<p>{html.escape(message.choice_hint)}</p>")
-    return "\n".join(plain), "".join(rich)
+    return numbered.plain(message), numbered.rich(message)
+
+
+def fits_a_poll(message: Message) -> bool:
+    return 1 <= len(message.flat_buttons) <= MAX_ANSWERS
+
+
+def poll_content(message: Message) -> dict[str, Any]:
+    """An MSC3381 poll.start: one answer per button (ids "1", "2", … as in the numbered list)."""
+    answers = [{"id": str(number), TEXT: button.label}
+               for number, button in enumerate(message.flat_buttons, start=1)]
+    return {POLL_START: {"kind": POLL_DISCLOSED, "max_selections": 1, "question": {TEXT: message.text},
+                         "answers": answers},
+            TEXT: numbered.plain(message)}
+
+
+def poll_vote(content: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(poll event id, the first answer id) of a poll.response — unstable or stable shape."""
+    relates = content.get("m.relates_to") or {}
+    poll_id = relates.get("event_id") if relates.get("rel_type") == "m.reference" else None
+    answers: Any = None
+    for name in POLL_RESPONSE:
+        block = content.get(name)
+        if isinstance(block, dict):
+            answers = block.get("answers")
+            break
+    if answers is None:
+        answers = content.get("m.selections")  # the stable event as MSC3381 writes it
+    answer = answers[0] if isinstance(answers, list) and answers and isinstance(answers[0], str) else None
+    return (poll_id if isinstance(poll_id, str) else None), answer
 
 
 # What the rest of Lotse knows of Matrix.  A Message with a key is sent under a transaction id made
@@ -110,7 +148,9 @@ class MatrixTransport:
         self._since: str | None = None
         self._backlog_before = 0
         self._task: asyncio.Task[None] | None = None
-        self._background: set[asyncio.Task[Any]] = set()
+        # What was chosen on an open poll (poll id → answer label), for the end's fallback text;
+        # only in memory: after a restart the end falls back to the question.
+        self._chosen: dict[str, str] = {}
         self._done = asyncio.Event()
 
     def use_state(self, state: TransportState) -> None:
@@ -151,8 +191,6 @@ class MatrixTransport:
 
     async def stop(self) -> None:
         await self.stop_receiving()
-        for background in list(self._background):
-            background.cancel()
         if self.client is not None:
             await self.client.close()
             self.client = None
@@ -320,36 +358,49 @@ class MatrixTransport:
             display_name=room.user_name(item.sender) if room else None,
             event_id=item.event_id, command_prefix=self.command_prefix,
         )
-        if isinstance(item, ReactionEvent):
-            number = keycap_number(item.key)
-            if number is None:
+        if isinstance(item, UnknownEvent):
+            if item.type not in POLL_RESPONSE:
                 return None
-            return Event(kind="button", token=await self._menu_token(room_id, number, item.reacts_to),
-                         message_id=item.reacts_to, **base)
+            poll_id, answer = poll_vote(item.source.get("content") or {})
+            if poll_id is None or answer is None:
+                return None  # not a vote (or an "unvote": an empty list of answers)
+            number = int(answer) if answer.isdecimal() else 0
+            return Event(kind="button", token=await self._menu_token(room_id, number, poll_id),
+                         message_id=poll_id, **base)
         if not isinstance(item, RoomMessageText):
             return None
         await self._remember_dm(item.sender, room_id)
         relates = item.source.get("content", {}).get("m.relates_to", {})
         reply_to = relates.get("m.in_reply_to", {}).get("event_id")
         body = strip_reply_fallback(item.body) if reply_to else item.body.strip()
-        if body.isdigit():
-            menu = await self.state.get(f"menu:{room_id}")
-            if menu is not None and 1 <= int(body) <= len(menu["tokens"]):
-                return Event(kind="button", token=await self._menu_token(room_id, int(body), reply_to),
-                             message_id=reply_to or menu["event_id"], **base)
+        menu = await self.state.get(f"menu:{room_id}") if body.isdecimal() else None
+        number = numbered.chosen_number(body, len(menu["tokens"])) if menu is not None else None
+        if number is not None:
+            return Event(kind="button", token=await self._menu_token(room_id, number, reply_to, menu),
+                         message_id=reply_to or menu["event_id"], **base)
         parsed = parse_command(body, "!/")
         if parsed is not None:
             return Event(kind="command", text=body, command=parsed[0], args=parsed[1], **base)
         return Event(kind="text", text=body, **base)
 
-    async def _menu_token(self, room_id: str, number: int, target: str | None) -> str:
+    async def _menu_token(self, room_id: str, number: int, target: str | None,
+                          menu: dict[str, Any] | None = None) -> str:
         """The token of button `number` of the room's last menu (stale if aimed at another message)."""
         assert self.state is not None
-        menu = await self.state.get(f"menu:{room_id}")
+        if menu is None:
+            menu = await self.state.get(f"menu:{room_id}")
         if menu is None or (target is not None and target != menu["event_id"]):
             return STALE
         tokens = menu["tokens"]
-        return tokens[number - 1] if 1 <= number <= len(tokens) else STALE
+        if not 1 <= number <= len(tokens):
+            return STALE
+        poll = menu.get("polls", {}).get(menu["event_id"])
+        if poll is not None:  # remembered for the poll end's fallback text
+            self._chosen.pop(menu["event_id"], None)
+            self._chosen[menu["event_id"]] = poll["answers"][number - 1]
+            while len(self._chosen) > OPEN_POLLS_KEPT:
+                self._chosen.pop(next(iter(self._chosen)))
+        return tokens[number - 1]
 
     async def _remember_dm(self, user_id: str, room_id: str) -> None:
         assert self.state is not None
@@ -387,30 +438,61 @@ class MatrixTransport:
     async def send(self, chat_id: str, message: Message) -> str | None:
         assert self.client is not None and self.state is not None, "transport not started"
         room_id = await self._room_for(chat_id)
-        body, formatted = render(message)
+        menu = await self.state.get(f"menu:{room_id}")
         # A message with a key keeps one transaction id across restarts: the homeserver answers a
         # repeat with the first event instead of posting it twice.
-        event_id = await self._send(room_id, {"msgtype": "m.notice", "body": body,
-                                              "format": "org.matrix.custom.html", "formatted_body": formatted},
-                                    "message", tx_id=f"lotse-{message.key}" if message.key else None)
-        buttons = message.flat_buttons
-        if buttons:
-            await self.state.set(f"menu:{room_id}", {"event_id": event_id, "tokens": [b.token for b in buttons]})
-            task = asyncio.create_task(self._add_keycaps(room_id, event_id, len(buttons)))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+        event_id = await self._post(room_id, message, tx_id=f"lotse-{message.key}" if message.key else None)
+        if message.flat_buttons:
+            await self._save_menu(room_id, menu, event_id, message)
         if message.attachment is not None:
             await self._send_file(room_id, message)
         return event_id
 
-    async def _add_keycaps(self, room_id: str, event_id: str, count: int) -> None:
-        for key in KEYCAPS[:count]:
-            try:
-                await self._send(room_id, {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id,
-                                                            "key": key}}, "reaction", "m.reaction")
-            except DeliveryError as exc:
-                log.info("matrix: keycap reaction failed: %s", exc)
-                return
+    def _as_poll(self, message: Message) -> bool:
+        return self.settings.polls and fits_a_poll(message)
+
+    async def _post(self, room_id: str, message: Message, tx_id: str | None = None) -> str:
+        """A message with buttons as a poll (up to MAX_ANSWERS), anything else as m.notice."""
+        if self._as_poll(message):
+            return await self._send(room_id, poll_content(message), "poll", POLL_START, tx_id=tx_id)
+        body, formatted = render(message)
+        return await self._send(room_id, {"msgtype": "m.notice", "body": body, "format": "org.matrix.custom.html",
+                                          "formatted_body": formatted}, "message", tx_id=tx_id)
+
+    async def _save_menu(self, room_id: str, menu: dict[str, Any] | None, event_id: str, message: Message,
+                         ended: str | None = None) -> None:
+        """`event_id` (with `message`'s buttons) is the room's latest menu now; remember its poll
+        as open, and forget the poll `ended`."""
+        assert self.state is not None
+        polls: dict[str, Any] = dict((menu or {}).get("polls", {}))
+        polls.pop(ended or "", None)
+        if self._as_poll(message):
+            polls[event_id] = {"question": message.text.split("\n", 1)[0],
+                               "answers": [b.label for b in message.flat_buttons]}
+        while len(polls) > OPEN_POLLS_KEPT:
+            polls.pop(next(iter(polls)))
+        await self.state.set(f"menu:{room_id}", {"event_id": event_id, "tokens": [b.token for b in message.flat_buttons],
+                                                 "polls": polls})
+
+    async def _end_poll(self, room_id: str, poll_id: str, poll: dict[str, Any]) -> None:
+        """End an open poll.  Its fallback text is the chosen answer's label (or the question): no
+        words of its own, so nothing here needs the person's language."""
+        chosen = self._chosen.pop(poll_id, None)
+        text = (chosen if chosen.startswith("✓") else f"✓ {chosen}") if chosen else poll["question"]
+        await self._send(room_id, {"m.relates_to": {"rel_type": "m.reference", "event_id": poll_id},
+                                   POLL_END: {}, TEXT: text}, "poll end", POLL_END)
+
+    async def clear_buttons(self, chat_id: str, message_id: str) -> None:
+        """A choice was made on `message_id`: end its poll (a numbered m.notice has nothing to clear)."""
+        assert self.state is not None, "transport not started"
+        room_id = await self._room_for(chat_id)
+        menu = await self.state.get(f"menu:{room_id}")
+        poll = (menu or {}).get("polls", {}).get(message_id)
+        if menu is None or poll is None:
+            return
+        await self._end_poll(room_id, message_id, poll)
+        polls = {k: v for k, v in menu["polls"].items() if k != message_id}
+        await self.state.set(f"menu:{room_id}", {**menu, "polls": polls})
 
     async def _send_file(self, room_id: str, message: Message) -> None:
         assert self.client is not None and message.attachment is not None
@@ -426,12 +508,23 @@ class MatrixTransport:
     async def edit(self, chat_id: str, message_id: str, message: Message) -> None:
         assert self.client is not None and self.state is not None, "transport not started"
         room_id = await self._room_for(chat_id)
+        menu = await self.state.get(f"menu:{room_id}")
+        poll = (menu or {}).get("polls", {}).get(message_id)
+        if poll is not None:
+            # A poll cannot become another poll or plain text in place: the new version is a new
+            # message (a toggled multiple choice, an offer taken meanwhile) and the old poll ends.
+            event_id = await self._post(room_id, message)
+            await self._end_poll(room_id, message_id, poll)
+            if message.flat_buttons or (menu or {}).get("event_id") == message_id:
+                await self._save_menu(room_id, menu, event_id, message, ended=message_id)
+            else:
+                polls = {k: v for k, v in menu["polls"].items() if k != message_id}
+                await self.state.set(f"menu:{room_id}", {**menu, "polls": polls})
+            return
         body, formatted = render(message)
         new_content = {"msgtype": "m.notice", "body": body, "format": "org.matrix.custom.html",
                        "formatted_body": formatted}
         await self._send(room_id, {**new_content, "body": f"* {body}", "m.new_content": new_content,
                                    "m.relates_to": {"rel_type": "m.replace", "event_id": message_id}}, "edit")
-        menu = await self.state.get(f"menu:{room_id}")
         if menu is not None and menu["event_id"] == message_id:
-            await self.state.set(f"menu:{room_id}", {"event_id": message_id,
-                                                     "tokens": [b.token for b in message.flat_buttons]})
+            await self.state.set(f"menu:{room_id}", {**menu, "tokens": [b.token for b in message.flat_buttons]})

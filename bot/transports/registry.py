@@ -149,6 +149,7 @@ class MatrixSettings:
     session_dir: Path = Path("data/matrix")
     sync_timeout: Duration = Duration(seconds=30)
     encryption: bool = False
+    polls: bool = True
 
 
 def _validate_matrix(mx: MatrixSettings) -> None:
