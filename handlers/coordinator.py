@@ -43,15 +43,15 @@ async def announce_registration(ctx: Context, guide: Person) -> None:
     """Tell every coordinator about a new registration, with the profile and approve/reject buttons."""
     profile = await ctx.store.guides.get(guide.id)
     assert profile is not None
-    for coordinator in await coordinator_people(ctx.store, ctx.settings):
-        i18n = ctx.i18n_for(coordinator)
+    for recipient in await coordinator_people(ctx.store, ctx.settings):
+        i18n = ctx.i18n_for(recipient)
         text = i18n.gettext("%(name)s registered as a guide and waits for your approval.", name=name_of(guide))
         buttons = await ctx.buttons(DECISION, "", [[
             (i18n.gettext("Approve"), {"guide": guide.id, "approve": True}),
             (i18n.gettext("Reject"), {"guide": guide.id, "approve": False}),
-        ]], person=coordinator)
-        ctx.send_to(coordinator, ctx.message_for(coordinator, f"{text}\n\n{labels.profile(i18n, profile.profile)}",
-                                                 buttons))
+        ]], person=recipient)
+        ctx.send_to(recipient, ctx.message_for(recipient, f"{text}\n\n{labels.profile(i18n, profile.profile)}",
+                                               buttons))
 
 
 async def on_decision_button(ctx: Context, token: ButtonToken) -> None:

@@ -156,12 +156,12 @@ class OfferTexts(Notifier):
         return "\n".join(lines), [e for e in shown if e.eligible]
 
     async def escalated(self, coordinators: list[Person], request: Request, ranked: list[Any]) -> None:
-        for coordinator in coordinators:
-            i18n = self._i18n(coordinator)
+        for recipient in coordinators:
+            i18n = self._i18n(recipient)
             text, eligible = await self.escalation_text(i18n, request, ranked)
             rows = [[(i18n.gettext("Assign %(name)s", name=name_of(await self.services.store.people.get(e.guide_id))),
                       {"request": request.id, "guide": e.guide_id})] for e in eligible[:5]]
-            await self._send(coordinator, text, await self._buttons(coordinator, ASSIGN, rows))
+            await self._send(recipient, text, await self._buttons(recipient, ASSIGN, rows))
 
     async def still_searching(self, newcomer: Person, request: Request) -> None:
         i18n = self._i18n(newcomer)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from tests.botapi_server import BotApiServer
@@ -43,3 +45,29 @@ async def start(config: Path, crash_at: str | None = None) -> asyncio.subprocess
     return await asyncio.create_subprocess_exec(
         sys.executable, *command, "run", "--config", str(config),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=dict(os.environ))
+
+
+def polls(server: BotApiServer) -> int:
+    return len(server.sent(method="getUpdates"))
+
+
+async def run_until(config: Path, server: BotApiServer, settled: Callable[[], Awaitable[bool]],
+                    timeout: float = 30.0) -> str:
+    """Start `lotse run`, wait until it polls (it is up) and then until `settled()` holds (or
+    `timeout` seconds passed: the caller's assertions then say what is missing), stop it with
+    SIGTERM; asserts a clean exit (status 0, no traceback) and returns its stderr."""
+    before = polls(server)
+    process = await start(config)
+    try:
+        await server.wait_for(lambda: polls(server) > before or None, timeout=60, what="a poll")
+        for _ in range(int(timeout / 0.05)):
+            if await settled():
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), 60)
+    stderr = err.decode()
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr, stderr
+    return stderr

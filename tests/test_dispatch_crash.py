@@ -22,7 +22,7 @@ import pytest
 from bot.clock import utcnow
 from bot.store import Store
 from bot.store.guides import Profile, Slot
-from tests.lotse_process import start, write_config
+from tests.lotse_process import run_until, start, write_config
 from tests.botapi_server import BotApiServer
 from tests.telegram_harness import TgPerson
 
@@ -108,21 +108,13 @@ async def send_request(amira: TgPerson, config: Path, server: BotApiServer,
 
 
 async def restart_and_settle(config: Path, server: BotApiServer) -> str:
-    """Start Lotse again, wait until it polls and nothing is left to send, stop it cleanly."""
-    polls = len(server.sent(method="getUpdates"))
-    process = await start(config)
-    try:
-        await up(server, polls)
-        path = config.parent / "lotse.db"
-        for _ in range(200):
-            if not [r for r in offer_rows(path) if r[1] in (None, "sending")]:
-                break
-            await asyncio.sleep(0.05)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 0, err.decode()
-    return err.decode()
+    """Start Lotse again until no offer is left to send, stop it cleanly; returns its stderr."""
+    path = config.parent / "lotse.db"
+
+    async def settled() -> bool:
+        return not [r for r in offer_rows(path) if r[1] in (None, "sending")]
+
+    return await run_until(config, server, settled)
 
 
 @pytest.mark.parametrize("crash_at, lost", [("wave-planned", False), ("offer-delivered", False),

@@ -14,7 +14,6 @@ import asyncio
 import os
 import random
 import signal
-import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +22,7 @@ import pytest
 
 from bot.store import Store
 from bot.config import Settings
-from tests.lotse_process import start, write_config
+from tests.lotse_process import run_until, start, write_config
 from tests.botapi_server import ApiError, BotApiServer, Call
 
 USERS = 30
@@ -102,22 +101,13 @@ async def kill(process: asyncio.subprocess.Process, path: Path, server: BotApiSe
 
 async def run_until_answered(config: Path, server: BotApiServer, done: Callable[[], bool]) -> None:
     """Start Lotse, wait until it polls (it is up), `done` and the inbox is empty, stop it cleanly
-    (exit status 0)."""
-    before = len(polls(server))
-    process = await start(config)
-    try:
-        await server.wait_for(lambda: len(polls(server)) > before or None, timeout=60, what="a poll")
-        await server.wait_for(lambda: done() or None, timeout=30, what="every message answered")
-        for _ in range(200):
-            if not await inbox_rows(config.parent / "lotse.db"):
-                break
-            await asyncio.sleep(0.05)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(process.communicate(), 60)
-        print(err.decode(), file=sys.stderr)  # shown when the test fails
-    assert process.returncode == 0, err.decode()
-    assert "Traceback" not in err.decode(), err.decode()
+    (exit status 0, no traceback)."""
+    path = config.parent / "lotse.db"
+
+    async def settled() -> bool:
+        return done() and not await inbox_rows(path)
+
+    await run_until(config, server, settled)
 
 
 def answered_once(server: BotApiServer, chats: list[int], lost: set[int], kills: int = 1) -> None:

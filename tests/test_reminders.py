@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -286,7 +287,7 @@ async def test_a_failed_delivery_is_tried_again_later(lotse: Running, clock: Clo
 
 
 @asynccontextmanager
-async def _store(settings: Settings) -> AsyncIterator["Store"]:
+async def _store(settings: Settings) -> AsyncIterator[Any]:
     from bot.store import Store
     store = await Store.open(settings.database.path)
     try:

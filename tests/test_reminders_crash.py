@@ -22,7 +22,7 @@ from bot.clock import utcnow
 from bot.store.guides import Profile, Slot
 from bot.store.reminders import BEFORE, Planned
 from bot.store.requests import NewRequest
-from tests.lotse_process import start, write_config
+from tests.lotse_process import run_until, start, write_config
 from tests.botapi_server import BotApiServer
 
 PAIRS = 15
@@ -88,19 +88,13 @@ async def unfinished(path: Path, sending: bool = True) -> int:
 async def run_to_the_end(config: Path, server: BotApiServer) -> Counter[str]:
     """Start Lotse, wait until it polls (it is up) and no row is left to send, stop it cleanly;
     returns the rows' final states."""
-    polls = len(server.sent(method="getUpdates"))
-    process = await start(config)
-    try:
-        await server.wait_for(lambda: len(server.sent(method="getUpdates")) > polls or None, timeout=60)
-        for _ in range(600):
-            if not await unfinished(config.parent / "lotse.db"):
-                break
-            await asyncio.sleep(0.05)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 0, err.decode()
-    return await states(config.parent / "lotse.db")
+    path = config.parent / "lotse.db"
+
+    async def settled() -> bool:
+        return not await unfinished(path)
+
+    await run_until(config, server, settled)
+    return await states(path)
 
 
 async def test_killed_between_claim_and_send_the_reminder_goes_out_once_after_restart(tmp_path: Path) -> None:
