@@ -64,7 +64,7 @@ class App:
             if isinstance(transport, NeedsState):
                 transport.use_state(self.store.transport_state(transport.platform))
         bot = settings.bot
-        self.inbox = Inbox(self.store, self.router.dispatch, workers=bot.workers,
+        self.inbox = Inbox(self.store, self.router.handle, workers=bot.workers,
                            rate_cap=RateCap(bot.rate_limit, bot.rate_window),
                            uncapped=frozenset(t.platform for t in self.transports if not t.traits.rate_capped),
                            resend=self.router.send_stored)

@@ -58,7 +58,7 @@ async def offer_answer(ctx: Context, data: Mapping[str, Any]) -> str | None:
     always possible (dispatch.accept asks the same rule again in the booking transaction)."""
     if not data.get("accept"):
         return None
-    offer = await ctx.store.dispatch.offer(int(data["offer"]))
+    offer = await ctx.store.bookings.offer(int(data["offer"]))
     request = await ctx.store.requests.get(offer.request_id) if offer else None
     if offer is None or offer.guide_id != ctx.person.id or request is None:
         return None  # not theirs or gone: dispatch says so

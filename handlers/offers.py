@@ -20,7 +20,7 @@ from bot.core.types import Attachment, Button, Message
 from bot.services.calendar import appointment_ics, attachment as calendar_attachment
 from bot.services.matching import explain
 from bot.clock import utcnow
-from bot.store.dispatch import Offer
+from bot.store.bookings import Offer
 from bot.store.requests import Request
 from bot.store.store import ButtonToken, Person
 from handlers import labels
@@ -217,7 +217,7 @@ async def on_offer(ctx: Context, token: ButtonToken) -> None:
 
 
 async def on_decline_reason(ctx: Context, token: ButtonToken) -> None:
-    await ctx.store.dispatch.set_decline_reason(int(token.payload["offer"]), str(token.payload["reason"]))
+    await ctx.store.bookings.set_decline_reason(int(token.payload["offer"]), str(token.payload["reason"]))
     ctx.answered = ctx.event.message_id
     ctx.reply(ctx._("Thank you, that helps us."))
 
@@ -261,7 +261,7 @@ async def on_guide_cancel(ctx: Context, token: ButtonToken) -> None:
 
 # -- commands -----------------------------------------------------------------------------------
 async def appointments(ctx: Context) -> None:
-    items = await ctx.store.dispatch.upcoming_of_guide(ctx.person.id, utcnow())
+    items = await ctx.store.bookings.upcoming_of_guide(ctx.person.id, utcnow())
     if not items:
         ctx.reply(ctx._("You have no upcoming appointments."))
         return
@@ -278,7 +278,7 @@ async def appointments(ctx: Context) -> None:
 async def unmatched(ctx: Context) -> None:
     from bot.services.matching import rank
 
-    waiting = await ctx.store.dispatch.unmatched(utcnow())
+    waiting = await ctx.store.bookings.unmatched(utcnow())
     if not waiting:
         ctx.reply(ctx._("Every request has a guide or is still being offered."))
         return

@@ -101,7 +101,7 @@ async def on_outcome(ctx: Context, token: ButtonToken) -> None:
     assignment_id, outcome = int(token.payload["assignment"]), str(token.payload["outcome"])
     ctx.answered = ctx.event.message_id
     store = ctx.store
-    if not await store.dispatch.report_outcome(assignment_id, ctx.person.id, outcome, utcnow()):
+    if not await store.bookings.report_outcome(assignment_id, ctx.person.id, outcome, utcnow()):
         ctx.reply(ctx._("This appointment has been answered already. Thank you!"))
         return
     if outcome == "done":
@@ -111,7 +111,7 @@ async def on_outcome(ctx: Context, token: ButtonToken) -> None:
                   await ctx.buttons(HOURS, "", rows))
         return
     ctx.reply(ctx._("Thank you for telling us. A coordinator will have a look."))
-    assignment = await store.dispatch.assignment(assignment_id)
+    assignment = await store.bookings.assignment(assignment_id)
     request = await store.requests.get(assignment.request_id) if assignment else None
     if request is None:
         return
@@ -126,7 +126,7 @@ async def on_outcome(ctx: Context, token: ButtonToken) -> None:
 async def on_hours(ctx: Context, token: ButtonToken) -> None:
     assignment_id, hours = int(token.payload["assignment"]), float(token.payload["hours"])
     ctx.answered = ctx.event.message_id
-    if await ctx.store.dispatch.report_hours(assignment_id, ctx.person.id, hours):
+    if await ctx.store.bookings.report_hours(assignment_id, ctx.person.id, hours):
         ctx.reply(ctx._("Thank you! Recorded: %(hours)s.", hours=hours_label(ctx.i18n, hours)))
     else:
         ctx.reply(ctx._("This appointment has been answered already. Thank you!"))
@@ -137,7 +137,7 @@ async def on_feedback(ctx: Context, token: ButtonToken) -> None:
     ctx.answered = ctx.event.message_id
     if feedback == "comment":
         await ctx.services.dialogs.start(ctx, "feedback", {"assignment": assignment_id})
-    elif await ctx.store.dispatch.give_feedback(assignment_id, ctx.person.id, feedback):
+    elif await ctx.store.bookings.give_feedback(assignment_id, ctx.person.id, feedback):
         ctx.reply(ctx._("Thank you for your feedback!"))
     else:
         ctx.reply(ctx._(MSG_STALE_BUTTON))
@@ -154,7 +154,7 @@ def _comment_parse(ctx: Context, text: str, data: dict[str, Any]) -> str:
 
 
 async def _comment_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
-    if await ctx.store.dispatch.give_feedback(int(data["assignment"]), ctx.person.id, None, str(value)):
+    if await ctx.store.bookings.give_feedback(int(data["assignment"]), ctx.person.id, None, str(value)):
         ctx.reply(ctx._("Thank you for your feedback!"))
     else:
         ctx.reply(ctx._(MSG_STALE_BUTTON))

@@ -203,7 +203,7 @@ async def test_the_booking_transaction_asks_again(lotse: Running) -> None:
     """Suspended between the press and the booking (the router's check passed): dispatch refuses."""
     leila = await guide(lotse, "leila")
     await request(lotse)
-    [offer] = await lotse.store.dispatch.open_offers()
+    [offer] = await lotse.store.bookings.open_offers()
     await lotse.store.db.execute("UPDATE guides SET state = 'suspended' WHERE person_id = ?", (leila,))
     before = await snapshot(lotse)
     outcome = await lotse.app.dispatch.accept(await lotse.store.people.get(leila), offer.id)

@@ -199,7 +199,7 @@ async def test_fifty_simultaneous_accepts_book_exactly_one_guide(lotse: Running,
         "immigration", TUESDAY_930, 60, "Dreieich", None, None, None, ("ar",)), datetime(2026, 11, 25, tzinfo=UTC))
     tokens = []
     for guide_id in guides:
-        offer_id = await lotse.store.dispatch.add_offer(request_id, guide_id, 1, datetime(2026, 11, 25, tzinfo=UTC),
+        offer_id = await lotse.store.bookings.add_offer(request_id, guide_id, 1, datetime(2026, 11, 25, tzinfo=UTC),
                                                         datetime(2026, 11, 26, tzinfo=UTC))
         [token] = await lotse.store.buttons.mint(guide_id, "offer", "", [{"offer": offer_id, "accept": True}])
         tokens.append(token)

@@ -18,7 +18,7 @@ from bot import logsafe
 from bot.app import App
 from bot.cli import register_secrets
 from bot.config import ConfigError, Settings, load_settings
-from bot.core.transport import Dispatch, Traits
+from bot.core.transport import Receiver, Traits
 from bot.core.types import Event, Message
 from bot.transports import registry
 
@@ -44,11 +44,11 @@ class SmsTransport:
         self.traits = traits
         self.sent: list[tuple[str, Message]] = []
         self._ids = itertools.count(1)
-        self._receiver: Dispatch | None = None
+        self._receiver: Receiver | None = None
         self._menus: dict[str, list[str]] = {}  # chat → tokens of the last numbered list
 
-    async def start(self, dispatch: Dispatch) -> None:
-        self._receiver = dispatch
+    async def start(self, receiver: Receiver) -> None:
+        self._receiver = receiver
 
     async def stop_receiving(self) -> None:
         pass

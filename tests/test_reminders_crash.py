@@ -52,7 +52,7 @@ async def prepare(path: Path, server: BotApiServer) -> set[int]:
             request_id = await store.requests.create(newcomer, NewRequest(
                 "doctor", starts, 60, "Dreieich", None, None, None, ("ar",)), now)
             async with store.transaction():
-                assignment = await store.dispatch.claim(request_id, guide, now)
+                assignment = await store.bookings.claim(request_id, guide, now)
                 assert assignment is not None
                 due = now - timedelta(minutes=1)
                 await store.reminders.plan(assignment, [Planned(newcomer, BEFORE, 1440, due),

@@ -34,10 +34,10 @@ async def assign(lotse: Running, request_id: int, guide_id: int, at: datetime, s
                  hours: float | None = None) -> None:
     store = lotse.store
     async with store.transaction():
-        assert await store.dispatch.claim(request_id, guide_id, at)
+        assert await store.bookings.claim(request_id, guide_id, at)
     if state != "active":
-        assignment = await store.dispatch.active_assignment(request_id)
-        assert await store.dispatch.end_assignment(assignment.id, state, at)
+        assignment = await store.bookings.active_assignment(request_id)
+        assert await store.bookings.end_assignment(assignment.id, state, at)
     if hours is not None:  # what the follow-up after the appointment records (issue #7)
         await store.db.execute("UPDATE assignments SET hours = ? WHERE request_id = ?", (hours, request_id))
 

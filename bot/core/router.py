@@ -102,7 +102,7 @@ class Router:
                 if c.handler is not None and (wanted is None or c.spec.audience in wanted)]
 
     # -- dispatch -----------------------------------------------------------------------------
-    async def dispatch(self, event: Event, inbox_row: int | None = None) -> None:
+    async def handle(self, event: Event, inbox_row: int | None = None) -> None:
         """Handle one event in one transaction: its effects, the record of its event id and its
         inbox row (deleted, or holding the replies until they went out) are committed together, so
         a crash in the middle leaves the event unhandled (it is handled again at the next start),

@@ -20,7 +20,6 @@ class Receiver(Protocol):
         may a transport acknowledge them to its platform."""
 
 
-Dispatch = Receiver  # the name transports have used
 
 
 class StartupError(Exception):
@@ -72,8 +71,8 @@ class Transport(Protocol):
     command_prefix: str
     traits: Traits
 
-    async def start(self, dispatch: Dispatch) -> None:
-        """Begin receiving; every incoming event is awaited through `dispatch`."""
+    async def start(self, receiver: Receiver) -> None:
+        """Begin receiving; every incoming event goes to `receiver` (the inbox)."""
 
     async def stop_receiving(self) -> None:
         """Take no more updates (the first step of a clean stop); sending still works."""

@@ -3,7 +3,7 @@
 - A wave offers the request to the `[matching] wave_size` best-ranked eligible guides not asked
   before.  Offers expire after `[matching] offer_timeout`, shorter when the appointment is near
   (a quarter of the time left, at least 15 minutes).
-- The first accept wins: `Dispatches.claim` moves the request from open to matched with one
+- The first accept wins: `Bookings.claim` moves the request from open to matched with one
   conditional UPDATE inside a transaction (and a unique index allows one active assignment per
   request), so two taps at the same moment can never book two guides.  The other offers are
   closed as "taken" and their messages edited.
@@ -39,7 +39,7 @@ from bot.services.matching import rank
 from bot.services.scheduler import Scheduler
 from bot.store import Store
 from bot.clock import utcnow
-from bot.store.dispatch import Offer
+from bot.store.bookings import Offer
 from bot.store.requests import Request
 from bot.store.store import Person
 
@@ -100,17 +100,17 @@ class Dispatch:
         while Lotse was down, re-arm the rest, send offers whose message never left, and restart
         requests that are open but have no offer out."""
         self.scheduler.start()
-        again, uncertain = await self.store.dispatch.recover_notifying(self.messenger.recognising_repeats())
+        again, uncertain = await self.store.bookings.recover_notifying(self.messenger.recognising_repeats())
         if uncertain:
             log.warning("%s offer message(s) were leaving when the last process stopped; they most likely "
                         "arrived and are not sent again", uncertain)
         await self.expire_due()
-        for offer in await self.store.dispatch.open_offers():
+        for offer in await self.store.bookings.open_offers():
             self._arm(offer.id, offer.expires_at)
-        unsent = await self.store.dispatch.unsent_offers()
+        unsent = await self.store.bookings.unsent_offers()
         if unsent:
             self._spawn(self._send_offers(unsent))
-        for request_id in await self.store.dispatch.waiting_for_a_wave(utcnow()):
+        for request_id in await self.store.bookings.waiting_for_a_wave(utcnow()):
             self.kick(request_id)
 
     async def _send_offers(self, offers: list[tuple[int, int]]) -> None:
@@ -173,20 +173,20 @@ class Dispatch:
             request = await store.requests.get(request_id)
             if request is None or request.state != "open" or request.starts_at <= now:
                 return None
-            if await store.dispatch.open_offers(request_id):
+            if await store.bookings.open_offers(request_id):
                 return None  # a wave is still out
             need = await store.matching.need(request_id)
             ranked = rank(need, await store.matching.candidates(need, settings.zone), settings.matching.weights,
                           settings.zone, settings.matching.travel_buffer)
-            asked = await store.dispatch.offered_guides(request_id)
+            asked = await store.bookings.offered_guides(request_id)
             chosen = [e for e in ranked if e.eligible and e.guide_id not in asked][:settings.matching.wave_size]
             near = request.starts_at - now < settings.matching.escalate_before
             escalate = False
             if not chosen or near:
-                escalate = await store.dispatch.mark_escalated(request_id, now)
-            number = await store.dispatch.next_wave(request_id)
+                escalate = await store.bookings.mark_escalated(request_id, now)
+            number = await store.bookings.next_wave(request_id)
             expires = now + self.offer_time(request.starts_at, now)
-            offers = [await store.dispatch.add_offer(request_id, e.guide_id, number, now, expires) for e in chosen]
+            offers = [await store.bookings.add_offer(request_id, e.guide_id, number, now, expires) for e in chosen]
         return Wave(request, need, offers, expires, escalate)
 
     async def send_wave(self, wave: Wave, newcomer_told: bool = False) -> None:
@@ -210,9 +210,9 @@ class Dispatch:
         """One offer message, at most once on platforms that cannot recognise a repeat: the row is
         marked 'sending' before the message leaves (a crash then leaves it 'uncertain', see resume)."""
         store = self.store
-        offer = await store.dispatch.offer(offer_id)
+        offer = await store.bookings.offer(offer_id)
         guide = None if offer is None else await store.people.get(offer.guide_id)
-        if offer is None or guide is None or not await store.dispatch.notifying(offer_id):
+        if offer is None or guide is None or not await store.bookings.notifying(offer_id):
             return  # gone, or someone else is sending it
         message = await self.notifier.offer(guide, offer_id, request)
         faults.point("offer-sending")
@@ -220,20 +220,20 @@ class Dispatch:
             message_id = await self.messenger.deliver(guide, message)
         except DeliveryUncertain as exc:
             log.warning("offer %s may not have arrived (%s); not sent again", offer_id, exc)
-            await store.dispatch.notified(offer_id, "uncertain", None)
+            await store.bookings.notified(offer_id, "uncertain", None)
             return
         except DeliveryError as exc:
             log.info("offer %s not delivered: %s", offer_id, exc)
-            await store.dispatch.notified(offer_id, "failed", None)
+            await store.bookings.notified(offer_id, "failed", None)
             return
         faults.point("offer-delivered")
-        await store.dispatch.notified(offer_id, "sent", message_id)
+        await store.bookings.notified(offer_id, "sent", message_id)
 
     # -- answers --------------------------------------------------------------------------------
     async def accept(self, guide: Person, offer_id: int) -> Outcome:
         store, now = self.store, utcnow()
         async with store.transaction():
-            offer = await store.dispatch.offer(offer_id)
+            offer = await store.bookings.offer(offer_id)
             if offer is None or offer.guide_id != guide.id:
                 return Outcome("gone")
             request = await store.requests.get(offer.request_id)
@@ -242,12 +242,12 @@ class Dispatch:
             refusal = await self._standing(guide.id, request)
             if refusal is not None:  # suspended or paused since the offer went out: the offer stays open
                 return Outcome("refused", request, refusal)
-            assignment_id = await store.dispatch.claim(offer.request_id, guide.id, now, offer_id=offer_id)
+            assignment_id = await store.bookings.claim(offer.request_id, guide.id, now, offer_id=offer_id)
             if assignment_id is None:
-                await store.dispatch.close_offer(offer_id, "taken", now)
+                await store.bookings.close_offer(offer_id, "taken", now)
                 return Outcome("taken", request)
             await self._booked(assignment_id, guide.id, request)
-            others = await store.dispatch.close_all(offer.request_id, "taken", now)
+            others = await store.bookings.close_all(offer.request_id, "taken", now)
         await self._after_match(request, guide, others)
         return Outcome("accepted", request)
 
@@ -260,13 +260,13 @@ class Dispatch:
                 refusal = await self._standing(guide_id, request)
                 if refusal is not None:
                     return Outcome("refused", request, refusal)
-            assignment_id = None if request is None or guide is None else await store.dispatch.claim(
+            assignment_id = None if request is None or guide is None else await store.bookings.claim(
                 request_id, guide_id, now, by=coordinator.id)
             if assignment_id is None:
                 return Outcome("taken", request)
             assert request is not None and guide is not None
             await self._booked(assignment_id, guide_id, request)
-            others = await store.dispatch.close_all(request_id, "taken", now)
+            others = await store.bookings.close_all(request_id, "taken", now)
         await self._after_match(request, guide, others)
         return Outcome("accepted", request)
 
@@ -290,13 +290,13 @@ class Dispatch:
             await self.notifier.matched(newcomer, guide, request)
 
     async def decline(self, guide: Person, offer_id: int, reason: str | None = None) -> Outcome:
-        offer = await self.store.dispatch.offer(offer_id)
+        offer = await self.store.bookings.offer(offer_id)
         if offer is None or offer.guide_id != guide.id:
             return Outcome("gone")
         request = await self.store.requests.get(offer.request_id)
-        if not await self.store.dispatch.close_offer(offer_id, "declined", utcnow(), reason):
-            return Outcome(await self._closed_code(await self.store.dispatch.offer(offer_id) or offer), request)
-        if not await self.store.dispatch.open_offers(offer.request_id):
+        if not await self.store.bookings.close_offer(offer_id, "declined", utcnow(), reason):
+            return Outcome(await self._closed_code(await self.store.bookings.offer(offer_id) or offer), request)
+        if not await self.store.bookings.open_offers(offer.request_id):
             self.kick(offer.request_id)
         return Outcome("declined", request)
 
@@ -304,7 +304,7 @@ class Dispatch:
         """Why an answer to a closed offer changes nothing: the guide holds this appointment already
         (a second tap), someone else took it, or it ran out / was withdrawn."""
         if offer.state == "accepted":
-            assignment = await self.store.dispatch.active_assignment(offer.request_id)
+            assignment = await self.store.bookings.active_assignment(offer.request_id)
             if assignment is not None and assignment.guide_id == offer.guide_id:
                 return "already"
         return "taken" if offer.state == "taken" else "expired"
@@ -312,29 +312,29 @@ class Dispatch:
     async def expire_due(self, now: datetime | None = None) -> None:
         now = now or utcnow()
         waves: set[int] = set()
-        for offer in await self.store.dispatch.open_offers():
+        for offer in await self.store.bookings.open_offers():
             if offer.expires_at > now:
                 continue
-            if await self.store.dispatch.close_offer(offer.id, "expired", now):
+            if await self.store.bookings.close_offer(offer.id, "expired", now):
                 request = await self.store.requests.get(offer.request_id)
                 guide = await self.store.people.get(offer.guide_id)
                 if guide is not None and request is not None:
                     await self.notifier.offer_closed(guide, offer, request, "expired")
                 waves.add(offer.request_id)
         for request_id in waves:
-            if not await self.store.dispatch.open_offers(request_id):
+            if not await self.store.bookings.open_offers(request_id):
                 self.kick(request_id)
 
     # -- cancellations ----------------------------------------------------------------------------
     async def request_cancelled(self, request: Request) -> None:
         """The newcomer cancelled: withdraw offers, free and tell an assigned guide."""
         now = utcnow()
-        for offer in await self.store.dispatch.close_all(request.id, "withdrawn", now):
+        for offer in await self.store.bookings.close_all(request.id, "withdrawn", now):
             guide = await self.store.people.get(offer.guide_id)
             if guide is not None:
                 await self.notifier.offer_closed(guide, offer, request, "withdrawn")
-        assignment = await self.store.dispatch.active_assignment(request.id)
-        if assignment is not None and await self.store.dispatch.end_assignment(assignment.id, "cancelled_by_newcomer",
+        assignment = await self.store.bookings.active_assignment(request.id)
+        if assignment is not None and await self.store.bookings.end_assignment(assignment.id, "cancelled_by_newcomer",
                                                                                 now):
             guide = await self.store.people.get(assignment.guide_id)
             newcomer = await self.store.people.get(request.person_id)
@@ -345,10 +345,10 @@ class Dispatch:
         """The guide cannot come: the request is open again, the newcomer is told, a new wave starts."""
         store, now = self.store, utcnow()
         async with store.transaction():
-            request_id = await store.dispatch.request_of_assignment(assignment_id, guide.id)
-            if request_id is None or not await store.dispatch.end_assignment(assignment_id, "cancelled_by_guide", now):
+            request_id = await store.bookings.request_of_assignment(assignment_id, guide.id)
+            if request_id is None or not await store.bookings.end_assignment(assignment_id, "cancelled_by_guide", now):
                 return None
-            await store.dispatch.reopen(request_id)
+            await store.bookings.reopen(request_id)
             request = await store.requests.get(request_id)
         assert request is not None
         newcomer = await store.people.get(request.person_id)

@@ -14,7 +14,7 @@ from bot.clock import utcnow
 from bot.store.inbox import Inbox
 from bot.store.db import Database, from_db_time, to_db_time
 from bot.store import migrations
-from bot.store.dispatch import Dispatches
+from bot.store.bookings import Bookings
 from bot.store.guides import Guides
 from bot.store.matching import Matching
 from bot.store.outbox import Broadcasts
@@ -300,7 +300,7 @@ class Store:
         self.requests = Requests(db)
         self.guides = Guides(db)
         self.matching = Matching(db)
-        self.dispatch = Dispatches(db)
+        self.bookings = Bookings(db)
         self.reminders = Reminders(db)
         self.broadcasts = Broadcasts(db)
         self.stats = Stats(db)

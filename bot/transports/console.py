@@ -21,7 +21,7 @@ import threading
 from typing import TextIO
 
 from bot.core.i18n import N_
-from bot.core.transport import Dispatch, Traits
+from bot.core.transport import Receiver, Traits
 from bot.core.types import Event, Message, parse_command
 from bot.transports import numbered
 
@@ -57,8 +57,8 @@ class ConsoleTransport:
         self._done = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    async def start(self, dispatch: Dispatch) -> None:
-        self._task = asyncio.create_task(self._run(dispatch), name="console-input")
+    async def start(self, receiver: Receiver) -> None:
+        self._task = asyncio.create_task(self._run(receiver), name="console-input")
 
     async def stop_receiving(self) -> None:
         """Read no more lines (a line being handled is finished by the inbox)."""
@@ -89,7 +89,7 @@ class ConsoleTransport:
             except RuntimeError:
                 pass  # loop already closed
 
-    async def _run(self, dispatch: Dispatch) -> None:
+    async def _run(self, receiver: Receiver) -> None:
         queue: asyncio.Queue[str | None] = asyncio.Queue()
         # A daemon thread, so a blocked read of a keyboard never keeps the process alive.
         threading.Thread(target=self._reader, args=(asyncio.get_running_loop(), queue),
@@ -98,7 +98,7 @@ class ConsoleTransport:
             while (line := await queue.get()) is not None:
                 event = self.parse_line(line.rstrip("\r\n"))
                 if event is not None:
-                    await dispatch(event)
+                    await receiver(event)
         except asyncio.CancelledError:
             pass
         finally:

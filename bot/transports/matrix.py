@@ -57,7 +57,7 @@ from nio import (AsyncClient, AsyncClientConfig, InviteMemberEvent, JoinError, L
 
 from bot import logsafe
 from bot.transports.registry import MatrixSettings
-from bot.core.transport import DeliveryError, Dispatch, RecipientUnreachable, StartupError, Traits
+from bot.core.transport import DeliveryError, Receiver, RecipientUnreachable, StartupError, Traits
 from bot.core.types import Event, Message, parse_command
 from bot.store.store import TransportState
 from bot.transports import numbered
@@ -144,7 +144,7 @@ class MatrixTransport:
         )
         self.client: AsyncClient | None = None
         self.state: TransportState | None = None
-        self._dispatch: Dispatch | None = None
+        self._receiver: Receiver | None = None
         self._since: str | None = None
         self._backlog_before = 0
         self._task: asyncio.Task[None] | None = None
@@ -161,9 +161,9 @@ class MatrixTransport:
         return self.settings.session_dir / "session.json"
 
     # -- lifecycle --------------------------------------------------------------------------------
-    async def start(self, dispatch: Dispatch) -> None:
+    async def start(self, receiver: Receiver) -> None:
         assert self.state is not None, "use_state() before start()"
-        self._dispatch = dispatch
+        self._receiver = receiver
         self.settings.session_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         store_path = self.settings.session_dir / "store"
         if self.settings.encryption:
@@ -327,8 +327,8 @@ class MatrixTransport:
                     if event is not None:
                         events.append(event)
         if events:
-            assert self._dispatch is not None
-            await self._dispatch.record(events)  # stored before the sync token moves past them
+            assert self._receiver is not None
+            await self._receiver.record(events)  # stored before the sync token moves past them
         self._since = response.next_batch
         await self.state.set("since", self._since)
 

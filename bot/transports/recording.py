@@ -13,7 +13,7 @@ import itertools
 import secrets
 from dataclasses import dataclass
 
-from bot.core.transport import DeliveryError, Dispatch, RecipientUnreachable, Traits
+from bot.core.transport import DeliveryError, Receiver, RecipientUnreachable, Traits
 from bot.core.types import Event, Message, parse_command
 
 
@@ -36,15 +36,15 @@ class RecordingTransport:
         self.blocked: set[str] = set()
         self.unavailable: set[str] = set()  # chats whose delivery fails for now (a network outage)
         self._hints: dict[str, str | None] = {}  # like a platform's per-user language_code
-        self._dispatch: Dispatch | None = None
+        self._receiver: Receiver | None = None
         self._ids = itertools.count(1)
         self._events = itertools.count(1)
         self._event_prefix = secrets.token_hex(4)  # event ids stay unique across restarts
         self._done = asyncio.Event()
 
     # -- Transport ------------------------------------------------------------------------------
-    async def start(self, dispatch: Dispatch) -> None:
-        self._dispatch = dispatch
+    async def start(self, receiver: Receiver) -> None:
+        self._receiver = receiver
 
     async def stop_receiving(self) -> None:
         pass
@@ -108,13 +108,13 @@ class RecordingTransport:
         ))
 
     async def _deliver(self, event: Event) -> list[Message]:
-        assert self._dispatch is not None, "transport not started"
+        assert self._receiver is not None, "transport not started"
         if event.language_hint is None:
             event = dataclasses.replace(event, language_hint=self._hints.get(event.user_id))
         else:
             self._hints[event.user_id] = event.language_hint
         before = len(self.sent)
-        await self._dispatch(event)
+        await self._receiver(event)
         return [s.message for s in self.sent[before:] if s.chat_id == event.chat_id]
 
     # -- reading --------------------------------------------------------------------------------

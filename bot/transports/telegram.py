@@ -34,7 +34,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, Re
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.transports.registry import TelegramSettings
-from bot.core.transport import (CommandMenu, Traits, DeliveryError, DeliveryUncertain, Dispatch, RateLimited,
+from bot.core.transport import (CommandMenu, Traits, DeliveryError, DeliveryUncertain, Receiver, RateLimited,
                                 RecipientUnreachable, StartupError, TemporaryFailure)
 from bot.core.types import Event, Message, parse_command
 
@@ -110,13 +110,13 @@ class TelegramTransport:
         self.backoff_cap = backoff_cap
         self.app: Application | None = None
         self.username: str | None = None
-        self._dispatch: Dispatch | None = None
+        self._receiver: Receiver | None = None
         self._done = asyncio.Event()
         self._answers: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle --------------------------------------------------------------------------------
-    async def start(self, dispatch: Dispatch) -> None:
-        self._dispatch = dispatch
+    async def start(self, receiver: Receiver) -> None:
+        self._receiver = receiver
         base = self.settings.base_url.rstrip("/")
         app = (ApplicationBuilder()
                .token(self.settings.token)
@@ -211,12 +211,12 @@ class TelegramTransport:
         """One update from PTB's updater: stored in Lotse's inbox before PTB may confirm it to
         Telegram.  A failure to store is raised as a NetworkError, so PTB's polling loop tries the
         same updates again instead of confirming them."""
-        if self._dispatch is None:
+        if self._receiver is None:
             return
         event = self.to_event(update)
         if event is not None:
             try:
-                await self._dispatch.record([event])
+                await self._receiver.record([event])
             except Exception as exc:
                 log.error("telegram: storing update %s failed (%s); it is fetched again", update.update_id, exc)
                 raise NetworkError(f"storing update {update.update_id} failed") from exc

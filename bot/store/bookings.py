@@ -1,4 +1,4 @@
-"""Offers and assignments: the rows dispatch decides with."""
+"""Bookings: offers to guides and the assignments that win them — the rows dispatch decides with."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def _offer(row: object) -> Offer:
                  from_db_time(row["expires_at"]), row["message_id"])  # type: ignore[index, arg-type]
 
 
-class Dispatches:
+class Bookings:
     def __init__(self, db: Database) -> None:
         self.db = db
 
