@@ -2,7 +2,7 @@
 handled in order per person, fairly between people.
 
 - `record(events)` writes a batch to the inbox table (one transaction) and returns only then: a
-  transport acknowledges to its platform (Telegram's offset, Matrix's sync token) after it. The
+  transport acknowledges to its platform (an update offset, a sync token) after it. The
   router deletes each row in the transaction that handled it, or keeps the replies in it until they
   went out (bot.core.replies); at start, whatever is still in the table is handled (or its replies
   sent) first (`start()`), so nothing acknowledged is lost to a crash.

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def to_json(ctx: Context) -> str:
-    """The queued replies of `ctx`.  Those to a platform that recognises a repeat (Matrix) get a
+    """The queued replies of `ctx`.  Those to a platform that recognises a repeat get a
     key (unless they have one), so one sent again after a crash is delivered only once."""
     repeats = ctx.services.messenger.recognising_repeats()
     keyed = []

@@ -56,9 +56,9 @@ class Traits:
     by the core and the services, which never name a platform themselves."""
 
     display_name: str                # as people read it (previews, statistics)
-    translate_name: bool = False     # display_name is a msgid ("Terminal"), not a brand ("Telegram")
+    translate_name: bool = False     # display_name is a msgid (a word such as "Terminal"), not a brand name
     native_buttons: bool = True      # False: buttons are shown as a numbered list to reply to
-    recognises_repeats: bool = False  # a Message sent again with the same key arrives once (Matrix)
+    recognises_repeats: bool = False  # a Message sent again with the same key arrives once
     max_text: int = 4096             # the longest text one message may carry
     rate: float | None = None        # broadcasts: messages per second over all chats (None: no limit)
     per_chat_interval: float = 0.0   # broadcasts: seconds between two messages to one chat
@@ -81,7 +81,7 @@ class Transport(Protocol):
         """Stop receiving and release resources."""
 
     async def wait_done(self) -> None:
-        """Return when the transport has nothing more to do (console: end of input).
+        """Return when the transport has nothing more to do (the terminal: end of input).
 
         Network transports never finish on their own; they return only after stop().
         """

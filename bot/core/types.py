@@ -58,7 +58,7 @@ class Message:
     # by the core for messages with buttons, shown by transports that render buttons as a list.
     choice_hint: str = ""
     # Sending again with the same key after a crash: a transport whose platform can recognise the
-    # repeat (Matrix transaction ids) delivers it once; others send it again.
+    # repeat (e.g. by transaction id) delivers it once; others send it again.
     key: str | None = None
 
     @property

@@ -2,24 +2,24 @@
 platform's limits, and the coordinator watches it go.
 
 - One lane per platform drains that platform's pending rows: it waits for its Pace
-  (`[broadcast] telegram_rate` / `matrix_rate` messages per second, evenly spaced, shared with the
+  (the `rate` its transport declares in its Traits, messages per second, evenly spaced, shared with the
   coordinator's progress edits and report, and checked against the answers of the last second —
-  written here instead of using PTB's AIORateLimiter, which throttles every call including
+  written here instead of using a platform library's rate limiter, which throttles every call including
   replies to people, has no per-chat limit for private chats and pauses everything on a 429), then
   claims the next row with one conditional UPDATE (pending → claimed) and sends it at once; up to
   MAX_IN_FLIGHT sends are on the wire together, so the pace holds when the platform is slow.
-  Two messages to the same chat are at least `telegram_per_chat_interval` apart.
+  Two messages to the same chat are at least the transport's `per_chat_interval` apart.
 - Each row ends as sent (with the platform's message id), unreachable (the person blocked the bot:
   they are marked unreachable, never retried), failed (a permanent error, or `max_attempts` temporary
   ones, retried with exponential backoff), or skipped (the person withdrew consent since).  A 429
   pauses the whole lane for its retry_after and puts the row back, not counting as a try.
-- Transports that implement SendsOnce (Telegram) make one attempt per claim and leave pace and
-  retries to the lane; others (Matrix: nio waits out M_LIMIT_EXCEEDED itself) use their own send.
+- Transports that implement SendsOnce make one attempt per claim and leave pace and retries to
+  the lane; others (whose library waits out the platform's limit itself) use their own send.
 - Progress: the coordinator gets one message that is edited at most every `progress_interval`
   seconds (sent / failed / may not have arrived / remaining), and right when the last row is done a final edit and a report.
 - Restart: rows are in the database.  A claimed row is marked 'sending' right before its request
   leaves.  At start a row still 'claimed' never left and is sent; one still 'sending' may or may not
-  have reached the person: on platforms that recognise a repeat (Matrix: the message's key is its
+  have reached the person: on platforms that recognise a repeat (the message's key becomes its
   transaction id) it is sent again and arrives once, elsewhere it becomes 'uncertain' and is not
   sent again (at most once — a crash never makes anyone get a notice twice; the report counts it).
   The window is one HTTP request per row in flight; everything else resumes where it stopped.  A
@@ -66,7 +66,7 @@ class Pace:
     """How fast one platform may be sent to: evenly spaced slots, `rate` per second (time lost while
     idle is not made up in a burst), at most `max_in_flight` messages on the wire — and never more
     than `rate` + 1 messages answered within the last second plus those still on the wire (29/s
-    gives 30: Telegram's limit).  Answers
+    gives 30, a common platform limit).  Answers
     arrive about when the platform counted the message, so a stall on either side that squeezes
     messages together (they left late, or the platform handled a queue at once) makes the sender
     wait instead of crossing the platform's limit."""

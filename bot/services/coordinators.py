@@ -9,7 +9,7 @@ from bot.store.store import Person
 
 async def coordinator_people(store: Store, settings: Settings) -> list[Person]:
     """Every configured coordinator as a person; one who never wrote to Lotse is created with their
-    platform id as chat (Telegram: the user id is the private chat; Matrix: Lotse opens a DM)."""
+    platform id as chat (where the user id is not the private chat, the transport opens one)."""
     people = []
     for entry in settings.roles.coordinators:
         platform, _, user_id = entry.partition(":")

@@ -12,8 +12,8 @@
   stands), composes the message, marks the row "sending" (committed) right before the message
   leaves, then marks it sent.  `resume()` at start: a row left claimed never left the process and
   is sent now.  A row left "sending" may have reached the person: where the platform recognises a
-  repeat (Matrix: the message's key becomes its transaction id) it is sent again and arrives once;
-  on Telegram it becomes "uncertain" and is not sent again.  The mark is written before the HTTP
+  repeat (the message's key becomes its transaction id) it is sent again and arrives once;
+  elsewhere it becomes "uncertain" and is not sent again.  The mark is written before the HTTP
   request, so "sending" almost always means the platform has it (a resend would be the double);
   only a crash in the instant between the mark and the request leaving loses that one reminder —
   logged at the next start.

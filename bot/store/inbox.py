@@ -1,7 +1,7 @@
 """The inbox: incoming updates, stored before the platform is told they arrived.
 
-A transport records a batch here (one transaction), and only then acknowledges it (Telegram's
-getUpdates offset, Matrix's sync token).  The transaction that handles an update either deletes its
+A transport records a batch here (one transaction), and only then acknowledges it (an update
+offset, a sync token).  The transaction that handles an update either deletes its
 row (nothing to send) or stores the replies in it (`handled`); the row is marked `sending` just
 before they leave and deleted after.  So after a crash every row still here is an update nobody
 has handled yet, or one whose replies did not (or may not have) gone out.

@@ -268,7 +268,7 @@ class Events:
 
 
 class TransportState:
-    """Key/value state of one transport (e.g. Matrix's sync token), JSON values."""
+    """Key/value state of one transport (e.g. a sync token), JSON values."""
 
     def __init__(self, db: Database, platform: str) -> None:
         self.db = db

@@ -5,8 +5,8 @@
 ALTER TABLE offers ADD COLUMN notified TEXT CHECK (notified IN ('sending', 'sent', 'uncertain', 'failed'));
 UPDATE offers SET notified = 'sent';
 
--- The inbox: every incoming update, stored before it is acknowledged to the platform (Telegram's
--- getUpdates offset, Matrix's sync token), handled from here in order per person, and deleted in
+-- The inbox: every incoming update, stored before it is acknowledged to the platform (an update
+-- offset, a sync token), handled from here in order per person, and deleted in
 -- the transaction that handled it.  `event` is the platform-neutral Event as JSON.
 CREATE TABLE inbox (
     id          INTEGER PRIMARY KEY,
