@@ -79,11 +79,12 @@ async def inbox_rows(path: Path) -> int:
 
 
 async def lost_in_the_instant(path: Path, server: BotApiServer) -> set[int]:
-    """Chats whose replies were marked "sending" and had not reached the server when the process
-    died: the one price of never sending twice on Telegram (as with reminders), not sent again."""
+    """Chats whose replies were leaving (handled, stored in the inbox row) and had not reached the
+    server when the process died: the one price of never sending twice on Telegram (as with
+    reminders), not sent again."""
     store = await Store.open(path)
     try:
-        rows = await store.db.fetchall("SELECT user_id FROM inbox WHERE sending = 1")
+        rows = await store.db.fetchall("SELECT user_id FROM inbox WHERE replies IS NOT NULL")
     finally:
         await store.close()
     return {int(r[0]) for r in rows} - set(replies(server))

@@ -38,8 +38,9 @@ from bot.store.inbox import Arrival, Waiting
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Event, int | None], Awaitable[None]]
-# Sends the replies stored in an inbox row: (row id, replies JSON, were they leaving?, platform).
-Resender = Callable[[int, str, bool, str], Awaitable[None]]
+# Sends the replies stored in an inbox row (they were leaving when the last process stopped):
+# (row id, replies JSON, platform).
+Resender = Callable[[int, str, str], Awaitable[None]]
 Key = tuple[str, str]  # (platform, user id)
 
 
@@ -232,7 +233,7 @@ class Inbox:
                 if item.stored is None:
                     await self.handler(item.event, item.row_id)
                 elif self.resend is not None and item.stored.replies is not None:
-                    await self.resend(item.stored.id, item.stored.replies, item.stored.sending, item.event.platform)
+                    await self.resend(item.stored.id, item.stored.replies, item.event.platform)
             except asyncio.CancelledError:
                 queue.appendleft(item)  # still stored; handled at the next start
                 raise

@@ -4,7 +4,8 @@ The router sends replies after the handling transaction committed (no network wa
 transaction, nothing sent for a change that was rolled back).  A crash in between would lose them
 while the update is already acknowledged to the platform and marked handled; so the handling
 transaction stores them in the inbox row (`to_json`), and a restart sends what it finds there
-(`send_stored`).  Work queued with `Context.later` is not stored: the services it starts keep
+(`send_stored`) where the platform recognises a repeat; elsewhere it does not, as a copy may have
+arrived (at most once, like reminders).  Work queued with `Context.later` is not stored: the services it starts keep
 their own state and resume at start (offers, broadcasts).
 """
 

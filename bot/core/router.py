@@ -150,25 +150,21 @@ class Router:
             ctx.answered = None
             ctx.reply(ctx._(MSG_ERROR))
         if ctx is not None:
-            if kept:
-                assert inbox_row is not None
-                await store.inbox.sending(inbox_row)
             await ctx.flush()
             if kept:
                 assert inbox_row is not None
                 await store.inbox.done(inbox_row)
 
-    async def send_stored(self, inbox_row: int, stored: str, sending: bool, platform: str) -> None:
-        """Replies of an event handled before the last stop that had not (surely) gone out: sent
-        now; those that were leaving when it stopped only where the platform recognises a repeat
-        (elsewhere they probably arrived, and a second copy is worse than the rare lost one)."""
+    async def send_stored(self, inbox_row: int, stored: str, platform: str) -> None:
+        """Replies that were leaving when the last process stopped: sent again where the platform
+        recognises a repeat (they arrive once); elsewhere not (they probably arrived, and a second
+        copy is worse than the rare lost one; the log says so)."""
         store = self.services.store
-        if sending and platform not in self.services.messenger.recognising_repeats():
+        if platform in self.services.messenger.recognising_repeats():
+            await replies.send_stored(self.services, stored)
+        else:
             log.warning("inbox: the replies to update %s were being sent when the last process stopped; "
                         "not sent again", inbox_row)
-        else:
-            await store.inbox.sending(inbox_row)
-            await replies.send_stored(self.services, stored)
         await store.inbox.done(inbox_row)
 
     def _i18n_for(self, person: Person, event: Event):  # noqa: ANN202

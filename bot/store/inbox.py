@@ -2,9 +2,9 @@
 
 A transport records a batch here (one transaction), and only then acknowledges it (an update
 offset, a sync token).  The transaction that handles an update either deletes its
-row (nothing to send) or stores the replies in it (`handled`); the row is marked `sending` just
-before they leave and deleted after.  So after a crash every row still here is an update nobody
-has handled yet, or one whose replies did not (or may not have) gone out.
+row (nothing to send) or stores the replies in it (`handled`), which leave right after the commit;
+the row is deleted once they went out.  So after a crash every row still here is an update nobody
+has handled yet, or one whose replies may not have gone out.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from bot.store.db import Database, to_db_time
 class Waiting:
     id: int
     event: str  # the Event as JSON
-    replies: str | None  # None: not handled yet; else the replies to send (bot.core.router knows their shape)
-    sending: bool  # the replies were about to leave when the last process stopped
+    replies: str | None  # None: not handled yet; else the replies that were leaving (bot.core.replies)
 
 
 @dataclass(frozen=True)
@@ -52,16 +51,13 @@ class Inbox:
 
     async def waiting(self) -> list[Waiting]:
         """Every stored update not handled yet or whose replies were not sent, oldest first."""
-        rows = await self.db.fetchall("SELECT id, event, replies, sending FROM inbox ORDER BY id")
-        return [Waiting(int(r[0]), str(r[1]), None if r[2] is None else str(r[2]), bool(r[3])) for r in rows]
+        rows = await self.db.fetchall("SELECT id, event, replies FROM inbox ORDER BY id")
+        return [Waiting(int(r[0]), str(r[1]), None if r[2] is None else str(r[2])) for r in rows]
 
     async def handled(self, row_id: int, replies: str) -> None:
-        """Call inside the transaction that handled the update: its replies leave after the commit."""
+        """Call inside the transaction that handled the update: its replies leave right after the
+        commit (there is no separate "sending" mark: it would be written in the same instant)."""
         await self.db.execute("UPDATE inbox SET replies = ? WHERE id = ?", (replies, row_id))
-
-    async def sending(self, row_id: int) -> None:
-        """The replies are about to leave (a restart does not send them again)."""
-        await self.db.execute("UPDATE inbox SET sending = 1 WHERE id = ?", (row_id,))
 
     async def done(self, row_id: int) -> None:
         """Call inside the transaction that handled the update (nothing to send), or after the
