@@ -13,7 +13,7 @@ from bot.core.i18n import Catalogs
 from bot.core.inbox import Inbox, RateCap
 from bot.core.messenger import Messenger
 from bot.core.router import Router
-from bot.core.router import COORDINATOR, EVERYONE, GUIDE, NEWCOMER
+from bot.vocabulary import COORDINATOR, EVERYONE, GUIDE, NEWCOMER
 from bot.core.transport import CommandMenu, HasCommandMenus, NeedsState, Transport
 from bot.store import Store
 from bot.clock import utcnow

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 
+from bot.vocabulary import PLEDGE, TRAINING, VETTING
+
 
 class ConfigError(Exception):
     """A configuration problem, phrased as one line that names the key."""
@@ -66,7 +68,6 @@ class BotSettings:
 
 TOPICS = ("doctor", "immigration", "jobcentre", "school", "housing", "authority", "other")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-VETTING = ("training", "pledge", "police_certificate")
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ class RequestsSettings:
 
 @dataclass(frozen=True)
 class GuidesSettings:
-    require: tuple[str, ...] = ("training", "pledge")
+    require: tuple[str, ...] = (TRAINING, PLEDGE)
 
 
 def _minutes(hhmm: str) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.core.authority import coordinator
 from bot.core.context import Context, Services
-from bot.core.dialog import END, Dialog, Invalid, Option, Step
+from bot.core.dialog import END, Dialog, Invalid, Option, Step, _End, rows
 from bot.core.i18n import N_, I18n
 from bot.core.router import Router
 from bot.core import text as free_text
@@ -34,37 +34,21 @@ PREVIEW, SEND, CANCEL = "preview", "send", "cancel"
 
 
 # -- steps ----------------------------------------------------------------------------------------
-def _audience_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("Who should receive the notice?")
-
-
 def _audience_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
     return [[Option(kind, label)] for kind, label in AUDIENCES.items()]
 
 
-def _pairs(options: list[Option]) -> list[list[Option]]:
-    return [options[i:i + 2] for i in range(0, len(options), 2)]
-
-
-def _languages_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("Only people who speak certain languages? Choose them, or tap Done to reach every language.")
-
-
 def _languages_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
-    return _pairs([Option(code, labels.language(ctx, code), translate=False) for code in ctx.settings.area.languages])
-
-
-def _districts_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("Only certain districts? Choose them, or tap Done to reach every district.")
+    return rows([Option(code, labels.language(ctx, code), translate=False) for code in ctx.settings.area.languages],
+                2)
 
 
 def _districts_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
-    return _pairs([Option(name, name, translate=False) for name in ctx.settings.area.districts])
+    return rows([Option(name, name, translate=False) for name in ctx.settings.area.districts], 2)
 
 
-def _text_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("Please type the notice (at most %(count)s characters). Everyone gets this text unless you add "
-                 "a version in their language next.", count=ctx.i18n.number(ctx.settings.broadcast.max_length))
+def _max_length(ctx: Context, data: dict[str, Any]) -> dict[str, object]:
+    return {"count": ctx.i18n.number(ctx.settings.broadcast.max_length)}
 
 
 def _parse_text(ctx: Context, text: str, data: dict[str, Any]) -> str:
@@ -91,30 +75,30 @@ def _versions_prompt(ctx: Context, data: dict[str, Any]) -> str:
 
 
 def _versions_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
-    rows = [[Option(code, I18n.language_name(code), translate=False)] for code in ctx.settings.bot.languages]
-    return [*rows, [Option(PREVIEW, N_("Show the preview"))]]
+    languages = [[Option(code, I18n.language_name(code), translate=False)] for code in ctx.settings.bot.languages]
+    return [*languages, [Option(PREVIEW, N_("Show the preview"))]]
 
 
 def _audience(data: dict[str, Any]) -> Audience:
     return Audience(data["audience"], tuple(data.get("languages") or ()), tuple(data.get("districts") or ()))
 
 
-async def _version_chosen(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+async def _version_chosen(ctx: Context, value: Any, data: dict[str, Any]) -> Step:
     if value != PREVIEW:
         data["editing"] = value
-        return "version_text"
+        return VERSION_TEXT
     data["counts"] = await ctx.store.broadcasts.count(_audience(data))
-    return "preview"
+    return PREVIEW_STEP
 
 
-def _version_text_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("Please type the version in %(language)s.", language=I18n.language_name(data["editing"]))
+def _editing(ctx: Context, data: dict[str, Any]) -> dict[str, object]:
+    return {"language": I18n.language_name(data["editing"])}
 
 
-async def _version_typed(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+async def _version_typed(ctx: Context, value: Any, data: dict[str, Any]) -> Step:
     data.setdefault("translations", {})[data.pop("editing")] = value
-    data.pop("version_text", None)
-    return "versions"
+    data.pop(VERSION_TEXT.name, None)
+    return VERSIONS
 
 
 def platform_name(ctx: Context, platform: str) -> str:
@@ -154,7 +138,7 @@ def _preview_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
                     translate=False)], [Option(CANCEL, N_("Cancel"))]]
 
 
-async def _decided(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+async def _decided(ctx: Context, value: Any, data: dict[str, Any]) -> _End:
     if value != SEND:
         ctx.reply(ctx._("The notice was not sent."))
         data["cancelled"] = True
@@ -175,19 +159,24 @@ async def _send(ctx: Context, data: dict[str, Any]) -> None:
     ctx.later(start)
 
 
+VERSIONS = Step("versions", _versions_prompt, options=_versions_options, on_answer=_version_chosen)
+VERSION_TEXT = Step("version_text", N_("Please type the version in %(language)s."), values=_editing,
+                    parse=_parse_text, on_answer=_version_typed)
+PREVIEW_STEP = Step("preview", _preview_prompt, options=_preview_options, on_answer=_decided)
 BROADCAST = Dialog("broadcast", (
-    Step("audience", _audience_prompt, options=_audience_options, next="languages"),
-    Step("languages", _languages_prompt, options=_languages_options, multi=True, next="districts"),
-    Step("districts", _districts_prompt, options=_districts_options, multi=True, next="text"),
-    Step("text", _text_prompt, parse=_parse_text, next="versions"),
-    Step("versions", _versions_prompt, options=_versions_options, on_answer=_version_chosen),
-    Step("version_text", _version_text_prompt, parse=_parse_text, on_answer=_version_typed),
-    Step("preview", _preview_prompt, options=_preview_options, on_answer=_decided),
+    Step("audience", N_("Who should receive the notice?"), options=_audience_options),
+    Step("languages", N_("Only people who speak certain languages? Choose them, or tap Done to reach every "
+                         "language."), options=_languages_options, multi=True),
+    Step("districts", N_("Only certain districts? Choose them, or tap Done to reach every district."),
+         options=_districts_options, multi=True),
+    Step("text", N_("Please type the notice (at most %(count)s characters). Everyone gets this text unless you add "
+                    "a version in their language next."), values=_max_length, parse=_parse_text),
+    VERSIONS, VERSION_TEXT, PREVIEW_STEP,
 ), on_finish=_send, authority=coordinator)
 
 
 async def broadcast(ctx: Context) -> None:
-    await ctx.services.dialogs.start(ctx, "broadcast")
+    await ctx.services.dialogs.start(ctx, BROADCAST)
 
 
 # -- what recipients and the coordinator read -------------------------------------------------------

@@ -7,7 +7,8 @@ registered yet answers that it is not available yet and is left out of `help`.
 from __future__ import annotations
 
 from bot.core.i18n import N_
-from bot.core.router import COORDINATOR, EVERYONE, GUIDE, NEWCOMER, CommandSpec
+from bot.core.router import CommandSpec
+from bot.vocabulary import COORDINATOR, EVERYONE, GUIDE, NEWCOMER
 
 COMMANDS: list[CommandSpec] = [
     CommandSpec("start", EVERYONE, N_("Start over and show the menu")),

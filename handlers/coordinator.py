@@ -11,28 +11,38 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from bot.core.authority import coordinator
 from bot.core.context import Context
-from bot.core.dialog import END, Dialog, Invalid, Option, Step
+from bot.core.dialog import END, Dialog, Invalid, Option, Step, _End
 from bot.core.i18n import N_
+from bot.core.payloads import Payload
 from bot.core.router import Router
 from bot.core.when import ParseError, normalize_digits, parse_date
 from bot.services.coordinators import coordinator_people
 from bot.clock import utcnow
-from bot.store.store import ButtonToken, Person
+from bot.store.store import Person
+from bot.vocabulary import POLICE_CERTIFICATE, PLEDGE, TRAINING, VETTING
 from handlers import labels
 
 log = logging.getLogger(__name__)
 
-DECISION = "guide-decision"
 VETTING_QUESTIONS = {
-    "training": N_("On which date did %(name)s complete the basic training?"),
-    "pledge": N_("On which date did %(name)s sign the confidentiality pledge?"),
-    "police_certificate": N_("Which date does the police certificate of %(name)s carry?"),
+    TRAINING: N_("On which date did %(name)s complete the basic training?"),
+    PLEDGE: N_("On which date did %(name)s sign the confidentiality pledge?"),
+    POLICE_CERTIFICATE: N_("Which date does the police certificate of %(name)s carry?"),
 }
+MSG_TYPE_DATE = N_("Please type the date, for example %(example)s.")
+
+
+@dataclass(frozen=True)
+class Decision(Payload, action="guide-decision"):
+    """Approve or reject a pending guide (leads into the decision dialog)."""
+    guide: int
+    approve: bool
 
 
 def name_of(person: Person | None) -> str:
@@ -46,17 +56,14 @@ async def announce_registration(ctx: Context, guide: Person) -> None:
     for recipient in await coordinator_people(ctx.store, ctx.settings):
         i18n = ctx.i18n_for(recipient)
         text = i18n.gettext("%(name)s registered as a guide and waits for your approval.", name=name_of(guide))
-        buttons = await ctx.buttons(DECISION, "", [[
-            (i18n.gettext("Approve"), {"guide": guide.id, "approve": True}),
-            (i18n.gettext("Reject"), {"guide": guide.id, "approve": False}),
-        ]], person=recipient)
+        buttons = await ctx.buttons([[(i18n.gettext("Approve"), Decision(guide.id, True)),
+                                      (i18n.gettext("Reject"), Decision(guide.id, False))]], person=recipient)
         ctx.send_to(recipient, ctx.message_for(recipient, f"{text}\n\n{labels.profile(i18n, profile.profile)}",
                                                buttons))
 
 
-async def on_decision_button(ctx: Context, token: ButtonToken) -> None:
-    payload = token.payload
-    await start_decision(ctx, int(payload["guide"]), bool(payload["approve"]))
+async def on_decision_button(ctx: Context, pressed: Decision) -> None:
+    await start_decision(ctx, pressed.guide, pressed.approve)
 
 
 async def start_decision(ctx: Context, guide_id: int, approve: bool) -> None:
@@ -66,20 +73,15 @@ async def start_decision(ctx: Context, guide_id: int, approve: bool) -> None:
         state = ctx._(labels.GUIDE_STATES[guide.state]) if guide else ctx._(labels.NOTHING)
         ctx.reply(ctx._("This was decided already: %(name)s is %(state)s.", name=name_of(person), state=state))
         return
-    await ctx.services.dialogs.start(ctx, "decide_guide", {"guide": guide_id, "name": name_of(person),
-                                                           "approve": approve})
+    await ctx.services.dialogs.start(ctx, DECIDE, {"guide": guide_id, "name": name_of(person), "approve": approve})
 
 
 # -- the decision dialog ----------------------------------------------------------------------
-def _required(ctx: Context) -> list[str]:
-    return [v for v in ("training", "pledge", "police_certificate") if v in ctx.settings.guides.require]
-
-
-def _after(ctx: Context, current: str | None) -> str:
+def _after(ctx: Context, current: str | None) -> Step | _End:
     """The next vetting question after `current` (None: the first), or END."""
-    order = _required(ctx)
+    order = [kind for kind in VETTING if kind in ctx.settings.guides.require]
     rest = order[order.index(current) + 1:] if current in order else (order if current is None else [])
-    return rest[0] if rest else END
+    return VETTING_STEPS[rest[0]] if rest else END
 
 
 def _confirm_prompt(ctx: Context, data: dict[str, Any]) -> str:
@@ -92,7 +94,7 @@ def _confirm_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
     return [[Option(True, N_("Yes")), Option(False, N_("No"))]]
 
 
-async def _confirmed(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+async def _confirmed(ctx: Context, value: Any, data: dict[str, Any]) -> Step | _End:
     if not value:
         ctx.reply(ctx._("Nothing was changed."))
         data["cancelled"] = True
@@ -100,11 +102,8 @@ async def _confirmed(ctx: Context, value: Any, data: dict[str, Any]) -> str | No
     return _after(ctx, None) if data["approve"] else END
 
 
-def _vetting_prompt(field: str):  # noqa: ANN202
-    def prompt(ctx: Context, data: dict[str, Any]) -> str:
-        return ctx._(VETTING_QUESTIONS[field], name=data["name"]) + "\n" + ctx._(
-            "Please type the date, for example %(example)s.", example=ctx.i18n.date(ctx.i18n.local(utcnow()).date(), "short"))
-    return prompt
+def _name_and_example(ctx: Context, data: dict[str, Any]) -> dict[str, object]:
+    return {"name": data["name"], "example": ctx.i18n.date(ctx.i18n.local(utcnow()).date(), "short")}
 
 
 def parse_past_date(ctx: Context, text: str, data: dict[str, Any]) -> str:
@@ -125,17 +124,21 @@ def parse_past_date(ctx: Context, text: str, data: dict[str, Any]) -> str:
     return day.isoformat()
 
 
-def _vetting_step(field: str) -> Step:
-    async def answered(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
-        return _after(ctx, field)
-    return Step(field, _vetting_prompt(field), parse=parse_past_date, on_answer=answered)
+def _vetting_step(kind: str) -> Step:
+    async def answered(ctx: Context, value: Any, data: dict[str, Any]) -> Step | _End:
+        return _after(ctx, kind)
+    return Step(kind, (VETTING_QUESTIONS[kind], MSG_TYPE_DATE), values=_name_and_example, parse=parse_past_date,
+                on_answer=answered)
+
+
+VETTING_STEPS = {kind: _vetting_step(kind) for kind in VETTING}
 
 
 async def _decided(ctx: Context, data: dict[str, Any]) -> None:
     if data.get("cancelled"):
         return
     guide_id, approve = int(data["guide"]), bool(data["approve"])
-    vetting = {k: date.fromisoformat(data[k]) for k in ("training", "pledge", "police_certificate") if data.get(k)}
+    vetting = {k: date.fromisoformat(data[k]) for k in VETTING if data.get(k)}
     if not await ctx.store.guides.decide(guide_id, approve, ctx.person.id, utcnow(), vetting):
         ctx.reply(ctx._("Another coordinator decided this in the meantime. Nothing was changed."))
         return
@@ -147,7 +150,7 @@ async def _decided(ctx: Context, data: dict[str, Any]) -> None:
         ctx.send_to(guide, ctx.message_for(guide, i18n.gettext(
             "Good news: you are approved as a guide! Lotse will offer you requests that fit your languages, "
             "districts and times. Send %(command)s to see or change when you are available.",
-            command=_prefix(ctx, guide) + "availability")))
+            command=ctx.cmd("availability", guide))))
     else:
         ctx.reply(ctx._("The registration of %(name)s was rejected.", name=data["name"]))
         ctx.send_to(guide, ctx.message_for(guide, i18n.gettext(
@@ -155,13 +158,9 @@ async def _decided(ctx: Context, data: dict[str, Any]) -> None:
             "questions.")))
 
 
-def _prefix(ctx: Context, person: Person) -> str:
-    return ctx.services.messenger.prefix(person.platform)
-
-
 DECIDE = Dialog("decide_guide", (
     Step("confirm", _confirm_prompt, options=_confirm_options, on_answer=_confirmed),
-    *(_vetting_step(field) for field in ("training", "pledge", "police_certificate")),
+    *VETTING_STEPS.values(),
 ), on_finish=_decided, authority=coordinator)
 
 
@@ -177,8 +176,8 @@ async def pending(ctx: Context) -> None:
         person = await ctx.store.people.get(guide_id)
         guide = await ctx.store.guides.get(guide_id)
         assert person is not None and guide is not None
-        buttons = await ctx.buttons(DECISION, "", [[(ctx._("Approve"), {"guide": guide_id, "approve": True}),
-                                                    (ctx._("Reject"), {"guide": guide_id, "approve": False})]])
+        buttons = await ctx.buttons([[(ctx._("Approve"), Decision(guide_id, True)),
+                                      (ctx._("Reject"), Decision(guide_id, False))]])
         ctx.reply(f"{name_of(person)}\n{labels.profile(ctx, guide.profile)}", buttons)
 
 
@@ -188,13 +187,12 @@ async def approve(ctx: Context) -> None:
         ctx.reply(ctx._("Nobody is waiting for approval."))
         return
     people = [await ctx.store.people.get(guide_id) for guide_id in waiting]
-    buttons = await ctx.buttons(DECISION, "", [[(name_of(p), {"guide": p.id, "approve": True})]
-                                               for p in people if p is not None])
+    buttons = await ctx.buttons([[(name_of(p), Decision(p.id, True))] for p in people if p is not None])
     ctx.reply(ctx._("Whom do you want to approve?"), buttons)
 
 
 def register(router: Router) -> None:
     router.dialogs.register(DECIDE)
-    router.button(DECISION, on_decision_button, authority=coordinator)
+    router.button(Decision, on_decision_button, authority=coordinator)
     router.command("pending", pending)
     router.command("approve", approve)

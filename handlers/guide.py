@@ -17,18 +17,18 @@ from datetime import date
 from typing import Any
 
 from bot.core.context import Context
-from bot.core.dialog import END, DialogEngine, Dialog, Invalid, Option, Step
+from bot.core.dialog import END, DialogEngine, Dialog, Invalid, Option, Step, _End, rows
 from bot.core.i18n import N_
 from bot.core.router import Router
 from bot.core.when import ParseError, parse_date, parse_time_range
 from bot.clock import utcnow
 from bot.store.guides import ALL_DISTRICTS, Guide, Profile, Slot
+from bot.vocabulary import GUIDE, PLEDGE, POLICE_CERTIFICATE, TRAINING
 from handlers import labels
 from handlers.authority import MSG_NOT_A_GUIDE, guide_edit, guide_profile
 from handlers.coordinator import announce_registration
 
-GUIDE = "guide"
-AFTER_SLOTS = "_after_slots"  # data key: where the slot editor's Done leads (the availability dialog: END)
+SLOTS_ONLY = "_slots_only"    # data key: the slot editor alone (`availability`): its Done ends the dialog
 OUTCOME = "_outcome"          # data key: what on_finish does (save, discard, keep)
 SAVE, DISCARD, KEEP = "save", "discard", "keep"
 
@@ -37,9 +37,9 @@ WEEKLY_MAX = (1, 2, 3, 4, 5)
 BACK = "back"
 
 REQUIREMENTS = {  # what [guides] require asks of a guide, one list item each
-    "training": N_("• the basic training for guides"),
-    "pledge": N_("• the signed confidentiality pledge"),
-    "police_certificate": N_("• a police certificate of good conduct"),
+    TRAINING: N_("• the basic training for guides"),
+    PLEDGE: N_("• the signed confidentiality pledge"),
+    POLICE_CERTIFICATE: N_("• a police certificate of good conduct"),
 }
 MSG_DONE_NEEDS_SLOT = N_("Please add at least one time first.")
 MSG_RANGE = N_("%(start)s–%(end)s")
@@ -49,10 +49,6 @@ MSG_EXAMPLE_RANGE = N_("Please type a time range like 9-13 or 9:00-12:30.")
 
 def _today(ctx: Context) -> date:
     return ctx.i18n.local(utcnow()).date()
-
-
-def _rows(options: list[Option], per_row: int) -> list[list[Option]]:
-    return [options[i:i + per_row] for i in range(0, len(options), per_row)]
 
 
 # -- data ↔ profile ---------------------------------------------------------------------------
@@ -100,12 +96,8 @@ def _add_slot(slots: list[list[int]], weekday: int, start: int, end: int) -> lis
 
 
 # -- languages, districts, topics ---------------------------------------------------------------
-def _languages_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("Which languages do you speak well enough to help? Choose all that apply, then press Done.")
-
-
 def _languages_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
-    return _rows([Option(code, labels.language(ctx, code), translate=False) for code in ctx.settings.area.languages],
+    return rows([Option(code, labels.language(ctx, code), translate=False) for code in ctx.settings.area.languages],
                  2)
 
 
@@ -114,23 +106,15 @@ def _languages_preselect(ctx: Context, data: dict[str, Any]) -> list[Any]:
     return [language] if language in ctx.settings.area.languages else []
 
 
-def _districts_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("In which districts can you accompany people? Choose all that apply, then press Done.")
-
-
 def _districts_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
     options = [Option(name, name, translate=False) for name in ctx.settings.area.districts]
-    return [*_rows(options, 2), [Option(ALL_DISTRICTS, N_("All districts"))]]
+    return [*rows(options, 2), [Option(ALL_DISTRICTS, N_("All districts"))]]
 
 
-async def _districts_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+async def _districts_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | None:
     if ALL_DISTRICTS in value:
         data["districts"] = [ALL_DISTRICTS]  # "All districts" wins over single ones
     return None
-
-
-def _topics_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("Which kinds of appointments are you comfortable with? Choose all that apply, then press Done.")
 
 
 def _topics_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
@@ -149,7 +133,7 @@ def _slots_prompt(ctx: Context, data: dict[str, Any]) -> str:
     else:
         lines.append(ctx._("No times yet."))
     lines.append("")
-    if data.get(AFTER_SLOTS) == END:
+    if data.get(SLOTS_ONLY):
         lines.append(ctx._("Add or remove times. Your changes are saved when you press Done."))
     else:
         lines.append(ctx._("Add a time, remove one, or press Done when the list is complete."))
@@ -164,36 +148,29 @@ def _slots_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
     return rows
 
 
-async def _slots_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+async def _slots_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | None:
     if value == ADD:
-        return "slot_day"
+        return SLOT_DAY
     if value == REMOVE:
-        return "slot_remove" if data.get("slot_list") else "slots"
+        return SLOT_REMOVE if data.get("slot_list") else SLOTS
     if not data.get("slot_list"):
         ctx.reply(ctx._(MSG_DONE_NEEDS_SLOT))
-        return "slots"
+        return SLOTS
     # None: the step's next, or back to the summary after "change"; END for `availability`.
-    return data.get(AFTER_SLOTS)
-
-
-def _day_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("On which day of the week?")
+    return END if data.get(SLOTS_ONLY) else None
 
 
 def _day_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
     days = [Option(day, labels.weekday(ctx, day), translate=False) for day in range(7)]
-    return [*_rows(days, 2), [Option(BACK, MSG_BACK)]]
+    return [*rows(days, 2), [Option(BACK, MSG_BACK)]]
 
 
-async def _day_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
-    return "slots" if value == BACK else "slot_time"
+async def _day_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | None:
+    return SLOTS if value == BACK else SLOT_TIME
 
 
-def _time_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return "\n".join([
-        ctx._("%(weekday)s: from when until when are you available?", weekday=labels.weekday(ctx, data["slot_day"])),
-        ctx._("Choose below or type a time range, for example 9-13 or 9:00-12:30."),
-    ])
+def _slot_weekday(ctx: Context, data: dict[str, Any]) -> dict[str, object]:
+    return {"weekday": labels.weekday(ctx, data["slot_day"])}
 
 
 def _time_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
@@ -213,15 +190,11 @@ def _parse_time_range(ctx: Context, text: str, data: dict[str, Any]) -> list[int
     return [start, end]
 
 
-async def _time_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+async def _time_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | None:
     if value != BACK:
         start, end = value
         data["slot_list"] = _add_slot(data.get("slot_list", []), int(data["slot_day"]), start, end)
-    return "slots"
-
-
-def _remove_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("Which time do you want to remove?")
+    return SLOTS
 
 
 def _remove_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
@@ -229,33 +202,15 @@ def _remove_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
             [Option(BACK, MSG_BACK)]]
 
 
-async def _remove_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+async def _remove_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | None:
     if value != BACK:
         data["slot_list"] = [s for s in data.get("slot_list", []) if list(s) != list(value)]
-    return "slots"
-
-
-SLOTS = Step("slots", _slots_prompt, options=_slots_options, next="weekly_max", on_answer=_slots_answer)
-SLOT_DAY = Step("slot_day", _day_prompt, options=_day_options, on_answer=_day_answer)
-SLOT_TIME = Step("slot_time", _time_prompt, options=_time_options, parse=_parse_time_range, on_answer=_time_answer)
-SLOT_REMOVE = Step("slot_remove", _remove_prompt, options=_remove_options, on_answer=_remove_answer)
-SLOT_EDITOR = (SLOTS, SLOT_DAY, SLOT_TIME, SLOT_REMOVE)
+    return SLOTS
 
 
 # -- weekly maximum, gender ---------------------------------------------------------------------
-def _weekly_max_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("How many appointments a week can you take on at most?")
-
-
 def _weekly_max_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
     return [[Option(n, ctx.i18n.number(n), translate=False) for n in WEEKLY_MAX]]
-
-
-def _gender_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return "\n".join([
-        ctx._("What is your gender? This is optional."),
-        ctx._("Lotse uses it only when a newcomer asks for a guide of a particular gender."),
-    ])
 
 
 def _gender_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
@@ -296,11 +251,11 @@ def _profile_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
     return [[Option(CHANGE, N_("Change something"))], [Option(KEEP, N_("Leave it as it is"))]]
 
 
-async def _profile_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+async def _profile_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | _End:
     if value == KEEP:
         data[OUTCOME] = KEEP
         return END
-    return "change"
+    return CHANGE_STEP
 
 
 def _summary_prompt(ctx: Context, data: dict[str, Any]) -> str:
@@ -312,35 +267,24 @@ def _summary_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
             [Option(DISCARD, N_("Discard"))]]
 
 
-async def _summary_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+async def _summary_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | _End:
     if value == CHANGE:
-        return "change"
+        return CHANGE_STEP
     data[OUTCOME] = SAVE if value == CONFIRM else DISCARD
     return END
 
 
-FIELDS = (
-    ("languages", N_("Languages")),
-    ("districts", N_("Districts")),
-    ("topics", N_("Topics")),
-    ("slots", N_("Weekly availability")),
-    ("weekly_max", N_("Appointments per week")),
-    ("gender", N_("Gender")),
-)
-
-
-def _change_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("What do you want to change?")
-
-
 def _change_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
-    return [*([Option(step, msgid)] for step, msgid in FIELDS), [Option(BACK, MSG_BACK)]]
+    fields = ((LANGUAGES, N_("Languages")), (DISTRICTS, N_("Districts")), (TOPICS, N_("Topics")),
+              (SLOTS, N_("Weekly availability")), (WEEKLY_MAX_STEP, N_("Appointments per week")),
+              (GENDER, N_("Gender")))
+    return [*([Option(step.name, msgid)] for step, msgid in fields), [Option(BACK, MSG_BACK)]]
 
 
-async def _change_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+async def _change_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step:
     if value == BACK:
-        return "summary"
-    return DialogEngine.jump(data, value, "summary")
+        return SUMMARY
+    return DialogEngine.jump(data, REGISTRATION.own(Step(value, "")), SUMMARY)
 
 
 async def _registration_finished(ctx: Context, data: dict[str, Any]) -> None:
@@ -373,18 +317,36 @@ async def _registration_finished(ctx: Context, data: dict[str, Any]) -> None:
     ctx.reply("\n".join(lines))
 
 
+LANGUAGES = Step("languages", N_("Which languages do you speak well enough to help? Choose all that apply, then "
+                                 "press Done."),
+                 options=_languages_options, multi=True, min_choices=1, preselect=_languages_preselect)
+DISTRICTS = Step("districts", N_("In which districts can you accompany people? Choose all that apply, then press "
+                                 "Done."),
+                 options=_districts_options, multi=True, min_choices=1, on_answer=_districts_answer)
+TOPICS = Step("topics", N_("Which kinds of appointments are you comfortable with? Choose all that apply, then press "
+                           "Done."), options=_topics_options, multi=True, min_choices=1)
+WEEKLY_MAX_STEP = Step("weekly_max", N_("How many appointments a week can you take on at most?"),
+                       options=_weekly_max_options)
+# The slot editor (registration and `availability`); in the registration, Done goes on to the step after SLOTS.
+SLOTS = Step("slots", _slots_prompt, options=_slots_options, on_answer=_slots_answer)
+SLOT_DAY = Step("slot_day", N_("On which day of the week?"), options=_day_options, on_answer=_day_answer)
+SLOT_TIME = Step("slot_time", (N_("%(weekday)s: from when until when are you available?"),
+                               N_("Choose below or type a time range, for example 9-13 or 9:00-12:30.")),
+                 values=_slot_weekday, options=_time_options, parse=_parse_time_range, on_answer=_time_answer)
+SLOT_REMOVE = Step("slot_remove", N_("Which time do you want to remove?"), options=_remove_options,
+                   on_answer=_remove_answer)
+GENDER = Step("gender", (N_("What is your gender? This is optional."),
+                         N_("Lotse uses it only when a newcomer asks for a guide of a particular gender.")),
+              options=_gender_options)
+SUMMARY = Step("summary", _summary_prompt, options=_summary_options, on_answer=_summary_answer)
+CHANGE_STEP = Step("change", N_("What do you want to change?"), options=_change_options, on_answer=_change_answer)
+PROFILE = Step("profile", _profile_prompt, options=_profile_options, on_answer=_profile_answer)
+
+SLOT_EDITOR = (SLOTS, SLOT_DAY, SLOT_TIME, SLOT_REMOVE)
+
 REGISTRATION = Dialog(GUIDE, (
-    Step("languages", _languages_prompt, options=_languages_options, multi=True, min_choices=1,
-         preselect=_languages_preselect, next="districts"),
-    Step("districts", _districts_prompt, options=_districts_options, multi=True, min_choices=1,
-         on_answer=_districts_answer, next="topics"),
-    Step("topics", _topics_prompt, options=_topics_options, multi=True, min_choices=1, next="slots"),
-    *SLOT_EDITOR,
-    Step("weekly_max", _weekly_max_prompt, options=_weekly_max_options, next="gender"),
-    Step("gender", _gender_prompt, options=_gender_options, next="summary"),
-    Step("summary", _summary_prompt, options=_summary_options, on_answer=_summary_answer),
-    Step("change", _change_prompt, options=_change_options, on_answer=_change_answer),
-    Step("profile", _profile_prompt, options=_profile_options, on_answer=_profile_answer),
+    LANGUAGES, DISTRICTS, TOPICS, SLOTS, WEEKLY_MAX_STEP, GENDER, SUMMARY,  # in this order
+    CHANGE_STEP, PROFILE, SLOT_DAY, SLOT_TIME, SLOT_REMOVE,                 # reached by their answers only
 ), on_finish=_registration_finished, authority=guide_profile)
 
 
@@ -395,31 +357,28 @@ async def _availability_saved(ctx: Context, data: dict[str, Any]) -> None:
     ctx.reply("\n".join([ctx._("Your weekly availability was saved:"), labels.slots(ctx, slots)]))
 
 
-AVAILABILITY = Dialog("availability", SLOT_EDITOR, on_finish=_availability_saved, authority=guide_edit)
+AVAILABILITY = Dialog("availability", SLOT_EDITOR,
+                      on_finish=_availability_saved, authority=guide_edit)
 
 
 # -- pause --------------------------------------------------------------------------------------
 OPEN, PERIOD, TODAY = "open", "period", "today"
 
 
-def _pause_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return "\n".join([ctx._("While you pause, Lotse offers you no requests."), ctx._("How long do you want to pause?")])
-
-
 def _pause_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
     return [[Option(OPEN, N_("Until I resume"))], [Option(PERIOD, N_("For a period"))]]
 
 
-async def _pause_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
-    return END if value == OPEN else "pause_from"
+async def _pause_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | _End:
+    return END if value == OPEN else PAUSE_FROM
 
 
 def _date_example(ctx: Context) -> str:
     return ctx.i18n.date(_today(ctx), "short")
 
 
-def _from_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("From which day on? Choose Today or type a date like %(example)s.", example=_date_example(ctx))
+def _example(ctx: Context, data: dict[str, Any]) -> dict[str, object]:
+    return {"example": _date_example(ctx)}
 
 
 def _from_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
@@ -445,14 +404,10 @@ def _parse_from(ctx: Context, text: str, data: dict[str, Any]) -> str:
     return day.isoformat()
 
 
-async def _from_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+async def _from_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | None:
     if value == TODAY:
         data["pause_from"] = _today(ctx).isoformat()
     return None
-
-
-def _until_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("Until which day (inclusive)? Please type a date like %(example)s.", example=_date_example(ctx))
 
 
 def _parse_until(ctx: Context, text: str, data: dict[str, Any]) -> str:
@@ -478,11 +433,14 @@ async def _paused(ctx: Context, data: dict[str, Any]) -> None:
                     start=ctx.i18n.date(start), end=ctx.i18n.date(until)))
 
 
+PAUSE_FROM = Step("pause_from", N_("From which day on? Choose Today or type a date like %(example)s."),
+                  values=_example, options=_from_options, parse=_parse_from, on_answer=_from_answer)
 PAUSE = Dialog("pause", (
-    Step("pause", _pause_prompt, options=_pause_options, on_answer=_pause_answer),
-    Step("pause_from", _from_prompt, options=_from_options, parse=_parse_from, on_answer=_from_answer,
-         next="pause_until"),
-    Step("pause_until", _until_prompt, parse=_parse_until),
+    Step("pause", (N_("While you pause, Lotse offers you no requests."), N_("How long do you want to pause?")),
+         options=_pause_options, on_answer=_pause_answer),
+    PAUSE_FROM,
+    Step("pause_until", N_("Until which day (inclusive)? Please type a date like %(example)s."), values=_example,
+         parse=_parse_until),
 ), on_finish=_paused, authority=guide_edit)
 
 
@@ -500,26 +458,26 @@ async def guide(ctx: Context) -> None:
     if existing is None:
         ctx.reply(ctx._("Thank you for volunteering! A few questions about you follow; you can change every "
                         "answer before you confirm."))
-        await ctx.services.dialogs.start(ctx, REGISTRATION.name)
+        await ctx.services.dialogs.start(ctx, REGISTRATION)
         return
     paused = [d.isoformat() if d else None for d in (existing.paused_from, existing.paused_until)]
     data = {**_data_of(existing.profile), "_guide": [existing.state, *paused]}
-    await ctx.services.dialogs.start(ctx, REGISTRATION.name, data, at="profile")
+    await ctx.services.dialogs.start(ctx, REGISTRATION, data, at=PROFILE)
 
 
 async def availability(ctx: Context) -> None:
     existing = await _registered(ctx)
     if existing is None:
         return
-    data = {"slot_list": [s.as_list() for s in existing.profile.slots], AFTER_SLOTS: END}
-    await ctx.services.dialogs.start(ctx, AVAILABILITY.name, data)
+    data = {"slot_list": [s.as_list() for s in existing.profile.slots], SLOTS_ONLY: True}
+    await ctx.services.dialogs.start(ctx, AVAILABILITY, data)
 
 
 async def pause(ctx: Context) -> None:
     existing = await _registered(ctx)
     if existing is None:
         return
-    await ctx.services.dialogs.start(ctx, PAUSE.name)
+    await ctx.services.dialogs.start(ctx, PAUSE)
 
 
 async def resume(ctx: Context) -> None:

@@ -12,13 +12,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot.core.context import Context
-from bot.core.dialog import END, Dialog, DialogEngine, Invalid, Option, Step
+from bot.core.dialog import END, Dialog, DialogEngine, Invalid, Option, Step, rows
 from bot.core.i18n import N_
 from bot.core.router import Router
 from bot.core import text as free_text
 from bot.core.when import ParseError, parse_date, parse_time
 from bot.clock import utcnow
 from bot.store.requests import NewRequest, Request
+from bot.vocabulary import NEWCOMER
 from handlers import labels
 
 MAX_TIME_BUTTONS = 6  # typed "8" … "17" must read as times, not as button numbers
@@ -60,17 +61,12 @@ def _too_soon(ctx: Context) -> str:
 
 
 # -- steps --------------------------------------------------------------------------------------
-def _topic_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("What is the appointment for?")
-
-
 def _topic_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
     return [[Option(code, labels.TOPICS[code])] for code in ctx.settings.requests.topics]
 
 
-def _date_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("On which day is the appointment? Choose a day or type the date, for example %(example)s.",
-                 example=ctx.i18n.date(_today(ctx) + timedelta(days=7), "short"))
+def _date_example(ctx: Context, data: dict[str, Any]) -> dict[str, object]:
+    return {"example": ctx.i18n.date(_today(ctx) + timedelta(days=7), "short")}
 
 
 def _date_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
@@ -81,7 +77,7 @@ def _date_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
             days.append(day)
         day += timedelta(days=1)
     options = [Option(d.isoformat(), labels.day(ctx, d), translate=False) for d in days]
-    return [options[i:i + 2] for i in range(0, len(options), 2)]
+    return rows(options, 2)
 
 
 def _parse_date(ctx: Context, text: str, data: dict[str, Any]) -> str:
@@ -106,14 +102,13 @@ def _parse_date(ctx: Context, text: str, data: dict[str, Any]) -> str:
     return day.isoformat()
 
 
-def _time_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("At what time does it start? Choose or type the time, for example %(example)s.",
-                 example=labels.clock(ctx, 9 * 60 + 30))
+def _time_example(ctx: Context, data: dict[str, Any]) -> dict[str, object]:
+    return {"example": labels.clock(ctx, 9 * 60 + 30)}
 
 
 def _time_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
     options = [Option(m, labels.clock(ctx, m), translate=False) for m in _times(ctx, date.fromisoformat(data["date"]))]
-    return [options[i:i + 3] for i in range(0, len(options), 3)]
+    return rows(options, 3)
 
 
 def _parse_time(ctx: Context, text: str, data: dict[str, Any]) -> int:
@@ -131,31 +126,18 @@ def _parse_time(ctx: Context, text: str, data: dict[str, Any]) -> int:
     return minutes
 
 
-def _duration_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("About how long will it take?")
-
-
 def _duration_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
     minutes = [int(d.total_seconds() // 60) for d in ctx.settings.requests.durations]
     options = [Option(m, labels.duration(ctx, m), translate=False) for m in minutes]
-    return [options[i:i + 3] for i in range(0, len(options), 3)]
-
-
-def _district_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("In which town is the appointment?")
+    return rows(options, 3)
 
 
 def _district_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
-    options = [Option(name, name, translate=False) for name in ctx.settings.area.districts]
-    return [options[i:i + 2] for i in range(0, len(options), 2)]
+    return rows([Option(name, name, translate=False) for name in ctx.settings.area.districts], 2)
 
 
 def _skip_option(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
     return [[Option(None, SKIP)]]
-
-
-def _place_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("Where exactly? Type the address or the name of the practice or office – or skip this.")
 
 
 def limited(limit: int, lines: bool = True):  # noqa: ANN202
@@ -170,21 +152,13 @@ def limited(limit: int, lines: bool = True):  # noqa: ANN202
     return parse
 
 
-def _languages_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("Which languages do you speak? Choose all that fit, your first language first, then tap Done.")
-
-
 def _languages_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
-    options = [Option(code, labels.language(ctx, code), translate=False) for code in ctx.settings.area.languages]
-    return [options[i:i + 2] for i in range(0, len(options), 2)]
+    return rows([Option(code, labels.language(ctx, code), translate=False) for code in ctx.settings.area.languages],
+                2)
 
 
 def _languages_preselect(ctx: Context, data: dict[str, Any]) -> list[str]:
     return [ctx.i18n.language] if ctx.i18n.language in ctx.settings.area.languages else []
-
-
-def _gender_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("Would you prefer a guide who is a woman or a man? Lotse will try, but it may take longer.")
 
 
 def _gender_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
@@ -230,16 +204,16 @@ def _summary_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
             [Option(DISCARD, N_("Discard"))]]
 
 
-async def _summary_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+async def _summary_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | None:
     if value == CHANGE:
-        return "change"
+        return CHANGE_STEP
     if value == DISCARD:
         ctx.reply(ctx._("Your request was discarded. Send %(command)s to start again.", command=ctx.cmd("request")))
         return END
     starts_at = _starts_at(ctx, date.fromisoformat(data["date"]), data["time"])
     if starts_at < _earliest(ctx):  # time passed while the person was filling in the form
         ctx.reply(_too_soon(ctx))
-        return DialogEngine.jump(data, "date", "summary")
+        return DialogEngine.jump(data, DATE, SUMMARY)
     if await _over_cap(ctx):
         return END
     request = NewRequest(
@@ -249,7 +223,7 @@ async def _summary_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str
     )
     request_id = await ctx.store.requests.create(ctx.person.id, request, utcnow())
     if ctx.person.role is None:
-        await ctx.store.people.set_role(ctx.person.id, "newcomer")
+        await ctx.store.people.set_role(ctx.person.id, NEWCOMER)
     ctx.reply(ctx._("Thank you! Your request was received. Lotse is now looking for a guide and will write to "
                     "you here. Send %(command)s to see your requests.", command=ctx.cmd("myrequests")))
     for listener in ctx.services.request_listeners:
@@ -257,46 +231,48 @@ async def _summary_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str
     return END
 
 
-FIELDS = (("topic", N_("Topic")), ("date", N_("Date")), ("time", N_("Time")), ("duration", N_("Duration")),
-          ("district", N_("Town")), ("place", N_("Place")), ("languages", N_("Languages")),
-          ("gender", N_("Guide")), ("note", N_("Note")))
-
-
-def _change_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("What do you want to change?")
-
-
 def _change_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
-    options = [Option(step, label) for step, label in FIELDS]
-    return [options[i:i + 3] for i in range(0, len(options), 3)]
+    return rows([Option(step.name, label) for step, label in _fields()], 3)
 
 
-async def _change_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
-    if value == "date":  # a new date may make the time impossible: ask both again
-        data["_then"] = "time"
-    return DialogEngine.jump(data, value, "summary")
+async def _change_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | None:
+    if value == DATE.name:  # a new date may make the time impossible: ask both again
+        data["_then"] = TIME.name
+    return DialogEngine.jump(data, REQUEST.own(Step(value, "")), SUMMARY)
 
 
-async def _date_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
-    if data.pop("_then", None) == "time":
-        return "time"  # the jump back to the summary happens after the time
+async def _date_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | None:
+    if data.pop("_then", None) == TIME.name:
+        return TIME  # the jump back to the summary happens after the time
     return None
 
 
-REQUEST = Dialog("request", (
-    Step("topic", _topic_prompt, options=_topic_options, next="date"),
-    Step("date", _date_prompt, options=_date_options, parse=_parse_date, next="time", on_answer=_date_answer),
-    Step("time", _time_prompt, options=_time_options, parse=_parse_time, next="duration"),
-    Step("duration", _duration_prompt, options=_duration_options, next="district"),
-    Step("district", _district_prompt, options=_district_options, next="place"),
-    Step("place", _place_prompt, options=_skip_option, parse=limited(PLACE_MAX, lines=False), next="languages"),
-    Step("languages", _languages_prompt, options=_languages_options, multi=True, min_choices=1,
-         preselect=_languages_preselect, next="gender"),
-    Step("gender", _gender_prompt, options=_gender_options, next="note"),
-    Step("note", _note_prompt, options=_skip_option, parse=_note_parse, next="summary"),
-    Step("summary", _summary_prompt, options=_summary_options, on_answer=_summary_answer),
-    Step("change", _change_prompt, options=_change_options, on_answer=_change_answer),
-))
+TOPIC = Step("topic", N_("What is the appointment for?"), options=_topic_options)
+DATE = Step("date", N_("On which day is the appointment? Choose a day or type the date, for example %(example)s."),
+            values=_date_example, options=_date_options, parse=_parse_date, on_answer=_date_answer)
+TIME = Step("time", N_("At what time does it start? Choose or type the time, for example %(example)s."),
+            values=_time_example, options=_time_options, parse=_parse_time)
+DURATION = Step("duration", N_("About how long will it take?"), options=_duration_options)
+DISTRICT = Step("district", N_("In which town is the appointment?"), options=_district_options)
+PLACE = Step("place", N_("Where exactly? Type the address or the name of the practice or office – or skip this."),
+             options=_skip_option, parse=limited(PLACE_MAX, lines=False))
+LANGUAGES = Step("languages", N_("Which languages do you speak? Choose all that fit, your first language first, "
+                                 "then tap Done."),
+                 options=_languages_options, multi=True, min_choices=1, preselect=_languages_preselect)
+GENDER = Step("gender", N_("Would you prefer a guide who is a woman or a man? Lotse will try, but it may take "
+                           "longer."), options=_gender_options)
+NOTE = Step("note", _note_prompt, options=_skip_option, parse=_note_parse)
+SUMMARY = Step("summary", _summary_prompt, options=_summary_options, on_answer=_summary_answer)
+CHANGE_STEP = Step("change", N_("What do you want to change?"), options=_change_options, on_answer=_change_answer)
+REQUEST = Dialog("request", (TOPIC, DATE, TIME, DURATION, DISTRICT, PLACE, LANGUAGES, GENDER, NOTE, SUMMARY,
+                             CHANGE_STEP))
+
+
+def _fields() -> tuple[tuple[Step, str], ...]:
+    """The answers a person can change from the summary, with their labels."""
+    return ((TOPIC, N_("Topic")), (DATE, N_("Date")), (TIME, N_("Time")), (DURATION, N_("Duration")),
+            (DISTRICT, N_("Town")), (PLACE, N_("Place")), (LANGUAGES, N_("Languages")), (GENDER, N_("Guide")),
+            (NOTE, N_("Note")))
 
 
 async def _over_cap(ctx: Context) -> bool:
@@ -313,7 +289,7 @@ async def _over_cap(ctx: Context) -> bool:
 async def request(ctx: Context) -> None:
     if await _over_cap(ctx):
         return
-    await ctx.services.dialogs.start(ctx, "request")
+    await ctx.services.dialogs.start(ctx, REQUEST)
 
 
 # -- myrequests and cancel ----------------------------------------------------------------------
@@ -335,24 +311,19 @@ async def myrequests(ctx: Context) -> None:
     ctx.reply("\n".join(lines))
 
 
-def _which_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("Which request do you want to cancel?")
-
-
 def _which_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
     return [[Option(item_id, text, translate=False)] for item_id, text in data["choices"]]
 
 
-def _sure_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    chosen = dict((item_id, text) for item_id, text in data["choices"])[data["which"]]
-    return ctx._("Cancel this request?\n%(request)s", request=chosen)
+def _chosen_request(ctx: Context, data: dict[str, Any]) -> dict[str, object]:
+    return {"request": dict((item_id, text) for item_id, text in data["choices"])[data["which"]]}
 
 
 def _sure_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
     return [[Option(True, N_("Yes, cancel it"))], [Option(False, N_("No, keep it"))]]
 
 
-async def _sure_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+async def _sure_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | None:
     if not value:
         ctx.reply(ctx._("Your request stays as it is."))
     elif await ctx.store.requests.cancel(int(data["which"]), ctx.person.id, utcnow()):
@@ -370,9 +341,11 @@ async def _sure_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | 
     return END
 
 
+SURE = Step("sure", N_("Cancel this request?\n%(request)s"), values=_chosen_request, options=_sure_options,
+            on_answer=_sure_answer)
 CANCEL = Dialog("cancel", (
-    Step("which", _which_prompt, options=_which_options, next="sure"),
-    Step("sure", _sure_prompt, options=_sure_options, on_answer=_sure_answer),
+    Step("which", N_("Which request do you want to cancel?"), options=_which_options),
+    SURE,
 ))
 
 
@@ -381,7 +354,7 @@ async def cancel(ctx: Context) -> None:
     if not items:
         ctx.reply(ctx._("You have no open requests to cancel."))
         return
-    await ctx.services.dialogs.start(ctx, "cancel", {"choices": [[item.id, describe(ctx, item)] for item in items]})
+    await ctx.services.dialogs.start(ctx, CANCEL, {"choices": [[item.id, describe(ctx, item)] for item in items]})
 
 
 async def cancel_one(ctx: Context, request_id: int) -> None:
@@ -390,8 +363,8 @@ async def cancel_one(ctx: Context, request_id: int) -> None:
     if not items:
         ctx.reply(ctx._("This request cannot be cancelled any more."))
         return
-    await ctx.services.dialogs.start(ctx, "cancel", {"choices": [[items[0].id, describe(ctx, items[0])]],
-                                                     "which": items[0].id}, at="sure")
+    await ctx.services.dialogs.start(ctx, CANCEL, {"choices": [[items[0].id, describe(ctx, items[0])]],
+                                                   "which": items[0].id}, at=SURE)
 
 
 def register(router: Router) -> None:

@@ -3,11 +3,12 @@ and still speak each recipient's language and carry buttons only that recipient 
 
 from __future__ import annotations
 
-from typing import Any
 
 from bot.core.context import MSG_CHOICE_HINT, Services
 from bot.core.i18n import I18n
-from bot.core.types import Attachment, Button, Message
+from bot.core import payloads
+from bot.core.payloads import Rows
+from bot.core.types import Attachment, Message
 from bot.store.store import Person
 
 
@@ -18,10 +19,8 @@ class Notifier:
     def _i18n(self, person: Person) -> I18n:
         return self.services.catalogs.get(person.language)
 
-    async def _buttons(self, person: Person, action: str, rows: list[list[tuple[str, Any]]]) -> tuple:
-        payloads = [p for row in rows for _, p in row]
-        tokens = iter(await self.services.store.buttons.mint(person.id, action, "", payloads))
-        return tuple(tuple(Button(label, next(tokens)) for label, _ in row) for row in rows)
+    async def _buttons(self, person: Person, rows: Rows) -> tuple:
+        return await payloads.mint(self.services.store, person.id, rows)
 
     def _message(self, person: Person, text: str, buttons: tuple = (), attachment: Attachment | None = None,
                  key: str | None = None) -> Message:
@@ -34,4 +33,4 @@ class Notifier:
         return await self.services.messenger.send(person, self._message(person, text, buttons, attachment))
 
     def _cmd(self, person: Person, name: str) -> str:
-        return self.services.messenger.prefix(person.platform) + name
+        return self.services.messenger.command(person, name)

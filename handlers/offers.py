@@ -8,27 +8,56 @@ newcomer's name, address or note; the guide who accepts gets those.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from bot.core.authority import coordinator
 from bot.core.context import MSG_CHOICE_HINT, Context
 from bot.core.dialog import MSG_NOTHING_CHANGED
+from bot.core import payloads
 from bot.core.i18n import I18n, N_
+from bot.core.payloads import Payload
 from bot.core.router import Router
-from bot.core.types import Attachment, Button, Message
+from bot.core.types import Attachment, Message
 from bot.services.calendar import appointment_ics, attachment as calendar_attachment
 from bot.services.matching import explain
 from bot.clock import utcnow
 from bot.store.bookings import Offer
 from bot.store.requests import Request
-from bot.store.store import ButtonToken, Person
+from bot.store.store import Person
 from handlers import labels
 from handlers.authority import offer_answer, refusal_text
 from handlers.coordinator import name_of
 from handlers.notify import Notifier
 
-OFFER, ASSIGN, GUIDE_CANCEL, DECLINE_REASON = "offer", "assign", "guide-cancel", "decline-reason"
+
+
+@dataclass(frozen=True)
+class OfferAnswer(Payload, action="offer"):
+    offer: int
+    accept: bool
+
+
+@dataclass(frozen=True)
+class DeclineReason(Payload, action="decline-reason"):
+    offer: int
+    reason: str  # a code of DECLINE_REASONS
+
+
+@dataclass(frozen=True)
+class Assign(Payload, action="assign"):
+    """A coordinator assigns a guide by hand."""
+    request: int
+    guide: int
+
+
+@dataclass(frozen=True)
+class GuideCancel(Payload, action="guide-cancel"):
+    assignment: int
+    confirm: bool  # False: ask "Cancel this appointment?" first
+
+
 DECLINE_REASONS = (("time", N_("No time then")), ("distance", N_("Too far away")), ("topic", N_("Not my topic")),
                    ("other", N_("Another reason")))
 MSG_CANNOT_TAKE_ON = N_("%(name)s cannot take on this request now.")
@@ -94,8 +123,8 @@ class OfferTexts(Notifier):
         i18n = self._i18n(guide)
         text = "\n".join([i18n.gettext("Can you come along to an appointment?"), what_when_where(i18n, request),
                           i18n.gettext("Languages: %(value)s", value=labels.languages(i18n, request.languages))])
-        buttons = await self._buttons(guide, OFFER, [[(i18n.gettext("Accept"), {"offer": offer_id, "accept": True}),
-                                                      (i18n.gettext("Decline"), {"offer": offer_id, "accept": False})]])
+        buttons = await self._buttons(guide, [[(i18n.gettext("Accept"), OfferAnswer(offer_id, True)),
+                                               (i18n.gettext("Decline"), OfferAnswer(offer_id, False))]])
         return self._message(guide, text, buttons, key=f"offer-{offer_id}")
 
     async def offer_closed(self, guide: Person, offer: Offer, request: Request, why: str) -> None:
@@ -160,8 +189,8 @@ class OfferTexts(Notifier):
             i18n = self._i18n(recipient)
             text, eligible = await self.escalation_text(i18n, request, ranked)
             rows = [[(i18n.gettext("Assign %(name)s", name=name_of(await self.services.store.people.get(e.guide_id))),
-                      {"request": request.id, "guide": e.guide_id})] for e in eligible[:5]]
-            await self._send(recipient, text, await self._buttons(recipient, ASSIGN, rows))
+                      Assign(request.id, e.guide_id))] for e in eligible[:5]]
+            await self._send(recipient, text, await self._buttons(recipient, rows))
 
     async def still_searching(self, newcomer: Person, request: Request) -> None:
         i18n = self._i18n(newcomer)
@@ -183,8 +212,8 @@ class OfferTexts(Notifier):
 
 
 # -- buttons ------------------------------------------------------------------------------------
-async def on_offer(ctx: Context, token: ButtonToken) -> None:
-    offer_id, accept = int(token.payload["offer"]), bool(token.payload["accept"])
+async def on_offer(ctx: Context, pressed: OfferAnswer) -> None:
+    offer_id, accept = pressed.offer, pressed.accept
     dispatch = ctx.services.dispatch
     person, message_id = ctx.person, ctx.event.message_id
     i18n = ctx.i18n
@@ -193,10 +222,8 @@ async def on_offer(ctx: Context, token: ButtonToken) -> None:
         outcome = await (dispatch.accept(person, offer_id) if accept else dispatch.decline(person, offer_id))
         messenger = ctx.services.messenger
         if outcome.code == "declined" and message_id is not None:
-            rows = [[(i18n.gettext(label), {"offer": offer_id, "reason": code})] for code, label in DECLINE_REASONS]
-            payloads = [p for row in rows for _, p in row]
-            tokens = iter(await ctx.store.buttons.mint(person.id, DECLINE_REASON, "", payloads))
-            buttons = tuple(tuple(Button(label, next(tokens)) for label, _ in row) for row in rows)
+            buttons = await payloads.mint(ctx.store, person.id, [[(i18n.gettext(label), DeclineReason(offer_id, code))]
+                                                                 for code, label in DECLINE_REASONS])
             await messenger.edit(person, message_id, Message("\n".join([
                 what_when_where(i18n, outcome.request),
                 i18n.gettext("You declined. Thank you for letting us know – Lotse asks someone else."),
@@ -216,14 +243,14 @@ async def on_offer(ctx: Context, token: ButtonToken) -> None:
     ctx.later(answer)
 
 
-async def on_decline_reason(ctx: Context, token: ButtonToken) -> None:
-    await ctx.store.bookings.set_decline_reason(int(token.payload["offer"]), str(token.payload["reason"]))
+async def on_decline_reason(ctx: Context, pressed: DeclineReason) -> None:
+    await ctx.store.bookings.set_decline_reason(pressed.offer, pressed.reason)
     ctx.answered = ctx.event.message_id
     ctx.reply(ctx._("Thank you, that helps us."))
 
 
-async def on_assign(ctx: Context, token: ButtonToken) -> None:
-    request_id, guide_id = int(token.payload["request"]), int(token.payload["guide"])
+async def on_assign(ctx: Context, pressed: Assign) -> None:
+    request_id, guide_id = pressed.request, pressed.guide
     person, i18n = ctx.person, ctx.i18n
 
     async def assign() -> None:
@@ -241,11 +268,10 @@ async def on_assign(ctx: Context, token: ButtonToken) -> None:
     ctx.later(assign)
 
 
-async def on_guide_cancel(ctx: Context, token: ButtonToken) -> None:
-    assignment_id, confirmed = int(token.payload["assignment"]), bool(token.payload["confirm"])
+async def on_guide_cancel(ctx: Context, pressed: GuideCancel) -> None:
+    assignment_id, confirmed = pressed.assignment, pressed.confirm
     if not confirmed:
-        buttons = await ctx.buttons(GUIDE_CANCEL, "", [[(ctx._("Yes, I cannot come"),
-                                                         {"assignment": assignment_id, "confirm": True})]])
+        buttons = await ctx.buttons([[(ctx._("Yes, I cannot come"), GuideCancel(assignment_id, True))]])
         ctx.reply(ctx._("Cancel this appointment? The newcomer is told and Lotse looks for someone else."), buttons)
         return
     person, i18n = ctx.person, ctx.i18n
@@ -270,7 +296,7 @@ async def appointments(ctx: Context) -> None:
         newcomer = await ctx.store.people.get(request.person_id) if request else None
         if request is None:
             continue
-        buttons = await ctx.buttons(GUIDE_CANCEL, "", [[(ctx._("Cancel"), {"assignment": item.id, "confirm": False})]])
+        buttons = await ctx.buttons([[(ctx._("Cancel"), GuideCancel(item.id, False))]])
         ctx.reply("\n".join([ctx._("With %(name)s:", name=name_of(newcomer)), what_when_where(ctx.i18n, request),
                              ctx._("Place: %(value)s", value=request.place or ctx._(labels.NOTHING))]), buttons)
 
@@ -291,8 +317,8 @@ async def unmatched(ctx: Context) -> None:
                       settings.matching.weights, settings.zone, settings.matching.travel_buffer)
         text, eligible = await texts.escalation_text(ctx.i18n, request, ranked)
         rows = [[(ctx._("Assign %(name)s", name=name_of(await ctx.store.people.get(e.guide_id))),
-                  {"request": request_id, "guide": e.guide_id})] for e in eligible[:5]]
-        ctx.reply(text, await ctx.buttons(ASSIGN, "", rows))
+                  Assign(request_id, e.guide_id))] for e in eligible[:5]]
+        ctx.reply(text, await ctx.buttons(rows))
 
 
 async def announce_request(ctx: Context, request_id: int) -> None:
@@ -305,10 +331,10 @@ async def announce_request(ctx: Context, request_id: int) -> None:
 
 
 def register(router: Router) -> None:
-    router.button(OFFER, on_offer, authority=offer_answer)
-    router.button(ASSIGN, on_assign, authority=coordinator)
-    router.button(GUIDE_CANCEL, on_guide_cancel)  # no authority: cancelling stays possible (bot/services/authority.py)
-    router.button(DECLINE_REASON, on_decline_reason)
+    router.button(OfferAnswer, on_offer, authority=offer_answer)
+    router.button(Assign, on_assign, authority=coordinator)
+    router.button(GuideCancel, on_guide_cancel)  # no authority: cancelling stays possible (bot/services/authority.py)
+    router.button(DeclineReason, on_decline_reason)
     router.command("appointments", appointments)
     router.command("unmatched", unmatched)
     router.services.request_listeners.append(announce_request)

@@ -9,26 +9,53 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from babel.units import format_unit
 
 from bot.core.context import Context
-from bot.core.dialog import END, MSG_STALE_BUTTON, Dialog, Step
+from bot.core.dialog import END, MSG_STALE_BUTTON, Dialog, Step, _End
 from bot.core.i18n import I18n, N_
+from bot.core.payloads import Payload
 from bot.core.router import Router
 from bot.core.types import Message
 from bot.services.coordinators import coordinator_people
 from bot.clock import utcnow
 from bot.store.reminders import Reminder
 from bot.store.requests import Request
-from bot.store.store import ButtonToken, Person
+from bot.store.store import Person
 from handlers.coordinator import name_of
 from handlers.newcomer import cancel_one, limited
 from handlers.notify import Notifier
 from handlers.offers import meeting_point, what_when_where
 
-STILL_NEEDED, OUTCOME, HOURS, FEEDBACK = "still-needed", "outcome", "hours", "feedback"
+
+
+@dataclass(frozen=True)
+class StillNeeded(Payload, action="still-needed"):
+    request: int
+    keep: bool
+
+
+@dataclass(frozen=True)
+class Outcome(Payload, action="outcome"):
+    assignment: int
+    outcome: str  # a code of OUTCOMES
+
+
+@dataclass(frozen=True)
+class Hours(Payload, action="hours"):
+    assignment: int
+    hours: float
+
+
+@dataclass(frozen=True)
+class Feedback(Payload, action="feedback"):
+    assignment: int
+    feedback: str  # positive, negative, or comment (asks for the text)
+
+
 OUTCOMES = (("done", N_("Yes, it took place")), ("no_show", N_("%(name)s did not come")),
             ("cancelled_late", N_("It was cancelled")))
 COORDINATOR_NOTICE = {
@@ -60,9 +87,9 @@ class ReminderTexts(Notifier):
         buttons: tuple = ()
         if ask_still_needed:
             lines.append(i18n.gettext("Do you still need this appointment?"))
-            buttons = await self._buttons(person, STILL_NEEDED, [
-                [(i18n.gettext("Yes, I still need it"), {"request": request.id, "keep": True})],
-                [(i18n.gettext("No, cancel it"), {"request": request.id, "keep": False})]])
+            buttons = await self._buttons(person, [
+                [(i18n.gettext("Yes, I still need it"), StillNeeded(request.id, True))],
+                [(i18n.gettext("No, cancel it"), StillNeeded(request.id, False))]])
         return self._message(person, "\n".join(lines), buttons, key=f"reminder-{reminder.id}")
 
     async def followup(self, person: Person, reminder: Reminder, request: Request) -> Message:
@@ -72,43 +99,42 @@ class ReminderTexts(Notifier):
             newcomer = name_of(await people.get(reminder.newcomer_id))
             text = i18n.gettext("Did your appointment with %(name)s take place? %(request)s", name=newcomer,
                                 request=what_when_where(i18n, request))
-            rows = [[(i18n.gettext(label, name=newcomer), {"assignment": reminder.assignment_id, "outcome": code})]
+            rows = [[(i18n.gettext(label, name=newcomer), Outcome(reminder.assignment_id, code))]
                     for code, label in OUTCOMES]
-            return self._message(person, text, await self._buttons(person, OUTCOME, rows),
+            return self._message(person, text, await self._buttons(person, rows),
                                  key=f"reminder-{reminder.id}")
         guide = name_of(await people.get(reminder.guide_id))
         text = i18n.gettext("How was your appointment with %(name)s? %(request)s If you like, tell us – it helps "
                             "Lotse get better.", name=guide, request=what_when_where(i18n, request))
-        ids = {"assignment": reminder.assignment_id}
-        rows = [[(i18n.gettext("👍 Good"), {**ids, "feedback": "positive"}),
-                 (i18n.gettext("👎 Not good"), {**ids, "feedback": "negative"})],
-                [(i18n.gettext("Write a comment"), {**ids, "feedback": "comment"})]]
-        return self._message(person, text, await self._buttons(person, FEEDBACK, rows),
+        assignment = reminder.assignment_id
+        rows = [[(i18n.gettext("👍 Good"), Feedback(assignment, "positive")),
+                 (i18n.gettext("👎 Not good"), Feedback(assignment, "negative"))],
+                [(i18n.gettext("Write a comment"), Feedback(assignment, "comment"))]]
+        return self._message(person, text, await self._buttons(person, rows),
                              key=f"reminder-{reminder.id}")
 
 
 # -- buttons ------------------------------------------------------------------------------------
-async def on_still_needed(ctx: Context, token: ButtonToken) -> None:
-    request_id = int(token.payload["request"])
+async def on_still_needed(ctx: Context, pressed: StillNeeded) -> None:
+    request_id = pressed.request
     ctx.answered = ctx.event.message_id
-    if token.payload["keep"]:
+    if pressed.keep:
         ctx.reply(ctx._("Thank you! Your appointment stays as it is."))
     else:
         await cancel_one(ctx, request_id)
 
 
-async def on_outcome(ctx: Context, token: ButtonToken) -> None:
-    assignment_id, outcome = int(token.payload["assignment"]), str(token.payload["outcome"])
+async def on_outcome(ctx: Context, pressed: Outcome) -> None:
+    assignment_id, outcome = pressed.assignment, pressed.outcome
     ctx.answered = ctx.event.message_id
     store = ctx.store
     if not await store.bookings.report_outcome(assignment_id, ctx.person.id, outcome, utcnow()):
         ctx.reply(ctx._("This appointment has been answered already. Thank you!"))
         return
     if outcome == "done":
-        rows = [[(hours_label(ctx.i18n, hours), {"assignment": assignment_id, "hours": hours})]
+        rows = [[(hours_label(ctx.i18n, hours), Hours(assignment_id, float(hours)))]
                 for hours in ctx.settings.reminders.hours_choices]
-        ctx.reply(ctx._("How long did it take, including the way there and back?"),
-                  await ctx.buttons(HOURS, "", rows))
+        ctx.reply(ctx._("How long did it take, including the way there and back?"), await ctx.buttons(rows))
         return
     ctx.reply(ctx._("Thank you for telling us. A coordinator will have a look."))
     assignment = await store.bookings.assignment(assignment_id)
@@ -123,8 +149,8 @@ async def on_outcome(ctx: Context, token: ButtonToken) -> None:
             request=what_when_where(i18n, request))))
 
 
-async def on_hours(ctx: Context, token: ButtonToken) -> None:
-    assignment_id, hours = int(token.payload["assignment"]), float(token.payload["hours"])
+async def on_hours(ctx: Context, pressed: Hours) -> None:
+    assignment_id, hours = pressed.assignment, pressed.hours
     ctx.answered = ctx.event.message_id
     if await ctx.store.bookings.report_hours(assignment_id, ctx.person.id, hours):
         ctx.reply(ctx._("Thank you! Recorded: %(hours)s.", hours=hours_label(ctx.i18n, hours)))
@@ -132,11 +158,11 @@ async def on_hours(ctx: Context, token: ButtonToken) -> None:
         ctx.reply(ctx._("This appointment has been answered already. Thank you!"))
 
 
-async def on_feedback(ctx: Context, token: ButtonToken) -> None:
-    assignment_id, feedback = int(token.payload["assignment"]), str(token.payload["feedback"])
+async def on_feedback(ctx: Context, pressed: Feedback) -> None:
+    assignment_id, feedback = pressed.assignment, pressed.feedback
     ctx.answered = ctx.event.message_id
     if feedback == "comment":
-        await ctx.services.dialogs.start(ctx, "feedback", {"assignment": assignment_id})
+        await ctx.services.dialogs.start(ctx, FEEDBACK_DIALOG, {"assignment": assignment_id})
     elif await ctx.store.bookings.give_feedback(assignment_id, ctx.person.id, feedback):
         ctx.reply(ctx._("Thank you for your feedback!"))
     else:
@@ -153,7 +179,7 @@ def _comment_parse(ctx: Context, text: str, data: dict[str, Any]) -> str:
     return limited(ctx.settings.requests.note_max_length)(ctx, text, data)
 
 
-async def _comment_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+async def _comment_answer(ctx: Context, value: Any, data: dict[str, Any]) -> _End:
     if await ctx.store.bookings.give_feedback(int(data["assignment"]), ctx.person.id, None, str(value)):
         ctx.reply(ctx._("Thank you for your feedback!"))
     else:
@@ -166,8 +192,8 @@ FEEDBACK_DIALOG = Dialog("feedback", (Step("comment", _comment_prompt, parse=_co
 
 
 def register(router: Router) -> None:
-    router.button(STILL_NEEDED, on_still_needed)
-    router.button(OUTCOME, on_outcome)
-    router.button(HOURS, on_hours)
-    router.button(FEEDBACK, on_feedback)
+    router.button(StillNeeded, on_still_needed)
+    router.button(Outcome, on_outcome)
+    router.button(Hours, on_hours)
+    router.button(Feedback, on_feedback)
     router.dialogs.register(FEEDBACK_DIALOG)

@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.context import Context
-from bot.core.dialog import END, Dialog, Option, Step
+from bot.core.dialog import END, Dialog, Option, Step, _End
 from bot.core.i18n import N_
 from bot.core.router import Router
 from bot.core import text as free_text
 from bot.clock import utcnow
+from bot.vocabulary import GUIDE, NEWCOMER
 
-NEWCOMER, GUIDE = "newcomer", "guide"
 
 
 # -- language -------------------------------------------------------------------------------
@@ -31,38 +31,34 @@ def _language_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
     return [[Option(lang, ctx.i18n.language_name(lang), translate=False)] for lang in languages]
 
 
-async def _set_language(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+async def _set_language(ctx: Context, value: Any, data: dict[str, Any]) -> Step | None:
     await ctx.store.people.set_language(ctx.person.id, value)
     ctx.use_language(value)
     return None
-
-
-def _welcome_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("Welcome to Lotse! Volunteers here come with you to appointments.\n"
-                 "Please choose your language.")
 
 
 # -- consent --------------------------------------------------------------------------------
 AGREE, DECLINE = "agree", "decline"
 
 
-def _privacy_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._(
-        "Privacy notice (version %(version)s)\n"
-        "To find a volunteer who comes with you, Lotse stores your name on this app, your "
-        "language and what you tell it about your appointments. Only the coordinators and the "
-        "guide who accompanies you see these details. You can ask to see or delete your data at "
-        "any time.\n"
-        "Do you agree?",
-        version=ctx.settings.privacy.notice_version,
-    )
+MSG_PRIVACY = N_(
+    "Privacy notice (version %(version)s)\n"
+    "To find a volunteer who comes with you, Lotse stores your name on this app, your "
+    "language and what you tell it about your appointments. Only the coordinators and the "
+    "guide who accompanies you see these details. You can ask to see or delete your data at "
+    "any time.\n"
+    "Do you agree?")
+
+
+def _notice_version(ctx: Context, data: dict[str, Any]) -> dict[str, object]:
+    return {"version": ctx.settings.privacy.notice_version}
 
 
 def _consent_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
     return [[Option(AGREE, N_("I agree"))], [Option(DECLINE, N_("I do not agree"))]]
 
 
-async def _consent_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+async def _consent_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | _End | None:
     now = utcnow()
     if value == DECLINE:
         await ctx.store.people.record_decline(ctx.person.id, now)
@@ -79,16 +75,12 @@ async def _consent_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str
 
 
 # -- menu -----------------------------------------------------------------------------------
-def _menu_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("What would you like to do?")
-
-
 def _menu_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
     return [[Option(NEWCOMER, N_("I need someone to come with me"))],
             [Option(GUIDE, N_("I want to volunteer as a guide"))]]
 
 
-async def _menu_answer(ctx: Context, value: Any, data: dict[str, Any]) -> str | None:
+async def _menu_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | _End:
     await ctx.store.people.set_role(ctx.person.id, value)
     ctx.use_role(value)
     return END
@@ -104,23 +96,20 @@ async def _after_menu(ctx: Context, data: dict[str, Any]) -> None:
         await guide.guide(ctx)
 
 
-LANGUAGE_STEP = Step("language", _welcome_prompt, options=_language_options, next="consent",
-                     on_answer=_set_language)
-MENU_STEP = Step("menu", _menu_prompt, options=_menu_options, on_answer=_menu_answer)
+LANGUAGE_STEP = Step("language", N_("Welcome to Lotse! Volunteers here come with you to appointments.\n"
+                                    "Please choose your language."),
+                     options=_language_options, on_answer=_set_language)
+MENU_STEP = Step("menu", N_("What would you like to do?"), options=_menu_options, on_answer=_menu_answer)
 
 ONBOARDING = Dialog("onboarding", (
     LANGUAGE_STEP,
-    Step("consent", _privacy_prompt, options=_consent_options, next="menu", on_answer=_consent_answer),
+    Step("consent", MSG_PRIVACY, values=_notice_version, options=_consent_options, on_answer=_consent_answer),
     MENU_STEP,
 ), on_finish=_after_menu)
 MENU = Dialog("menu", (MENU_STEP,), on_finish=_after_menu)
 
 
 # -- language command -----------------------------------------------------------------------
-def _change_language_prompt(ctx: Context, data: dict[str, Any]) -> str:
-    return ctx._("Which language should Lotse use?")
-
-
 async def _language_changed(ctx: Context, data: dict[str, Any]) -> None:
     ctx.reply(ctx._("From now on Lotse writes to you in %(language)s.",
                     language=ctx.i18n.language_name(ctx.i18n.language)))
@@ -128,18 +117,18 @@ async def _language_changed(ctx: Context, data: dict[str, Any]) -> None:
 
 CHANGE_LANGUAGE = Dialog(
     "language",
-    (Step("language", _change_language_prompt, options=_language_options, on_answer=_set_language),),
+    (Step("language", N_("Which language should Lotse use?"), options=_language_options, on_answer=_set_language),),
     on_finish=_language_changed,
 )
 
 
 # -- commands -------------------------------------------------------------------------------
 async def start(ctx: Context) -> None:
-    await ctx.services.dialogs.start(ctx, "menu" if ctx.person.consented else "onboarding")
+    await ctx.services.dialogs.start(ctx, MENU if ctx.person.consented else ONBOARDING)
 
 
 async def language(ctx: Context) -> None:
-    await ctx.services.dialogs.start(ctx, "language")
+    await ctx.services.dialogs.start(ctx, CHANGE_LANGUAGE)
 
 
 async def help_(ctx: Context, router: Router) -> None:
@@ -166,7 +155,7 @@ async def before_consent(ctx: Context) -> bool:
         ctx.reply(ctx._("Without your agreement to the privacy notice Lotse cannot help you. "
                         "If you change your mind, send %(start)s.", start=ctx.cmd("start")))
         return True
-    await ctx.services.dialogs.start(ctx, "onboarding")
+    await ctx.services.dialogs.start(ctx, ONBOARDING)
     return True
 
 

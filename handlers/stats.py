@@ -7,6 +7,7 @@ coordinator who asked, and a person who is no coordinator any more is refused an
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from babel.dates import format_timedelta
@@ -15,15 +16,22 @@ from babel.numbers import get_decimal_symbol
 from bot.core.authority import coordinator
 from bot.core.context import Context
 from bot.core.i18n import N_
+from bot.core.payloads import Payload
 from bot.core.router import Router
 from bot.core.types import Attachment
 from bot.export import assignments_csv
 from bot.clock import utcnow
 from bot.store.stats import Figures
-from bot.store.store import ButtonToken
 from handlers import labels
 
-EXPORT = "stats-export"
+
+
+@dataclass(frozen=True)
+class Export(Payload, action="stats-export"):
+    """The funder's CSV of one period (local dates, ISO)."""
+    first: str
+    last: str
+
 MSG_LAST_30 = N_("Last 30 days (%(start)s – %(end)s)")
 MSG_YEAR = N_("This year so far (%(start)s – %(end)s)")
 
@@ -75,13 +83,13 @@ async def stats(ctx: Context) -> None:
         heading = ctx._(msgid, start=ctx.i18n.date(first, "medium"), end=ctx.i18n.date(last, "medium"))
         parts.append(figures_text(ctx, heading, await ctx.store.stats.figures(start, now)))
         rows.append([(ctx._("CSV for the funder: %(period)s", period=heading),
-                      {"from": first.isoformat(), "to": last.isoformat()})])
-    buttons = await ctx.buttons(EXPORT, "", rows)
+                      Export(first.isoformat(), last.isoformat()))])
+    buttons = await ctx.buttons(rows)
     ctx.reply("\n\n".join(parts), buttons)
 
 
-async def on_export_button(ctx: Context, token: ButtonToken) -> None:
-    first, last = date.fromisoformat(token.payload["from"]), date.fromisoformat(token.payload["to"])
+async def on_export_button(ctx: Context, export: Export) -> None:
+    first, last = date.fromisoformat(export.first), date.fromisoformat(export.last)
     content = await assignments_csv(ctx.store.stats, first, last, ctx.settings.zone,
                                     decimal_comma=get_decimal_symbol(ctx.i18n.locale) == ",")
     ctx.reply(ctx._("Accompaniments from %(start)s to %(end)s, without names of newcomers; guides appear as "
@@ -91,4 +99,4 @@ async def on_export_button(ctx: Context, token: ButtonToken) -> None:
 
 def register(router: Router) -> None:
     router.command("stats", stats)
-    router.button(EXPORT, on_export_button, authority=coordinator)
+    router.button(Export, on_export_button, authority=coordinator)

@@ -46,7 +46,7 @@ def test_handlers_services_and_core_do_not_import_transports(folder: str) -> Non
 def test_store_imports_nothing_above_it() -> None:
     for path in modules("bot/store"):
         bad = {name for name in imports(path)
-               if (name.startswith("bot.") and not name.startswith("bot.store") and name != "bot.clock")
+               if (name.startswith("bot.") and not name.startswith("bot.store") and name not in ("bot.clock", "bot.vocabulary"))
                or name.startswith("handlers")}
         assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
 
@@ -92,15 +92,15 @@ def test_no_platform_is_named_outside_the_transports(folder: str) -> None:
 # one upward seam: config reads the transports' sections from bot/transports/registry.py and the
 # catalogs' folder from bot/core/i18n.py.
 ALLOWED = {
-    "clock": set(), "faults": set(), "logsafe": set(),
-    "store": {"clock"},
-    "config": {"transports.registry", "core.i18n"},
-    "core": {"clock", "config", "store"},
-    "services": {"clock", "config", "core", "store", "faults"},
+    "clock": set(), "faults": set(), "logsafe": set(), "vocabulary": set(),
+    "store": {"clock", "vocabulary"},
+    "config": {"transports.registry", "core.i18n", "vocabulary"},
+    "core": {"clock", "config", "store", "vocabulary"},
+    "services": {"clock", "config", "core", "store", "faults", "vocabulary"},
     "transports": {"clock", "config", "core", "store", "logsafe"},
     "catalogs": {"core"},
-    "export": {"store"},
-    "app": {"clock", "config", "core", "services", "store"},
+    "export": {"store", "vocabulary"},
+    "app": {"clock", "config", "core", "services", "store", "vocabulary"},
 }
 
 
@@ -130,3 +130,46 @@ def test_the_direction_of_imports_inside_bot(part: str) -> None:
                 allowed = ALLOWED[part]
                 assert _part(target) in allowed or any(inner == a or inner.startswith(a + ".") for a in allowed), \
                     f"{file.relative_to(ROOT)} imports {target} (bot/{part} may import {sorted(allowed)})"
+
+
+def _calls(tree: ast.AST, name: str) -> list[ast.Call]:
+    return [n for n in ast.walk(tree) if isinstance(n, ast.Call)
+            and (getattr(n.func, "id", None) == name or getattr(n.func, "attr", None) == name)]
+
+
+@pytest.mark.parametrize("path", modules("handlers"), ids=lambda p: p.name)
+def test_dialogs_read_as_message_ids_and_step_objects(path: Path) -> None:
+    """A translator reads a dialog where it is declared: a step's prompt is its msgid, not a
+    one-line function around it; steps and dialogs are named by object, never by a string."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for fn in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name.endswith("_prompt")):
+        body = [s for s in fn.body if not isinstance(s, ast.Expr)]  # docstrings aside
+        one_line = (len(body) == 1 and isinstance(body[0], ast.Return) and isinstance(body[0].value, ast.Call)
+                    and getattr(body[0].value.func, "attr", None) == "_")
+        assert not one_line, f"{path.name}: {fn.name} only wraps a msgid; give the Step the msgid (and values=)"
+    for call in _calls(tree, "Step"):
+        for keyword in call.keywords:
+            if keyword.arg == "next":
+                assert not isinstance(keyword.value, ast.Constant), f"{path.name}:{call.lineno}: next= a string"
+    for call in _calls(tree, "start"):
+        if len(call.args) >= 2 and isinstance(call.args[1], ast.Constant):
+            raise AssertionError(f"{path.name}:{call.lineno}: a dialog started by its name string")
+        for keyword in call.keywords:
+            assert not (keyword.arg == "at" and isinstance(keyword.value, ast.Constant)), \
+                f"{path.name}:{call.lineno}: at= a string"
+    for fn in (n for n in ast.walk(tree) if isinstance(n, ast.AsyncFunctionDef) and n.name.endswith("_answer")):
+        for ret in (n for n in ast.walk(fn) if isinstance(n, ast.Return)):
+            assert not isinstance(ret.value, ast.Constant) or ret.value.value is None, \
+                f"{path.name}:{ret.lineno}: {fn.name} returns a step name; return the Step"
+
+
+@pytest.mark.parametrize("path", modules("handlers"), ids=lambda p: p.name)
+def test_buttons_carry_typed_payloads(path: Path) -> None:
+    """Buttons outside dialogs are minted from Payload dataclasses, not dicts with an action string."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for call in _calls(tree, "button") + _calls(tree, "buttons") + _calls(tree, "_buttons"):
+        for arg in call.args:
+            assert not isinstance(arg, ast.Constant), f"{path.name}:{call.lineno}: an action named by a string"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Tuple) and len(node.elts) == 2 and isinstance(node.elts[1], ast.Dict):
+            raise AssertionError(f"{path.name}:{node.lineno}: a (label, dict) button; use a Payload dataclass")

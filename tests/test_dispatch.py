@@ -201,7 +201,7 @@ async def test_fifty_simultaneous_accepts_book_exactly_one_guide(lotse: Running,
     for guide_id in guides:
         offer_id = await lotse.store.bookings.add_offer(request_id, guide_id, 1, datetime(2026, 11, 25, tzinfo=UTC),
                                                         datetime(2026, 11, 26, tzinfo=UTC))
-        [token] = await lotse.store.buttons.mint(guide_id, "offer", "", [{"offer": offer_id, "accept": True}])
+        [token] = await lotse.store.buttons.mint(guide_id, [("offer", {"offer": offer_id, "accept": True})])
         tokens.append(token)
     users = [(await lotse.store.people.get(g)).platform_user_id for g in guides]
     await asyncio.gather(*(bot.press_token(u, t) for u, t in zip(users, tokens)))

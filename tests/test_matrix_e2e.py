@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from bot.config import Settings
+from bot.core.payloads import Payload
 from tests.conftest import make_settings, run_lotse
 from tests.matrix_harness import MatrixWorld, matrix_world, options, said_bodies
 from tests.synapse_server import SynapseServer
@@ -543,6 +545,11 @@ async def test_a_vote_on_the_thirteen_language_poll_and_the_stable_event_name(wo
     assert state is not None and state.step == "districts"
 
 
+@dataclass(frozen=True)
+class Pick(Payload, action="test-pick"):
+    number: int
+
+
 async def test_a_list_longer_than_a_poll_allows_is_a_numbered_notice(world: MatrixWorld) -> None:
     from bot.core.types import Button, Message
 
@@ -550,11 +557,11 @@ async def test_a_list_longer_than_a_poll_allows_is_a_numbered_notice(world: Matr
     await hamid.send("!start")
     person = await world.app.store.people.find("matrix", hamid.id)
 
-    async def picked(ctx, token) -> None:  # noqa: ANN001
-        ctx.reply(f"picked {token.payload}")
+    async def picked(ctx, pick: Pick) -> None:  # noqa: ANN001
+        ctx.reply(f"picked {pick.number}")
 
-    world.app.router.button("test-pick", picked)
-    tokens = await world.app.store.buttons.mint(person.id, "test-pick", "", list(range(1, 22)))
+    world.app.router.button(Pick, picked)
+    tokens = await world.app.store.buttons.mint(person.id, [("test-pick", {"number": n}) for n in range(1, 22)])
     buttons = tuple((Button(f"Option {n}", token),) for n, token in enumerate(tokens, start=1))
     await world.transport.send(hamid.room, Message("Pick one", buttons, choice_hint="Reply with the number."))
     [long_list] = await hamid._expect(1)  # noqa: SLF001

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
 from bot.clock import utcnow
+from bot.core.payloads import Payload
 from bot.store.store import DialogState
 from tests.conftest import Running, labels, texts
 
@@ -97,7 +100,7 @@ async def test_decline_keeps_nothing_but_the_decision(lotse: Running) -> None:
     olena = await store.people.find("test", "olena")
     # A button minted for her outside the dialog (the dialog keeps its own buttons in its state row):
     # declining must remove it, not rely on there being none.
-    await store.buttons.mint(olena.id, "offer", "", [{"offer": 1, "accept": True}])
+    await store.buttons.mint(olena.id, [("offer", {"offer": 1, "accept": True})])
     assert await store.db.fetchone("SELECT 1 FROM button_tokens WHERE person_id = ?", (olena.id,)) is not None
     [answer] = await bot.press("olena", "I do not agree")
     assert "/start" in answer.text
@@ -112,7 +115,7 @@ async def test_decline_keeps_nothing_but_the_decision(lotse: Running) -> None:
     hamid = await store.people.get_or_create("test", "hamid", "hamid")
     await store.dialogs.save(hamid.id, DialogState("onboarding", "1", "consent", {"language": "fa"}, utcnow(),
                                                    {"tok": "decline"}))
-    await store.buttons.mint(hamid.id, "offer", "", [{"offer": 2, "accept": True}])
+    await store.buttons.mint(hamid.id, [("offer", {"offer": 2, "accept": True})])
     await store.people.record_decline(hamid.id, utcnow())
     assert await store.dialogs.get(hamid.id) is None
     assert await store.db.fetchone("SELECT 1 FROM button_tokens WHERE person_id = ?", (hamid.id,)) is None
@@ -284,20 +287,26 @@ async def test_a_failing_handler_answers_with_an_apology(lotse: Running, monkeyp
     assert sorry.text == "Sorry, something went wrong. Please try again in a moment."
 
 
+@dataclass(frozen=True)
+class TestOffer(Payload, action="test-offer"):
+    __test__ = False  # not a pytest test class
+    offer: int
+
+
 async def test_buttons_outside_dialogs_are_bound_to_their_person(lotse: Running) -> None:
-    """Tokens minted with ctx.buttons (offers and the like) go to their action's handler, only for
-    the person they were made for."""
+    """Tokens minted with ctx.buttons (offers and the like) go to their action's handler, with their
+    typed payload, only for the person they were made for."""
     router = lotse.app.router
     pressed: list[tuple[str, object]] = []
 
-    async def on_press(ctx, token) -> None:  # noqa: ANN001
-        pressed.append((ctx.person.platform_user_id, token.payload))
+    async def on_press(ctx, payload: TestOffer) -> None:  # noqa: ANN001
+        pressed.append((ctx.person.platform_user_id, payload))
         ctx.reply("accepted")
 
     async def offer(ctx) -> None:  # noqa: ANN001
-        ctx.reply("An offer", await ctx.buttons("test-offer", "", [[("Accept", {"offer": 7})]]))
+        ctx.reply("An offer", await ctx.buttons([[("Accept", TestOffer(7))]]))
 
-    router.button("test-offer", on_press)
+    router.button(TestOffer, on_press)
     monkey_spec = router._commands["stats"]  # noqa: SLF001 - borrow a coordinator command slot
     monkey_spec.handler = offer
     await _onboard(lotse, "weber")
@@ -307,7 +316,32 @@ async def test_buttons_outside_dialogs_are_bound_to_their_person(lotse: Running)
     [refused] = await lotse.transport.press_token("amira", token)
     assert "no longer valid" in refused.text and pressed == []
     [ok] = await lotse.transport.press_token("weber", token)
-    assert ok.text == "accepted" and pressed == [("weber", {"offer": 7})]
+    assert ok.text == "accepted" and pressed == [("weber", TestOffer(7))]
+    stored = await lotse.store.db.fetchone("SELECT action, payload FROM button_tokens WHERE token = ?", (token,))
+    assert tuple(stored) == ("test-offer", '{"offer": 7}')
+
+
+async def test_a_stored_payload_that_does_not_fit_its_action_is_refused(lotse: Running) -> None:
+    """A token row whose fields do not fit its action's payload (an older version's, or forged in
+    the database) is refused like an unknown token; the handler never sees it."""
+    router = lotse.app.router
+    pressed: list[object] = []
+
+    async def on_press(ctx, payload: TestOffer) -> None:  # noqa: ANN001
+        pressed.append(payload)
+
+    router.button(TestOffer, on_press)
+    await _onboard(lotse, "weber")
+    weber = await lotse.store.people.find("test", "weber")
+    wrong = [{"offer": "7"}, {"offer": 7, "extra": 1}, {}, {"offer": True}, [7]]
+    tokens = await lotse.store.buttons.mint(weber.id, [("test-offer", w) for w in wrong] + [("no-such", {"offer": 7})])
+    for token in tokens:
+        [refused] = await lotse.transport.press_token("weber", token)
+        assert "no longer valid" in refused.text
+    assert pressed == []
+    [token] = await lotse.store.buttons.mint(weber.id, [("test-offer", {"offer": 7})])
+    await lotse.transport.press_token("weber", token)
+    assert pressed == [TestOffer(7)]
 
 
 async def test_a_failed_event_is_not_marked_handled_so_a_redelivery_is_served(lotse: Running,

@@ -147,11 +147,11 @@ async def test_foreign_keys_cascade(db_path: Path) -> None:
     store = await Store.open(db_path)
     try:
         person = await store.people.get_or_create("telegram", "1", "1")
-        await store.buttons.mint(person.id, "x", "", [1, 2])
+        await store.buttons.mint(person.id, [("x", 1), ("x", 2)])
         await store.db.execute("DELETE FROM people WHERE id = ?", (person.id,))
         assert (await store.db.fetchone("SELECT count(*) FROM button_tokens"))[0] == 0
         with pytest.raises(sqlite3.IntegrityError):
-            await store.buttons.mint(999, "x", "", [1])
+            await store.buttons.mint(999, [("x", 1)])
     finally:
         await store.close()
 

@@ -8,13 +8,15 @@ transaction.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
+from bot.core import payloads
 from bot.core.i18n import N_, Catalogs, I18n
 from bot.core.messenger import Messenger
+from bot.core.payloads import Rows
 from bot.core.types import Attachment, Button, Event, Message
 from bot.store import Store
 from bot.store.store import DialogState, Person
@@ -72,9 +74,9 @@ class Context:
     def ngettext(self, singular: str, plural: str, count: int, **values: object) -> str:
         return self.i18n.ngettext(singular, plural, count, **values)
 
-    def cmd(self, name: str) -> str:
-        """A command as the person types it on their platform ("/help", "!help")."""
-        return f"{self.event.command_prefix}{name}"
+    def cmd(self, name: str, person: Person | None = None) -> str:
+        """A command as `person` (default: this one) types it on their platform ("/help", "!help")."""
+        return self.services.messenger.command(person or self.person, name)
 
     def use_role(self, role: str) -> None:
         self.person = dataclasses.replace(self.person, role=role)
@@ -84,14 +86,10 @@ class Context:
         self.person = dataclasses.replace(self.person, language=language)
 
     # -- output ---------------------------------------------------------------------------
-    async def buttons(self, action: str, scope: str, rows: Sequence[Sequence[tuple[str, Any]]],
-                      person: Person | None = None) -> tuple[tuple[Button, ...], ...]:
-        """Mint one opaque token per (label, payload) for `person` (default: this one) and return
-        the rows of Buttons; only that person can use them."""
-        owner = person or self.person
-        payloads = [payload for row in rows for (_, payload) in row]
-        tokens = iter(await self.store.buttons.mint(owner.id, action, scope, payloads))
-        return tuple(tuple(Button(label, next(tokens)) for (label, _) in row) for row in rows)
+    async def buttons(self, rows: Rows, person: Person | None = None) -> tuple[tuple[Button, ...], ...]:
+        """Rows of (label, typed payload) as Buttons for `person` (default: this one), one opaque
+        token each; only that person can use them."""
+        return await payloads.mint(self.store, (person or self.person).id, rows)
 
     def i18n_for(self, person: Person) -> I18n:
         """Another person's language (for messages to them)."""

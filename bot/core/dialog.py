@@ -1,8 +1,14 @@
 """A small declarative state machine for forms, persisted per person after every step.
 
-A Dialog is a list of Steps.  Each step has a prompt, and either options (shown as buttons) or a
-parser for typed input (raising `Invalid` with a localized explanation to re-ask), and the name
-of the next step.  `on_answer` may do the step's side effect and choose another next step.
+A Dialog is a tuple of Steps.  A step's prompt is its message id (N_), or several shown as lines,
+with `values` giving their placeholders; only a prompt built from parts is a function.  It has
+either options (shown as buttons) or a parser for typed input (raising `Invalid` with a localized
+explanation to re-ask), or both.  After an answer the dialog goes on at `next` (a Step object;
+by default the step that follows in the dialog's tuple, END after the last one); `on_answer` may do
+the step's side effect and return another Step, or END.  Steps and dialogs are referenced as
+objects; their names are only what is stored (the state row and the answers are keyed by them),
+and a Dialog checks when it is built that every step it names is one of its own.
+
 The state (dialog, step, answers so far, and the tokens of the step's buttons) is one row,
 saved in the same transaction as the step's side effect; the prompt is sent only after that
 commit.  So a process killed at any point resumes at the step the person last saw, with every
@@ -11,8 +17,8 @@ earlier answer kept.
 A step may also be a multiple choice (`multi=True`): each tap toggles an option (the message is
 edited in place, chosen options marked ✓) until "Done".  A step with options and a parser takes a
 typed option number or label first, anything else through the parser (a date step offers the
-next days as buttons and also reads "3.12.").  `jump(data, step)` from `on_answer` sends the
-person to another step and back to the current one afterwards ("change a field" in a summary).
+next days as buttons and also reads "3.12.").  `jump(data, step, back_to)` from `on_answer` sends
+the person to another step and back to `back_to` afterwards ("change a field" in a summary).
 
 A dialog's button tokens are random and stored only in the person's own state row, replaced at
 every step: pressing a button of an earlier step, of an abandoned dialog or of someone else finds
@@ -26,9 +32,9 @@ meantime (removed from [roles], a guide suspended) is told so, the dialog ends, 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.core.authority import Authority, refused
 from bot.core.context import Context
@@ -37,17 +43,33 @@ from bot.core.i18n import N_
 from bot.clock import utcnow
 from bot.store.store import Buttons, DialogState
 
-END = "__end__"
-RETURN = "_return"  # data key: where to continue after a jumped-to step
 MSG_DONE = N_("Done")
 MSG_AT_LEAST = N_("Please choose at least one.")
 CHECK = "✓ "
+RETURN = "_return"  # data key: the name of the step where to continue after a jumped-to step
+
+
+class _End:
+    """Where a dialog goes after its last answer."""
+
+    def __repr__(self) -> str:
+        return "END"
+
+
+END = _End()
 
 Prompt = Callable[[Context, dict[str, Any]], str]
+Values = Callable[[Context, dict[str, Any]], Mapping[str, object]]
 Options = Callable[[Context, dict[str, Any]], Sequence[Sequence["Option"]]]
 Parser = Callable[[Context, str, dict[str, Any]], Any]
-OnAnswer = Callable[[Context, Any, dict[str, Any]], Awaitable[str | None]]
+OnAnswer = Callable[[Context, Any, dict[str, Any]], Awaitable["Step | _End | None"]]
 OnFinish = Callable[[Context, dict[str, Any]], Awaitable[None]]
+T = TypeVar("T")
+
+
+def rows(items: Sequence[T], per_row: int) -> list[list[T]]:
+    """Options (or buttons) laid out `per_row` to a row, the last row shorter."""
+    return [list(items[i:i + per_row]) for i in range(0, len(items), per_row)]
 
 
 class Invalid(Exception):
@@ -70,15 +92,23 @@ class Option:
 
 @dataclass(frozen=True)
 class Step:
-    name: str
-    prompt: Prompt
+    name: str                      # stored: the state row's step, and the key of its answer
+    prompt: str | tuple[str, ...] | Prompt  # msgid(s), shown as lines; a function only for composed prompts
+    values: Values | None = None   # the placeholders of the msgid prompt
     options: Options | None = None
     parse: Parser | None = None
-    next: str = END
+    next: Step | _End | None = None  # None: the step that follows in the dialog (END after the last)
     on_answer: OnAnswer | None = None
     multi: bool = False            # a multiple choice; the value is the list of chosen values
     min_choices: int = 0
     preselect: Callable[[Context, dict[str, Any]], list[Any]] | None = None
+
+    def text(self, ctx: Context, data: dict[str, Any]) -> str:
+        if callable(self.prompt):
+            return self.prompt(ctx, data)
+        values = self.values(ctx, data) if self.values is not None else {}
+        msgids = (self.prompt,) if isinstance(self.prompt, str) else self.prompt
+        return "\n".join(ctx._(msgid, **values) for msgid in msgids)
 
 
 @dataclass(frozen=True)
@@ -88,8 +118,29 @@ class Dialog:
     on_finish: OnFinish | None = None
     authority: Authority | None = None  # asked at the start and before every answer
 
+    def __post_init__(self) -> None:
+        names = [s.name for s in self.steps]
+        if len(set(names)) != len(names):
+            raise ValueError(f"dialog {self.name}: two steps with one name")
+        for s in self.steps:
+            if isinstance(s.next, Step) and s.next.name not in names:
+                raise ValueError(f"dialog {self.name}: step {s.name} leads to {s.next.name}, not one of its steps")
+
     def step(self, name: str) -> Step | None:
         return next((s for s in self.steps if s.name == name), None)
+
+    def own(self, step: Step) -> Step:
+        """This dialog's step of that name (a step may be shared by several dialogs)."""
+        found = self.step(step.name)
+        if found is None:
+            raise KeyError(f"dialog {self.name}: no step {step.name!r}")
+        return found
+
+    def after(self, step: Step) -> Step | _End:
+        if step.next is not None:
+            return step.next
+        index = self.steps.index(self.own(step))
+        return self.steps[index + 1] if index + 1 < len(self.steps) else END
 
 
 MSG_NOT_AN_OPTION = N_("Please choose one of the options below.")
@@ -110,13 +161,13 @@ class DialogEngine:
         return self._dialogs.get(name)
 
     # -- entry points -------------------------------------------------------------------------
-    async def start(self, ctx: Context, name: str, data: dict[str, Any] | None = None, at: str | None = None) -> None:
-        """Begin dialog `name` (at its first step, or at step `at`), replacing any other dialog."""
-        dialog = self._dialogs[name]
-        first = at or dialog.steps[0].name
-        if dialog.step(first) is None:
-            raise KeyError(f"dialog {name}: no step {first!r}")
-        state = DialogState(name, secrets.token_hex(4), first, dict(data or {}), utcnow())
+    async def start(self, ctx: Context, dialog: Dialog, data: dict[str, Any] | None = None,
+                    at: Step | None = None) -> None:
+        """Begin `dialog` (at its first step, or at step `at`), replacing any other dialog."""
+        if self._dialogs.get(dialog.name) is not dialog:
+            raise KeyError(f"dialog {dialog.name!r} is not registered")
+        first = dialog.own(at) if at is not None else dialog.steps[0]
+        state = DialogState(dialog.name, secrets.token_hex(4), first.name, dict(data or {}), utcnow())
         if await self._refused(ctx, dialog, state, at_start=True):
             return
         await self._enter(ctx, dialog, state)  # one statement: no explicit transaction needed
@@ -169,9 +220,9 @@ class DialogEngine:
         return True
 
     @staticmethod
-    def jump(data: dict[str, Any], step: str, back_to: str) -> str:
+    def jump(data: dict[str, Any], step: Step, back_to: Step) -> Step:
         """From on_answer: continue at `step`, then return to `back_to` (e.g. the summary)."""
-        data[RETURN] = back_to
+        data[RETURN] = back_to.name
         return step
 
     async def cancel(self, ctx: Context) -> None:
@@ -256,23 +307,22 @@ class DialogEngine:
         data[step.name] = value
         async with ctx.store.transaction():
             chosen = await step.on_answer(ctx, value, data) if step.on_answer else None
-            following = chosen or step.next
-            if chosen is None and RETURN in data and following != END:
-                following = data.pop(RETURN)
-            if following == END:
+            following = chosen if chosen is not None else dialog.after(step)
+            if chosen is None and RETURN in data and following is not END:
+                following = dialog.own(Step(data.pop(RETURN), ""))
+            if isinstance(following, _End):
                 await ctx.store.dialogs.clear(ctx.person.id)
                 if dialog.on_finish:
                     await dialog.on_finish(ctx, data)
                 return
-            if dialog.step(following) is None:
-                raise KeyError(f"dialog {dialog.name}: no step {following!r}")
-            await self._enter(ctx, dialog, DialogState(dialog.name, state.instance, following, data, utcnow()))
+            following = dialog.own(following)
+            await self._enter(ctx, dialog, DialogState(dialog.name, state.instance, following.name, data, utcnow()))
 
     async def _enter(self, ctx: Context, dialog: Dialog, state: DialogState, edit: str | None = None) -> None:
         """Save `state` with fresh button tokens and queue its step's prompt (or edit it in place)."""
         step = dialog.step(state.step)
         assert step is not None
-        rows: list[tuple[Button, ...]] = []
+        buttons: list[tuple[Button, ...]] = []
         values: dict[str, Any] = {}
         chosen = self._chosen(ctx, step, state.data) if step.multi else []
 
@@ -283,18 +333,18 @@ class DialogEngine:
 
         for option_row in (step.options(ctx, state.data) if step.options is not None else ()):
             if step.multi:
-                rows.append(tuple(button((CHECK if o.value in chosen else "") + o.text(ctx), {"toggle": o.value})
+                buttons.append(tuple(button((CHECK if o.value in chosen else "") + o.text(ctx), {"toggle": o.value})
                                   for o in option_row))
             else:
-                rows.append(tuple(button(o.text(ctx), o.value) for o in option_row))
+                buttons.append(tuple(button(o.text(ctx), o.value) for o in option_row))
         if step.multi:
-            rows.append((button(ctx._(MSG_DONE), {"done": True}),))
+            buttons.append((button(ctx._(MSG_DONE), {"done": True}),))
         state = DialogState(state.dialog, state.instance, state.step, state.data, utcnow(), values)
         await ctx.store.dialogs.save(ctx.person.id, state)
         if edit is not None:
-            ctx.replace(edit, step.prompt(ctx, state.data), tuple(rows))
+            ctx.replace(edit, step.text(ctx, state.data), tuple(buttons))
         else:
-            ctx.reply(step.prompt(ctx, state.data), tuple(rows))
+            ctx.reply(step.text(ctx, state.data), tuple(buttons))
 
 
 class _NoMatch:

@@ -29,9 +29,11 @@ class Messenger:
         transport = self.transports.get(platform)
         return transport.traits if transport is not None else None
 
-    def prefix(self, platform: str) -> str:
-        transport = self.transports.get(platform)
-        return transport.command_prefix if transport else "/"
+    def command(self, person: Person, name: str) -> str:
+        """A command as `person` types it on their platform ("/help", "!help"): the one place
+        that knows each transport's prefix."""
+        transport = self.transports.get(person.platform)
+        return f"{transport.command_prefix if transport else '/'}{name}"
 
     async def send(self, person: Person, message: Message) -> str | None:
         """Deliver to `person`; a person who blocked the bot is marked unreachable, not retried.

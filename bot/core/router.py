@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.core import replies
 from bot.core.authority import Authority, refused
@@ -20,16 +21,17 @@ from bot.core.i18n import N_
 from bot.core.text import shorten
 from bot.core.types import Event
 from bot.clock import utcnow
-from bot.store.store import ButtonToken, Person
+from bot.core.payloads import Payload
+from bot.store.store import Person
+from bot.vocabulary import COORDINATOR, EVERYONE, GUIDE, NEWCOMER
 
 log = logging.getLogger(__name__)
 
 CommandHandler = Callable[[Context], Awaitable[None]]
-ButtonHandler = Callable[[Context, ButtonToken], Awaitable[None]]
+ButtonHandler = Callable[[Context, Any], Awaitable[None]]  # (ctx, the Payload subclass it was registered for)
 Fallback = Callable[[Context], Awaitable[None]]
 
 # Audiences of a command.
-EVERYONE, NEWCOMER, GUIDE, COORDINATOR = "everyone", "newcomer", "guide", "coordinator"
 
 MSG_ERROR = N_("Sorry, something went wrong. Please try again in a moment.")
 MSG_UNKNOWN_COMMAND = N_("I do not know the command %(command)s. Send %(help)s to see what I can do.")
@@ -58,7 +60,7 @@ class Router:
         self.dialogs = DialogEngine()
         services.dialogs = self.dialogs
         self._commands = {spec.name: _Command(spec) for spec in commands}
-        self._buttons: dict[str, tuple[ButtonHandler, Authority | None]] = {}
+        self._buttons: dict[type[Payload], tuple[ButtonHandler, Authority | None]] = {}
         self._guard: Callable[[Context], Awaitable[bool]] | None = None
         self._fallback: Fallback | None = None
 
@@ -68,11 +70,12 @@ class Router:
             raise KeyError(f"command {name!r} is not in the command catalog")
         self._commands[name].handler = handler
 
-    def button(self, action: str, handler: ButtonHandler, authority: Authority | None = None) -> None:
-        """`authority` (bot/core/authority.py) is asked with the token's payload at every press."""
-        if action in self._buttons:
-            raise ValueError(f"button action {action!r} registered twice")
-        self._buttons[action] = (handler, authority)
+    def button(self, kind: type[Payload], handler: ButtonHandler, authority: Authority | None = None) -> None:
+        """Presses of buttons whose payload is a `kind` go to `handler(ctx, payload)`; `authority`
+        (bot/core/authority.py) is asked with the payload's fields at every press."""
+        if kind in self._buttons:
+            raise ValueError(f"button action {kind.action!r} registered twice")
+        self._buttons[kind] = (handler, authority)
 
     def guard(self, guard: Callable[[Context], Awaitable[bool]]) -> None:
         """Runs before commands and text; returning True means the guard handled the event
@@ -198,15 +201,16 @@ class Router:
         if ctx.dialog is not None and await self.dialogs.handle_button(ctx, ctx.dialog, token):
             return
         stored = await self.services.store.buttons.get(token)
-        handler, authority = self._buttons.get(stored.action, (None, None)) if stored else (None, None)
-        if stored is None or stored.person_id != ctx.person.id or handler is None:
+        payload = Payload.load(stored.action, stored.payload) if stored else None
+        handler, authority = self._buttons.get(type(payload), (None, None)) if payload else (None, None)
+        if stored is None or stored.person_id != ctx.person.id or payload is None or handler is None:
             ctx.reply(ctx._(MSG_STALE_BUTTON))
             return
-        refusal = await refused(ctx, authority, stored.payload, f"button {stored.action}")
+        refusal = await refused(ctx, authority, payload.fields(), f"button {payload.action}")
         if refusal is not None:
             ctx.reply(refusal)
             return
-        await handler(ctx, stored)
+        await handler(ctx, payload)
 
     async def _command(self, ctx: Context) -> None:
         name = ctx.event.command

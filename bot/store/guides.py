@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from bot.store.db import Database, from_db_time, to_db_time
+from bot.vocabulary import VETTING
 
 ALL_DISTRICTS = "*"
 
@@ -120,8 +121,7 @@ class Guides:
         return Guide(
             person_id=person_id, state=row["state"], profile=profile,
             paused_from=_date(row["paused_from"]), paused_until=_date(row["paused_until"]),
-            vetting={"training": _date(row["training_on"]), "pledge": _date(row["pledge_on"]),
-                     "police_certificate": _date(row["police_certificate_on"])},
+            vetting={kind: _date(row[f"{kind}_on"]) for kind in VETTING},
             registered_at=from_db_time(row["registered_at"]),
         )
 
@@ -139,7 +139,7 @@ class Guides:
             "police_certificate_on = coalesce(?, police_certificate_on) "
             "WHERE person_id = ? AND state = 'pending'",
             ("approved" if approve else "rejected", to_db_time(now), by,
-             *(vetting[k].isoformat() if vetting.get(k) else None for k in ("training", "pledge", "police_certificate")),
+             *(vetting[k].isoformat() if vetting.get(k) else None for k in VETTING),
              person_id))
         return changed == 1
 

@@ -235,13 +235,14 @@ class Buttons:
     def new_token() -> str:
         return secrets.token_urlsafe(9)
 
-    async def mint(self, person_id: int, action: str, scope: str, payloads: Sequence[Any]) -> list[str]:
-        tokens = [self.new_token() for _ in payloads]
+    async def mint(self, person_id: int, items: Sequence[tuple[str, Any]]) -> list[str]:
+        """One new token per (action, payload fields) for `person_id`."""
+        tokens = [self.new_token() for _ in items]
         now = to_db_time(utcnow())
         await self.db.executemany(
             "INSERT INTO button_tokens (token, person_id, action, scope, payload, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [(t, person_id, action, scope, json.dumps(p, ensure_ascii=False), now) for t, p in zip(tokens, payloads)],
+            "VALUES (?, ?, ?, '', ?, ?)",
+            [(t, person_id, action, json.dumps(p, ensure_ascii=False), now) for t, (action, p) in zip(tokens, items)],
         )
         return tokens
 

@@ -1,0 +1,45 @@
+"""The dialog engine's own rules: a dialog is checked when it is built, a step's prompt is its
+msgid in the person's language, `next` defaults to the following step."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.dialog import END, Dialog, Option, Step, rows
+from tests.conftest import Running, labels
+
+
+def test_a_step_that_leads_outside_its_dialog_is_refused_when_the_dialog_is_built() -> None:
+    elsewhere = Step("elsewhere", "Where?")
+    with pytest.raises(ValueError, match="leads to elsewhere"):
+        Dialog("broken", (Step("first", "First?", next=elsewhere),))
+    with pytest.raises(ValueError, match="two steps with one name"):
+        Dialog("twice", (Step("same", "A?"), Step("same", "B?")))
+
+
+def test_next_defaults_to_the_following_step_and_end_after_the_last() -> None:
+    one, two, three = Step("one", "1?"), Step("two", "2?", next=END), Step("three", "3?")
+    dialog = Dialog("d", (one, two, three))
+    assert dialog.after(one) is two
+    assert dialog.after(two) is END
+    assert dialog.after(three) is END
+    assert dialog.own(Step("two", "")) is two  # a shared step is found by its name
+
+
+def test_rows_lays_out_options_and_keeps_every_one() -> None:
+    options = [Option(i, str(i)) for i in range(7)]
+    assert [[o.value for o in row] for row in rows(options, 3)] == [[0, 1, 2], [3, 4, 5], [6]]
+    assert rows([], 2) == []
+
+
+async def test_a_msgid_prompt_with_values_reads_in_the_persons_language(lotse: Running) -> None:
+    """The request's date step is a msgid with an example date as its value: German words, a German date."""
+    bot = lotse.transport
+    await bot.say("amira", "/start", language="de", name="Amira")
+    await bot.press("amira", "Deutsch")
+    await bot.press("amira", "Ich bin einverstanden")
+    [topic] = await bot.press("amira", "Ich brauche eine Begleitung")
+    assert topic.text == "Worum geht es bei dem Termin?" and "Arztpraxis oder Krankenhaus" in labels(topic)
+    [day] = await bot.press("amira", "Arztpraxis oder Krankenhaus")
+    assert day.text.startswith("An welchem Tag ist der Termin?")
+    assert "%(" not in day.text and any(ch.isdigit() for ch in day.text)
