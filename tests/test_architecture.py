@@ -130,3 +130,24 @@ def test_the_direction_of_imports_inside_bot(part: str) -> None:
                 allowed = ALLOWED[part]
                 assert _part(target) in allowed or any(inner == a or inner.startswith(a + ".") for a in allowed), \
                     f"{file.relative_to(ROOT)} imports {target} (bot/{part} may import {sorted(allowed)})"
+
+
+# Tests set people and their history up through dialogs and services, as production does: a row
+# written by hand may be one production can never write, and a test on it proves nothing.  Reading
+# rows to check them is fine.  tests/test_store.py tests the store layer itself, and
+# tests/test_bad_files.py corrupts the database on purpose.
+SQL_POKES = ("UPDATE guides", "UPDATE assignments", "INSERT INTO offers", "INSERT INTO assignments",
+             "UPDATE dialog_states")
+MAY_POKE = {"tests/test_store.py", "tests/test_bad_files.py", "tests/test_architecture.py"}
+
+
+def test_tests_do_not_write_domain_rows_by_hand() -> None:
+    pokes = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        if path.relative_to(ROOT).as_posix() in MAY_POKE:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            flat = " ".join(line.split()).lower()  # any case, any spacing
+            pokes += [f"{path.relative_to(ROOT)}:{number}: {line.strip()}" for poke in SQL_POKES
+                      if poke.lower() in flat]
+    assert not pokes, "set these up through a service or a dialog instead:\n" + "\n".join(pokes)
