@@ -22,6 +22,7 @@ from bot.core.i18n import N_
 from bot.core.payloads import Payload
 from bot.core.router import Router
 from bot.core.when import ParseError, normalize_digits, parse_date
+from bot.services import guides as standing
 from bot.services.coordinators import coordinator_people
 from bot.clock import utcnow
 from bot.store.store import Person
@@ -139,7 +140,11 @@ async def _decided(ctx: Context, data: dict[str, Any]) -> None:
         return
     guide_id, approve = int(data["guide"]), bool(data["approve"])
     vetting = {k: date.fromisoformat(data[k]) for k in VETTING if data.get(k)}
-    if not await ctx.store.guides.decide(guide_id, approve, ctx.person.id, utcnow(), vetting):
+    if approve:
+        changed = await standing.approve(ctx.store, guide_id, ctx.person.id, utcnow(), vetting)
+    else:
+        changed = await standing.reject(ctx.store, guide_id, ctx.person.id, utcnow())
+    if not changed:
         ctx.reply(ctx._("Another coordinator decided this in the meantime. Nothing was changed."))
         return
     guide = await ctx.store.people.get(guide_id)

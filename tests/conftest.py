@@ -98,6 +98,18 @@ async def run_lotse(*args: str, cwd: Path, timeout: float = 60) -> tuple[int, st
     return process.returncode, out.decode(), err.decode()
 
 
+async def set_standing(store, guide_id: int, state: str, by: int | None = None) -> None:  # noqa: ANN001
+    """Move a guide who just registered (pending) to `state` the way coordinators do, through
+    bot/services/guides.py: suspended is approved first, then suspended."""
+    from bot.clock import utcnow
+    from bot.services import guides
+
+    moves = {"pending": (), "approved": (guides.approve,), "rejected": (guides.reject,),
+             "suspended": (guides.approve, guides.suspend)}[state]
+    for move in moves:
+        assert await move(store, guide_id, by, utcnow()), f"{move.__name__} of guide {guide_id} refused"
+
+
 def labels(message) -> list[str]:  # noqa: ANN001
     return [b.label for b in message.flat_buttons]
 

@@ -173,3 +173,24 @@ def test_buttons_carry_typed_payloads(path: Path) -> None:
     for node in ast.walk(tree):
         if isinstance(node, ast.Tuple) and len(node.elts) == 2 and isinstance(node.elts[1], ast.Dict):
             raise AssertionError(f"{path.name}:{node.lineno}: a (label, dict) button; use a Payload dataclass")
+
+
+# Tests set people and their history up through dialogs and services, as production does: a row
+# written by hand may be one production can never write, and a test on it proves nothing.  Reading
+# rows to check them is fine.  tests/test_store.py tests the store layer itself, and
+# tests/test_bad_files.py corrupts the database on purpose.
+SQL_POKES = ("UPDATE guides", "UPDATE assignments", "INSERT INTO offers", "INSERT INTO assignments",
+             "UPDATE dialog_states")
+MAY_POKE = {"tests/test_store.py", "tests/test_bad_files.py", "tests/test_architecture.py"}
+
+
+def test_tests_do_not_write_domain_rows_by_hand() -> None:
+    pokes = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        if path.relative_to(ROOT).as_posix() in MAY_POKE:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            flat = " ".join(line.split()).lower()  # any case, any spacing
+            pokes += [f"{path.relative_to(ROOT)}:{number}: {line.strip()}" for poke in SQL_POKES
+                      if poke.lower() in flat]
+    assert not pokes, "set these up through a service or a dialog instead:\n" + "\n".join(pokes)

@@ -13,7 +13,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from bot.clock import utcnow
 from bot.config import RolesSettings, Settings
+from bot.services import guides as standing
 from bot.store.guides import Slot
 from tests.conftest import Running, labels
 from tests.test_coordinator import onboard, registered
@@ -48,6 +50,11 @@ async def dialog_of(lotse: Running, user: str) -> str | None:
     row = await lotse.store.db.fetchone("SELECT dialog FROM dialog_states WHERE person_id = ?",
                                         (await id_of(lotse, user),))
     return None if row is None else row[0]
+
+
+async def suspend(lotse: Running, guide_id: int, by: int | None = None) -> None:
+    """A coordinator suspends the (approved) guide, through bot/services/guides.py."""
+    assert await standing.suspend(lotse.store, guide_id, by, utcnow())
 
 
 REFUSED_COORDINATOR = "Only coordinators can do this.\nNothing was changed."
@@ -146,16 +153,17 @@ async def test_assign_buttons_after_removal_and_for_a_guide_suspended_since(lots
                          slots=(Slot(2, 8 * 60, 13 * 60),))
     yonas = await guide(lotse, "yonas", languages=("fa", "ti", "de"), districts=("Langen",), gender="male",
                         slots=(Slot(2, 8 * 60, 13 * 60),))
-    await lotse.store.db.execute("UPDATE guides SET paused_from = ? WHERE person_id IN (?, ?)",
-                                 (TODAY.isoformat(), nasrin, yonas))  # nobody is offered; Weber is alerted
+    for paused in (nasrin, yonas):  # until they resume: nobody is offered, Weber is alerted
+        await lotse.store.guides.pause(paused, TODAY, None)
     await request(lotse, "hamid", languages=("fa",), gender=None, district="Langen",
                   starts_at=TUESDAY_930 + timedelta(hours=24))
-    await lotse.store.db.execute("UPDATE guides SET paused_from = NULL WHERE person_id IN (?, ?)", (nasrin, yonas))
+    for paused in (nasrin, yonas):
+        assert await lotse.store.guides.resume(paused)
     [listing] = await bot.say("weber", "/unmatched")
     assert labels(listing) == ["Assign Nasrin", "Assign Yonas"] or labels(listing) == ["Assign Yonas",
                                                                                      "Assign Nasrin"]
     # Nasrin is suspended after the list was made: assigning her is refused in the booking itself
-    await lotse.store.db.execute("UPDATE guides SET state = 'suspended' WHERE person_id = ?", (nasrin,))
+    await suspend(lotse, nasrin, by=await id_of(lotse, "weber"))
     before = await snapshot(lotse)
     await bot.press("weber", "Assign Nasrin")
     await settle(lotse)
@@ -189,7 +197,7 @@ async def test_a_suspended_guide_cannot_accept_an_offer(lotse: Running) -> None:
     await lotse.store.people.set_language(samira, "ar")
     request_id = await request(lotse)
     offer, accept = offer_button(lotse, "samira")
-    await lotse.store.db.execute("UPDATE guides SET state = 'suspended' WHERE person_id = ?", (samira,))
+    await suspend(lotse, samira)
     before = await snapshot(lotse)
     [refused] = await bot.press_token("samira", accept.token, message_id=offer.message_id)
     await settle(lotse)
@@ -204,7 +212,7 @@ async def test_the_booking_transaction_asks_again(lotse: Running) -> None:
     leila = await guide(lotse, "leila")
     await request(lotse)
     [offer] = await lotse.store.bookings.open_offers()
-    await lotse.store.db.execute("UPDATE guides SET state = 'suspended' WHERE person_id = ?", (leila,))
+    await suspend(lotse, leila)
     before = await snapshot(lotse)
     outcome = await lotse.app.dispatch.accept(await lotse.store.people.get(leila), offer.id)
     assert (outcome.code, outcome.reason) == ("refused", "suspended")
@@ -258,7 +266,7 @@ async def test_a_guide_suspended_mid_dialog_cannot_finish_it(lotse: Running) -> 
     await bot.say("mehmet", "/availability")
     await bot.press("mehmet", "Add a time")
     await bot.press("mehmet", "Tuesday")
-    await lotse.store.db.execute("UPDATE guides SET state = 'suspended' WHERE person_id = ?", (mehmet,))
+    await suspend(lotse, mehmet)
     before = await snapshot(lotse)
     [refused] = await bot.say("mehmet", "8-13")
     assert refused.text == ("Your work as a guide is suspended. Please contact a coordinator.\n"

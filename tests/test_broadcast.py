@@ -18,7 +18,7 @@ from bot.store.guides import Profile, Slot
 from bot.store.outbox import Audience
 from bot.store.requests import NewRequest
 from bot.transports.recording import RecordingTransport
-from tests.conftest import labels
+from tests.conftest import labels, set_standing
 
 
 class TwoPlatforms:
@@ -50,7 +50,7 @@ class TwoPlatforms:
         person_id = await self.onboard(user, role=2, platform=platform)
         await self.store.guides.save_profile(person_id, Profile(languages, districts, ("doctor",),
                                                                 (Slot(0, 480, 720),), 2, None), utcnow())
-        await self.store.db.execute("UPDATE guides SET state = ? WHERE person_id = ?", (state, person_id))
+        await set_standing(self.store, person_id, state)
         return person_id
 
     async def newcomer(self, user: str, languages: tuple[str, ...], district: str, platform: str = "test") -> int:
@@ -97,8 +97,7 @@ async def test_audience_selection(two: TwoPlatforms) -> None:
     assert await count(Audience("newcomers", ("ti",), ("Rodgau",))) == {"test": 1}
     assert await count(Audience("newcomers", ("ti",), ("Langen",))) == {}
     # an all-districts guide is in every district's audience
-    await two.store.db.execute("UPDATE guides SET state = 'approved' WHERE person_id = "
-                               "(SELECT id FROM people WHERE platform_user_id = 'nasrin')")
+    await set_standing(two.store, (await two.store.people.find("test", "nasrin")).id, "approved")
     assert await count(Audience("guides", districts=("Seligenstadt",))) == {"test": 1}
 
 

@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.clock import utcnow
 from bot.config import MatchingSettings, Settings
+from bot.services import guides as standing
 from bot.store.guides import Profile, Slot
 from bot.store.requests import NewRequest
 from tests.conftest import Clock, Running, labels
@@ -34,7 +36,7 @@ async def guide(lotse: Running, user: str, languages: tuple[str, ...] = ("ar", "
     guide_id = await person(lotse, user)
     await lotse.store.guides.save_profile(guide_id, Profile(languages, districts, ("doctor",), slots, 3, gender),
                                           datetime(2026, 11, 1, tzinfo=UTC))
-    await lotse.store.db.execute("UPDATE guides SET state = 'approved' WHERE person_id = ?", (guide_id,))
+    assert await standing.approve(lotse.store, guide_id, None, utcnow())
     return guide_id
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from bot.clock import utcnow
+from bot.services import guides as standing
 from bot.store import Store
 from bot.store.guides import Profile, Slot
 from tests.lotse_process import run_until, start, write_config
@@ -51,7 +52,7 @@ async def prepare(path: Path, server: BotApiServer) -> None:
         await store.guides.save_profile(leila.id, Profile(("en", "ar"), ("Dreieich",), ("doctor",),
                                                           tuple(Slot(d, 7 * 60, 20 * 60) for d in range(7)), 5,
                                                           "female"), now)
-        await store.db.execute("UPDATE guides SET state = 'approved' WHERE person_id = ?", (leila.id,))
+        assert await standing.approve(store, leila.id, None, now)
     finally:
         await store.close()
 

@@ -383,8 +383,21 @@ async def test_an_approved_guide_changes_the_profile_and_stays_approved(lotse: R
     assert guide.profile.languages == ("ar", "en", "fr", "de")  # in the order chosen
     assert len(sent_to(lotse, "weber")) == announced  # no new approval needed
 
-    # A rejected guide who registers again waits for approval again, and the coordinator is told.
-    await lotse.store.db.execute("UPDATE guides SET state = 'rejected' WHERE person_id = ?", (leila,))
+
+async def test_a_rejected_guide_who_registers_again_waits_for_approval_again(lotse: Running, clock: Clock) -> None:
+    """Frau Weber rejects Leila's registration with its buttons; Leila changes her profile and
+    confirms: she is pending again, and the coordinator is told once more."""
+    bot = lotse.transport
+    await onboard_weber(lotse)
+    await register_mehmet(lotse, "leila")
+    await bot.say("leila", "Confirm")
+    leila = await person_id(lotse, "leila")
+    await bot.press("weber", "Reject")
+    [done] = await bot.press("weber", "Yes")
+    assert done.text == "The registration of Leila was rejected."
+    assert (await lotse.store.guides.get(leila)).state == "rejected"  # type: ignore[union-attr]
+    announced = len(sent_to(lotse, "weber"))
+
     [profile] = await bot.say("leila", "/guide")
     assert "State: not approved" in profile.text.splitlines()
     await bot.press("leila", "Change something")

@@ -26,6 +26,7 @@ from bot.services.matching import (
 from bot.store import Store
 from bot.store.guides import Profile, Slot
 from bot.store.requests import NewRequest
+from tests.conftest import set_standing
 
 BERLIN = ZoneInfo("Europe/Berlin")
 BUFFER = timedelta(minutes=30)
@@ -434,7 +435,7 @@ async def guide(store: Store, name: str, languages=("ar",), districts=("Dreieich
     guide_id = await person(store, name)
     await store.guides.save_profile(guide_id, Profile(tuple(languages), tuple(districts), tuple(topics),
                                                       tuple(slots), 3, gender), NOW)
-    await store.db.execute("UPDATE guides SET state = ? WHERE person_id = ?", (state, guide_id))
+    await set_standing(store, guide_id, state)
     return guide_id
 
 
@@ -457,10 +458,8 @@ async def test_need_reads_the_request_its_languages_in_order_and_who_declined(st
     leila_id = await guide(store, "leila", ("ar", "fr", "de"), ("Dreieich", "Neu-Isenburg"))
     other = await guide(store, "other")
     request_id = await request(store, amira, languages=("ar", "de"))
-    await store.db.executemany(
-        "INSERT INTO offers (request_id, guide_id, wave, state, sent_at, expires_at) VALUES (?, ?, 1, ?, ?, ?)",
-        [(request_id, leila_id, "declined", NOW.isoformat(), NOW.isoformat()),
-         (request_id, other, "expired", NOW.isoformat(), NOW.isoformat())])
+    for guide_id, answer in ((leila_id, "declined"), (other, "expired")):
+        await offer(store, request_id, guide_id, answer)
     need = await store.matching.need(request_id)
     assert need == Need(request_id=request_id, newcomer_id=amira, languages=("ar", "de"), district="Dreieich",
                         topic="doctor", starts_at=TUESDAY_0930, duration_minutes=60, preferred_gender="female",
@@ -528,12 +527,38 @@ async def test_the_prefilter_reads_the_weekday_and_time_in_local_time_across_dst
     assert await store.matching.candidates(need, BERLIN) == []
 
 
+async def offer(store: Store, request_id: int, guide_id: int, state: str = "open") -> int:
+    """An offer as dispatch makes it, then answered `state` the way dispatch closes it (accepted:
+    the guide's accept, which books them)."""
+    offer_id = await store.bookings.add_offer(request_id, guide_id, 1, NOW, NOW + timedelta(hours=4))
+    if state == "accepted":
+        async with store.db.transaction():
+            assert await store.bookings.claim(request_id, guide_id, NOW, offer_id=offer_id) is not None
+    elif state != "open":
+        assert await store.bookings.close_offer(offer_id, state, NOW)
+    return offer_id
+
+
+async def booked(store: Store, request_id: int, guide_id: int) -> int:
+    """The request given to the guide, as an accept or a coordinator does it; the assignment's id."""
+    async with store.db.transaction():
+        assignment_id = await store.bookings.claim(request_id, guide_id, NOW)
+    assert assignment_id is not None
+    return assignment_id
+
+
 async def assign(store: Store, guide_id: int, newcomer: int, starts_at: datetime, state: str = "done",
                  feedback: str | None = None, duration: int = 60) -> int:
+    """A request of `newcomer` that `guide_id` took on, ended in `state` the way production ends it
+    (the guide's report after the appointment, or a cancellation), with the newcomer's `feedback`."""
     request_id = await request(store, newcomer, starts_at, duration=duration)
-    await store.db.execute(
-        "INSERT INTO assignments (request_id, guide_id, state, created_at, feedback) VALUES (?, ?, ?, ?, ?)",
-        (request_id, guide_id, state, NOW.isoformat(), feedback))
+    assignment_id = await booked(store, request_id, guide_id)
+    if feedback is not None:
+        assert await store.bookings.give_feedback(assignment_id, newcomer, feedback)
+    if state in ("done", "no_show", "cancelled_late"):
+        assert await store.bookings.report_outcome(assignment_id, guide_id, state, NOW)
+    elif state != "active":
+        assert await store.bookings.end_assignment(assignment_id, state, NOW)
     return request_id
 
 
@@ -553,13 +578,9 @@ async def test_candidates_carry_assignments_and_offer_statistics(store: Store) -
     await assign(store, leila_id, other, at(10, day=date(2026, 11, 18)), "cancelled_by_guide")
     await assign(store, leila_id, other, at(10, day=date(2026, 10, 1)), "done")
     offers = [("accepted", 3), ("declined", 2), ("expired", 1), ("taken", 4), ("withdrawn", 1), ("open", 1)]
-    rows = []
-    for state, count in offers:
+    for state, count in offers:  # on September requests: the accepted ones' assignments count nowhere
         for _ in range(count):
-            rows.append((await request(store, other, at(10, day=date(2026, 9, 1))), leila_id, state))
-    await store.db.executemany(
-        "INSERT INTO offers (request_id, guide_id, wave, state, sent_at, expires_at) VALUES (?, ?, 1, ?, '', '')",
-        rows)
+            await offer(store, await request(store, other, at(10, day=date(2026, 9, 1))), leila_id, state)
 
     found = {c.guide_id: c for c in await store.matching.candidates(need, BERLIN)}
     c = found[leila_id]
@@ -583,8 +604,7 @@ async def test_the_request_itself_does_not_count_against_its_guide(store: Store)
     amira = await person(store, "amira")
     leila_id = await guide(store, "leila")
     request_id = await request(store, amira)
-    await store.db.execute("INSERT INTO assignments (request_id, guide_id, created_at) VALUES (?, ?, '')",
-                           (request_id, leila_id))
+    await booked(store, request_id, leila_id)
     need = await store.matching.need(request_id)
     (c,) = await store.matching.candidates(need, BERLIN)
     assert (c.busy, c.assignments_in_week, c.helped_newcomer) == ((), 0, 0)

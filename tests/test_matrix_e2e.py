@@ -379,6 +379,7 @@ async def test_a_telegram_newcomer_is_matched_with_a_matrix_guide(mx_settings: S
                                                                   tmp_path: Path, clock) -> None:  # noqa: ANN001
     from datetime import UTC, datetime
 
+    from bot.services import guides as standing
     from bot.store.guides import Profile, Slot
     from bot.store.requests import NewRequest
     from tests.botapi_server import BotApiServer
@@ -395,7 +396,7 @@ async def test_a_telegram_newcomer_is_matched_with_a_matrix_guide(mx_settings: S
             guide = await store.people.find("matrix", leila.id)
             await store.guides.save_profile(guide.id, Profile(("ar", "fr", "de"), ("Dreieich",), ("doctor",),
                                                               (Slot(1, 540, 720),), 2, "female"), clock.now)
-            await store.db.execute("UPDATE guides SET state = 'approved' WHERE person_id = ?", (guide.id,))
+            assert await standing.approve(store, guide.id, None, clock.now)
             amira = TgPerson(TelegramWorld(api, tg_settings, world.app, telegram), 1001, "Amira", "en")
             await amira.send("/start")
             await amira.press("English")

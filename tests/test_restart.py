@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.config import Settings
-from tests.conftest import Running, labels
+from tests.conftest import Clock, Running, labels
 
 
 async def test_restart_between_steps_keeps_step_answers_and_buttons(settings: Settings) -> None:
@@ -42,11 +44,11 @@ async def test_restart_then_typed_answer_continues(settings: Settings) -> None:
         await second.app.stop()
 
 
-async def test_expired_dialog_is_forgotten(settings: Settings) -> None:
+async def test_expired_dialog_is_forgotten(settings: Settings, clock: Clock) -> None:
     first = await Running(settings).start()
     try:
         await first.transport.say("amira", "/start", language="en")
-        await first.store.db.execute("UPDATE dialog_states SET updated_at = '2020-01-01T00:00:00+00:00'")
+        clock.advance(settings.bot.dialog_expiry + timedelta(minutes=1))  # she answers after the expiry
         [again] = await first.transport.say("amira", "English")
         # the old form was dropped; before consent that means a fresh onboarding
         assert again.text.startswith("Welcome to Lotse!")

@@ -34,12 +34,12 @@ async def assign(lotse: Running, request_id: int, guide_id: int, at: datetime, s
                  hours: float | None = None) -> None:
     store = lotse.store
     async with store.transaction():
-        assert await store.bookings.claim(request_id, guide_id, at)
+        assignment_id = await store.bookings.claim(request_id, guide_id, at)
+    assert assignment_id is not None
     if state != "active":
-        assignment = await store.bookings.active_assignment(request_id)
-        assert await store.bookings.end_assignment(assignment.id, state, at)
-    if hours is not None:  # what the follow-up after the appointment records (issue #7)
-        await store.db.execute("UPDATE assignments SET hours = ? WHERE request_id = ?", (hours, request_id))
+        assert await store.bookings.end_assignment(assignment_id, state, at)
+    if hours is not None:  # the guide's answer to the follow-up after the appointment (handlers/reminders.py)
+        assert await store.bookings.report_hours(assignment_id, guide_id, hours)
 
 
 async def history(lotse: Running, clock: Clock) -> dict[str, int]:

@@ -295,6 +295,7 @@ async def test_appointment_file_reminders_and_follow_up_on_telegram(world: Teleg
 
     from icalendar import Calendar
 
+    from bot.services import guides as standing
     from bot.store.guides import Profile, Slot
     from bot.store.requests import NewRequest
 
@@ -305,7 +306,7 @@ async def test_appointment_file_reminders_and_follow_up_on_telegram(world: Teleg
     guide = await store.people.find("telegram", "1003")
     await store.guides.save_profile(guide.id, Profile(("ar", "de"), ("Dreieich",), ("doctor",),
                                                       (Slot(1, 540, 720),), 2, "female"), clock.now)
-    await store.db.execute("UPDATE guides SET state = 'approved' WHERE person_id = ?", (guide.id,))
+    assert await standing.approve(store, guide.id, None, clock.now)
     newcomer = await store.people.find("telegram", str(AMIRA))
     request_id = await store.requests.create(newcomer.id, NewRequest(
         "doctor", datetime(2026, 12, 1, 8, 30, tzinfo=UTC), 60, "Dreieich", "Praxis Dr. Weber", "female", None,

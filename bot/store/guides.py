@@ -129,7 +129,7 @@ class Guides:
         rows = await self.db.fetchall("SELECT person_id FROM guides WHERE state = 'pending' ORDER BY registered_at")
         return [r[0] for r in rows]
 
-    async def decide(self, person_id: int, approve: bool, by: int, now: datetime,
+    async def decide(self, person_id: int, approve: bool, by: int | None, now: datetime,
                      vetting: dict[str, date] | None = None) -> bool:
         """Approve (with vetting dates) or reject a pending guide; False if not pending any more."""
         vetting = vetting or {}
@@ -141,6 +141,21 @@ class Guides:
             ("approved" if approve else "rejected", to_db_time(now), by,
              *(vetting[k].isoformat() if vetting.get(k) else None for k in VETTING),
              person_id))
+        return changed == 1
+
+    async def change_state(self, person_id: int, from_states: tuple[str, ...], to_state: str, by: int | None,
+                           now: datetime) -> bool:
+        """Move a guide in one of `from_states` to `to_state` in one conditional UPDATE, recording
+        who (`by`) and when in decided_by / decided_at — which therefore hold the latest change of
+        standing, not only the first decision.  False if the guide is in none of `from_states` (or
+        is no guide): nothing changed, so of two coordinators acting at once only the first wins.
+
+        Which transitions make sense is bot/services/guides.py's business; `decide` stays the one
+        for pending → approved, because it also records the vetting dates."""
+        marks = ", ".join("?" * len(from_states))
+        changed = await self.db.execute(
+            f"UPDATE guides SET state = ?, decided_at = ?, decided_by = ? WHERE person_id = ? AND state IN ({marks})",
+            (to_state, to_db_time(now), by, person_id, *from_states))
         return changed == 1
 
     async def pause(self, person_id: int, start: date, until: date | None) -> None:
