@@ -6,7 +6,7 @@ HTTP) against a Bot-API-wire server that enforces Telegram's ~30 messages/s with
 The server (tests/botapi_server.py with flood_limit(per_second=LIMIT): a sliding one-second
 window over send* calls) runs in a separate process on 127.0.0.1.  Lotse starts on a fresh SQLite
 file seeded with N newcomers who agreed to the privacy notice and one queued broadcast to them
-(`[broadcast] telegram_rate` from the defaults unless --rate is given), exactly as after a
+(`[telegram] rate` from the defaults unless --rate is given), exactly as after a
 coordinator's "Send".  Measured at the server: the arrival times of the first and the last notice.
 
 Prints the achieved rate (N-1 intervals over that time), rate / LIMIT (target >= 0.95), the 429s
@@ -106,14 +106,15 @@ async def run(args: argparse.Namespace) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(tmp) / "bench.db"
             await seed(db, args.recipients)
-            broadcast = BroadcastSettings() if args.rate is None else BroadcastSettings(telegram_rate=args.rate)
+            section = TelegramSettings(enabled=True, token=info["token"], base_url=info["api"],
+                                       poll_timeout=Duration(seconds=5))
+            if args.rate is not None:
+                section = dataclasses.replace(section, rate=args.rate)
             settings = dataclasses.replace(
-                Settings(), database=DatabaseSettings(path=db), broadcast=broadcast,
-                roles=RolesSettings(coordinators=(f"telegram:{COORDINATOR}",))).with_section(
-                "telegram", TelegramSettings(enabled=True, token=info["token"], base_url=info["api"],
-                                             poll_timeout=Duration(seconds=5)))
-            app = App(settings, [TelegramTransport(settings.section("telegram"), traits=dataclasses.replace(
-                TRAITS, rate=settings.broadcast.telegram_rate))])
+                Settings(), database=DatabaseSettings(path=db), broadcast=BroadcastSettings(),
+                roles=RolesSettings(coordinators=(f"telegram:{COORDINATOR}",))).with_section("telegram", section)
+            app = App(settings, [TelegramTransport(section, traits=dataclasses.replace(
+                TRAITS, rate=section.rate, per_chat_interval=section.per_chat_interval))])
             started = time.perf_counter()
             await app.start()  # resumes the queued broadcast
             try:
@@ -126,7 +127,7 @@ async def run(args: argparse.Namespace) -> None:
             wall = time.perf_counter() - started
         rate = (result["delivered"] - 1) / (result["last"] - result["first"])
         print(f"recipients: {args.recipients}, server limit {args.limit}/s (429 above it), "
-              f"[broadcast] telegram_rate = {settings.broadcast.telegram_rate:g}")
+              f"[telegram] rate = {section.rate:g}")
         print(f"delivered:           {result['delivered']:8d}   (exactly once each: {result['once_each']})")
         print(f"time first→last:     {result['last'] - result['first']:8.1f} s   (wall, start to done: {wall:.1f} s)")
         print(f"achieved rate:       {rate:8.2f} messages/s")
@@ -142,7 +143,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipients", type=int, default=5000)
     parser.add_argument("--limit", type=int, default=30, help="the server's messages per second")
-    parser.add_argument("--rate", type=float, default=None, help="override [broadcast] telegram_rate")
+    parser.add_argument("--rate", type=float, default=None, help="override [telegram] rate")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:

@@ -9,6 +9,7 @@ under data/ and the terminal transport.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import re
 import tomllib
@@ -21,6 +22,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale, UnknownLocaleError
 
 from bot.vocabulary import PLEDGE, TRAINING, VETTING
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(Exception):
@@ -151,9 +154,6 @@ class PrivacySettings:
 
 @dataclass(frozen=True)
 class BroadcastSettings:
-    telegram_rate: float = 29.0               # messages per second, all chats together
-    telegram_per_chat_interval: float = 1.0   # seconds between two messages to one chat
-    matrix_rate: float = 10.0                 # messages per second
     max_attempts: int = 5                     # tries of one message on temporary errors (5xx, network)
     retry_backoff: float = 2.0                # seconds before the first retry; doubled each time
     retry_backoff_cap: float = 300.0          # longest wait between two tries
@@ -359,10 +359,7 @@ def _validate_area_and_requests(settings: Settings) -> None:
         raise ConfigError("config: [reminders] horizon (at least 10m), retry_after (at least 10s), "
                           "max_attempts (1 to 50): out of range")
     b = settings.broadcast
-    for name in ("telegram_rate", "matrix_rate"):
-        if not 0 < getattr(b, name) <= 1000:
-            raise ConfigError(f"config: [broadcast] {name}: must be above 0 and at most 1000 messages per second")
-    for name in ("telegram_per_chat_interval", "retry_backoff", "retry_backoff_cap", "progress_interval"):
+    for name in ("retry_backoff", "retry_backoff_cap", "progress_interval"):
         if not 0 <= getattr(b, name) <= 3600:
             raise ConfigError(f"config: [broadcast] {name}: must be between 0 and 3600 seconds")
     if not 1 <= b.max_attempts <= 20:
@@ -399,6 +396,29 @@ def _read_toml(path: Path) -> dict[str, object]:
         raise ConfigError(f"config: {path}: not valid TOML: {exc}") from None
 
 
+# Keys that moved from [broadcast] into each transport's section: "<transport>_<key>" → [<transport>] <key>.
+MOVED_TO_TRANSPORTS = ("rate", "per_chat_interval")
+
+
+def _move_transport_keys(merged: dict[str, typing.Any], transports: list[str]) -> None:
+    """Config files written before the rates moved keep working: [broadcast] <name>_rate becomes
+    [<name>] rate, with a warning; set in both places, it is an error (which one was meant?)."""
+    broadcast = merged.get("broadcast")
+    if not isinstance(broadcast, dict):
+        return
+    for name in transports:
+        for key in MOVED_TO_TRANSPORTS:
+            old = f"{name}_{key}"
+            if old not in broadcast:
+                continue
+            if not isinstance(merged.get(name), dict):
+                continue  # [name] is not a table: _build_section says so
+            if key in merged[name]:
+                raise ConfigError(f"config: [broadcast] {old}: also set as [{name}] {key}; keep only [{name}] {key}")
+            merged[name][key] = broadcast.pop(old)
+            log.warning("config: [broadcast] %s is now [%s] %s; please move it (still read for now)", old, name, key)
+
+
 def load_settings(path: Path | None = None, environ: typing.Mapping[str, str] | None = None) -> Settings:
     """Read and validate the config file (or the embedded defaults when `path` is None).
 
@@ -420,6 +440,7 @@ def load_settings(path: Path | None = None, environ: typing.Mapping[str, str] | 
             raise ConfigError(f"config: [{name}]: unknown section (known: {', '.join(sorted(sections))})")
     merged = {name: dict(raw.get(name, {})) if isinstance(raw.get(name, {}), dict) else raw[name]
               for name in sections}
+    _move_transport_keys(merged, list(_registry().sections()))
     for env_name, (section, key) in env_secrets().items():
         if environ.get(env_name):
             merged[section][key] = environ[env_name]

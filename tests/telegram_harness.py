@@ -19,7 +19,6 @@ from typing import Any
 from bot.app import App
 from bot.config import Duration, Settings
 from bot.transports import registry
-from bot.transports.registry import TelegramSettings
 from bot.store import Store
 from bot.clock import utcnow
 from bot.store.outbox import Audience
@@ -89,15 +88,16 @@ class TelegramWorld:
 
 
 def telegram_settings(settings: Settings, server: BotApiServer) -> Settings:
-    return settings.with_section("telegram", TelegramSettings(
-        enabled=True, token=server.token, base_url=server.url, poll_timeout=Duration(seconds=1),
-        concurrent_updates=8,
+    """`settings` served over `server` (the section's other keys, e.g. its rate, kept)."""
+    return settings.with_section("telegram", dataclasses.replace(
+        settings.section("telegram"), enabled=True, token=server.token, base_url=server.url,
+        poll_timeout=Duration(seconds=1), concurrent_updates=8,
     ))
 
 
 def build_telegram(settings: Settings, **options: float) -> TelegramTransport:
     """The Telegram transport as `lotse run` builds it from `settings` (the registry: its rates from
-    [broadcast]), with the tests' shorter waits."""
+    [telegram]), with the tests' shorter waits."""
     transport = registry.get("telegram").build(settings, settings.section("telegram"))
     assert isinstance(transport, TelegramTransport)
     for name, value in options.items():

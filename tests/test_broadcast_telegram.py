@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import BroadcastSettings, Settings
+from bot.transports.registry import TelegramSettings
 from bot.store import Store
 from tests.botapi_server import BotApiServer
 from tests.conftest import make_settings
@@ -35,8 +36,9 @@ def deliveries(server: BotApiServer, chat_id: int) -> int:
 @pytest.fixture
 def tg_settings(db_path: Path) -> Settings:
     settings = make_settings(db_path, coordinators=(f"telegram:{WEBER}",))
+    settings = settings.with_section("telegram", TelegramSettings(rate=200.0))
     return dataclasses.replace(settings, broadcast=BroadcastSettings(
-        telegram_rate=200.0, retry_backoff=0.05, max_attempts=3, progress_interval=0.1))
+        retry_backoff=0.05, max_attempts=3, progress_interval=0.1))
 
 
 async def test_outbox_under_429_403_and_5xx(tg_settings: Settings) -> None:
@@ -119,7 +121,7 @@ async def test_sigkill_in_the_middle_resumes_and_nobody_gets_it_twice(tmp_path: 
         config = tmp_path / "lotse.toml"
         config.write_text(f'[database]\npath = "lotse.db"\n[roles]\ncoordinators = ["telegram:{WEBER}"]\n'
                           f'[telegram]\nenabled = true\ntoken = "{server.token}"\nbase_url = "{server.url}"\n'
-                          'poll_timeout = "1s"\n[broadcast]\ntelegram_rate = 20.0\nprogress_interval = 0.2\n')
+                          'poll_timeout = "1s"\nrate = 20.0\n[broadcast]\nprogress_interval = 0.2\n')
         # the 12th recipient's first try meets a flood limit: the sender pauses for 3 s, nothing on the wire
         server.fail_next("sendMessage", 429, retry_after=3, chat_id=3012)
         first = await _lotse_run(config, tmp_path)

@@ -94,6 +94,13 @@ def test_secrets_from_the_environment(tmp_path: Path) -> None:
     ("[telegram]\nbase_url = 'ftp://x'\n", "config: [telegram] base_url: not an http(s) URL"),
     ("[database]\npath = ''\n", "config: [database] path: expected a file path string"),
     ("[bot\n", "not valid TOML"),
+    ("[telegram]\nrate = 0\n", "config: [telegram] rate: must be above 0"),
+    ("[telegram]\nper_chat_interval = -1\n", "config: [telegram] per_chat_interval: must be between 0 and 3600"),
+    ("[matrix]\nrate = 5000\n", "config: [matrix] rate: must be above 0 and at most 1000"),
+    ("[broadcast]\ntelegram_rate = 0\n", "config: [telegram] rate: must be above 0"),
+    ("[broadcast]\nmatrix_rate = 5.0\n[matrix]\nrate = 8.0\n",
+     "config: [broadcast] matrix_rate: also set as [matrix] rate; keep only [matrix] rate"),
+    ("[broadcast]\nconsole_rate = 5.0\n", "config: [broadcast] console_rate: unknown key"),
 ])
 def test_bad_config_is_one_clear_line(tmp_path: Path, text: str, expected: str) -> None:
     with pytest.raises(ConfigError) as caught:
@@ -101,6 +108,36 @@ def test_bad_config_is_one_clear_line(tmp_path: Path, text: str, expected: str) 
     message = str(caught.value)
     assert expected in message
     assert "\n" not in message
+
+
+def test_rates_live_in_each_transports_section_and_old_keys_still_work(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """[telegram] rate / per_chat_interval and [matrix] rate; a config file written before they moved
+    out of [broadcast] is read the same, with a warning that says where each key goes now."""
+    new = load_settings(write(tmp_path, "[telegram]\nrate = 12.5\nper_chat_interval = 2.0\n[matrix]\nrate = 3.0\n"),
+                        environ={})
+    assert (new.section("telegram").rate, new.section("telegram").per_chat_interval) == (12.5, 2.0)
+    assert new.section("matrix").rate == 3.0
+    assert not caplog.records
+    old = load_settings(write(tmp_path, "[broadcast]\ntelegram_rate = 12.5\ntelegram_per_chat_interval = 2.0\n"
+                                        "matrix_rate = 3.0\nmax_attempts = 4\n"), environ={})
+    assert old.transports == new.transports and old.broadcast.max_attempts == 4
+    warned = sorted(r.getMessage() for r in caplog.records)
+    assert warned == ["config: [broadcast] matrix_rate is now [matrix] rate; please move it (still read for now)",
+                      "config: [broadcast] telegram_per_chat_interval is now [telegram] per_chat_interval; "
+                      "please move it (still read for now)",
+                      "config: [broadcast] telegram_rate is now [telegram] rate; please move it (still read for now)"]
+
+
+def test_the_transports_are_built_with_the_rates_of_their_sections(tmp_path: Path) -> None:
+    from bot.transports import registry
+
+    settings = load_settings(write(tmp_path, "[telegram]\ntoken = '1:x'\nrate = 12.5\nper_chat_interval = 2.0\n"
+                                             "[matrix]\nrate = 3.0\n"), environ={})
+    telegram = registry.get("telegram").build(settings, settings.section("telegram"))
+    matrix = registry.get("matrix").build(settings, settings.section("matrix"))
+    assert (telegram.traits.rate, telegram.traits.per_chat_interval) == (12.5, 2.0)
+    assert matrix.traits.rate == 3.0
 
 
 def test_cli_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:

@@ -123,7 +123,7 @@ def poll_vote(content: dict[str, Any]) -> tuple[str | None, str | None]:
 
 # What the rest of Lotse knows of Matrix.  A Message with a key is sent under a transaction id made
 # from it: the homeserver answers a repeat (e.g. after a crash) with the first event — see
-# Messenger.recognising_repeats.  The rate is [broadcast] matrix_rate, set by the registry.
+# Messenger.recognising_repeats.  The rate is [matrix] rate, set by the registry.
 MAX_TEXT = 16_000  # well under Synapse's 64 KiB per event, HTML body included
 TRAITS = Traits("Matrix", native_buttons=False, recognises_repeats=True, max_text=MAX_TEXT, rate=10.0)
 

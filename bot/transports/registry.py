@@ -98,9 +98,19 @@ class TelegramSettings:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     webhook_secret: str = ""
+    rate: float = 29.0               # broadcasts: messages per second, all chats together
+    per_chat_interval: float = 1.0   # broadcasts: seconds between two messages to one chat
+
+
+def _validate_rate(name: str, rate: float, per_chat_interval: float = 0.0) -> None:
+    if not 0 < rate <= 1000:
+        raise ConfigError(f"config: [{name}] rate: must be above 0 and at most 1000 messages per second")
+    if not 0 <= per_chat_interval <= 3600:
+        raise ConfigError(f"config: [{name}] per_chat_interval: must be between 0 and 3600 seconds")
 
 
 def _validate_telegram(tg: TelegramSettings) -> None:
+    _validate_rate("telegram", tg.rate, tg.per_chat_interval)
     if tg.enabled and not tg.token:
         raise ConfigError("config: [telegram] token: required when [telegram] enabled = true "
                           "(or set LOTSE_TELEGRAM_TOKEN)")
@@ -124,9 +134,8 @@ def _build_telegram(settings: "Settings", section: TelegramSettings) -> "Transpo
 
     from bot.transports.telegram import TRAITS, TelegramTransport
 
-    b = settings.broadcast
     return TelegramTransport(section, traits=dataclasses.replace(
-        TRAITS, rate=b.telegram_rate, per_chat_interval=b.telegram_per_chat_interval))
+        TRAITS, rate=section.rate, per_chat_interval=section.per_chat_interval))
 
 
 register(Entry(
@@ -150,9 +159,11 @@ class MatrixSettings:
     sync_timeout: Duration = Duration(seconds=30)
     encryption: bool = False
     polls: bool = True
+    rate: float = 10.0               # broadcasts: messages per second
 
 
 def _validate_matrix(mx: MatrixSettings) -> None:
+    _validate_rate("matrix", mx.rate)
     if not mx.enabled:
         return
     if not re.match(r"^https?://[^/\s]+", mx.homeserver):
@@ -171,7 +182,7 @@ def _build_matrix(settings: "Settings", section: MatrixSettings) -> "Transport":
 
     from bot.transports.matrix import TRAITS, MatrixTransport
 
-    return MatrixTransport(section, traits=dataclasses.replace(TRAITS, rate=settings.broadcast.matrix_rate))
+    return MatrixTransport(section, traits=dataclasses.replace(TRAITS, rate=section.rate))
 
 
 register(Entry(

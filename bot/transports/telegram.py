@@ -43,8 +43,8 @@ T = TypeVar("T")
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
-# What the rest of Lotse knows of Telegram (rates: [broadcast] telegram_rate and
-# telegram_per_chat_interval, set by the registry when it builds the transport).
+# What the rest of Lotse knows of Telegram (rates: [telegram] rate and per_chat_interval, set by
+# the registry when it builds the transport).
 TRAITS = Traits("Telegram", max_text=MAX_TEXT, rate=29.0, per_chat_interval=1.0)
 
 
