@@ -584,3 +584,40 @@ async def test_without_polls_choices_are_numbered_notices(mx_settings: Settings,
         assert "<ol><li>Deutsch</li>" in welcome.source["content"]["formatted_body"]
         [notice] = await hamid.press("English")
         assert notice.body.startswith("Privacy notice") and notice.poll is None
+
+
+async def test_a_vote_answers_the_poll_it_was_cast_on(world: MatrixWorld, clock) -> None:  # noqa: ANN001
+    """Two offers in a row: the guide accepts the older one by voting on its poll (a vote is not
+    bound to the room's latest menu), and declines the newer one."""
+    from datetime import UTC, datetime
+
+    from bot.services import guides as standing
+    from bot.store.guides import Profile, Slot
+    from bot.store.requests import NewRequest
+
+    store = world.app.store
+    leila = await world.person("leila")
+    await leila.onboard(role=2)
+    guide = await store.people.find("matrix", leila.id)
+    await store.guides.save_profile(guide.id, Profile(("ar",), ("Dreieich",), ("doctor",), (Slot(1, 480, 1080),),
+                                                      3, "female"), clock.now)
+    assert await standing.approve(store, guide.id, None, clock.now)
+    requests = []
+    for name, hour in (("amira", 8), ("hamid", 12)):  # 9:00 and 13:00 in Berlin, Tuesday 1 December
+        newcomer = await world.person(name)
+        await newcomer.onboard()
+        person = await store.people.find("matrix", newcomer.id)
+        requests.append(await store.requests.create(person.id, NewRequest(
+            "doctor", datetime(2026, 12, 1, hour, 0, tzinfo=UTC), 60, "Dreieich", None, None, None, ("ar",)),
+            clock.now))
+        world.app.dispatch.kick(requests[-1])
+        [offer] = await leila._expect(1)  # noqa: SLF001
+        assert offer.body.startswith("Can you come along to an appointment?") and offer.poll is not None
+    first, second = [m for m in leila.received if m.body.startswith("Can you come along")]
+    assert "9:00" in first.body and "13:00" in second.body
+    await leila.vote(first, first.poll["answers"][0]["id"])          # Accept on the older poll
+    [details] = await leila._expect(1)  # noqa: SLF001
+    assert details.body.startswith("Thank you! You are coming with amira")
+    assert (await store.requests.get(requests[0])).state == "matched"
+    assert (await store.requests.get(requests[1])).state == "open"
+    await leila.poll_end(first.event_id)                              # the answered poll is ended

@@ -15,11 +15,14 @@
   Element X render and let people tap): the question is the message's text, the answers are the
   button labels, and the fallback text (for clients without polls) is the text with the numbered
   list and "Reply with the number…".  A vote (`org.matrix.msc3381.poll.response`, also the stable
-  `m.poll.response`) or a reply with the number presses the button.  Only the room's latest menu
-  counts — the last message with buttons, kept in the database so it holds across restarts: a
-  vote on an older poll, or a number aimed at an older message, comes to the router as a token no
-  button has, and the person is told it is no longer valid.  Older polls are not ended when a
-  newer menu follows (that would cost a send per step); a poll is ended
+  `m.poll.response`) or a reply with the number presses the button.  A typed number answers the
+  room's latest menu — the last message with buttons, kept in the database so it holds across
+  restarts; a number aimed (as a reply) at an older message comes to the router as a token no
+  button has, and the person is told it is no longer valid.  A vote presses a button of the poll
+  voted on, as long as Lotse remembers it open (the last OPEN_POLLS_KEPT per room): two offers in
+  a row can both be answered, and whether an older button still counts is the router's question
+  (a dialog's earlier step does not; an offer does).  Older polls are not ended when a newer menu
+  follows (that would cost a send per step); a poll is ended
   (`org.matrix.msc3381.poll.end`) once it is answered.  The end's fallback text names the chosen
   answer with the label the person read, so it needs no words of its own in any language.
 - `[matrix] polls = false` sends every choice as a numbered m.notice instead (for apps that show
@@ -365,7 +368,7 @@ class MatrixTransport:
             if poll_id is None or answer is None:
                 return None  # not a vote (or an "unvote": an empty list of answers)
             number = int(answer) if answer.isdecimal() else 0
-            return Event(kind="button", token=await self._menu_token(room_id, number, poll_id),
+            return Event(kind="button", token=await self._menu_token(room_id, number, poll_id, vote=True),
                          message_id=poll_id, **base)
         if not isinstance(item, RoomMessageText):
             return None
@@ -384,20 +387,27 @@ class MatrixTransport:
         return Event(kind="text", text=body, **base)
 
     async def _menu_token(self, room_id: str, number: int, target: str | None,
-                          menu: dict[str, Any] | None = None) -> str:
-        """The token of button `number` of the room's last menu (stale if aimed at another message)."""
+                          menu: dict[str, Any] | None = None, vote: bool = False) -> str:
+        """The token of button `number` of the room's last menu, or of the open poll voted on;
+        stale if aimed at any other message."""
         assert self.state is not None
         if menu is None:
             menu = await self.state.get(f"menu:{room_id}")
-        if menu is None or (target is not None and target != menu["event_id"]):
+        if menu is None:
             return STALE
-        tokens = menu["tokens"]
+        chosen = target or menu["event_id"]
+        poll = menu.get("polls", {}).get(chosen)
+        if chosen == menu["event_id"]:
+            tokens = menu["tokens"]
+        elif vote and poll is not None and "tokens" in poll:
+            tokens = poll["tokens"]
+        else:
+            return STALE
         if not 1 <= number <= len(tokens):
             return STALE
-        poll = menu.get("polls", {}).get(menu["event_id"])
         if poll is not None:  # remembered for the poll end's fallback text
-            self._chosen.pop(menu["event_id"], None)
-            self._chosen[menu["event_id"]] = poll["answers"][number - 1]
+            self._chosen.pop(chosen, None)
+            self._chosen[chosen] = poll["answers"][number - 1]
             while len(self._chosen) > OPEN_POLLS_KEPT:
                 self._chosen.pop(next(iter(self._chosen)))
         return tokens[number - 1]
@@ -468,7 +478,8 @@ class MatrixTransport:
         polls.pop(ended or "", None)
         if self._as_poll(message):
             polls[event_id] = {"question": message.text.split("\n", 1)[0],
-                               "answers": [b.label for b in message.flat_buttons]}
+                               "answers": [b.label for b in message.flat_buttons],
+                               "tokens": [b.token for b in message.flat_buttons]}
         while len(polls) > OPEN_POLLS_KEPT:
             polls.pop(next(iter(polls)))
         await self.state.set(f"menu:{room_id}", {"event_id": event_id, "tokens": [b.token for b in message.flat_buttons],
