@@ -15,6 +15,8 @@ from datetime import datetime
 
 from bot.store.db import Database, to_db_time
 
+_CHUNK = 200  # arrivals per INSERT (5 parameters each; SQLite allows 32766)
+
 
 @dataclass(frozen=True)
 class Waiting:
@@ -37,16 +39,42 @@ class Inbox:
 
     async def add(self, arrivals: Sequence[Arrival], now: datetime) -> list[int | None]:
         """Store a batch in one transaction; per arrival its row id, or None for an update seen
-        before (still waiting here, or handled already: a platform's redelivery)."""
-        ids: list[int | None] = []
+        before (still waiting here, or handled already: a platform's redelivery; or earlier in
+        the same batch).  Rows get ids in the order of `arrivals` (a restart handles them by id).
+
+        Every statement is a round trip to the database thread, so a batch whose arrivals all
+        carry an event id is one INSERT (per `_CHUNK`); otherwise one INSERT per arrival."""
+        received = to_db_time(now)
+        ids: list[int | None] = [None] * len(arrivals)
         async with self.db.transaction():
-            for a in arrivals:
-                row = await self.db.fetchone(
+            if any(a.event_id is None for a in arrivals):
+                for index, a in enumerate(arrivals):
+                    row = await self.db.fetchone(
+                        "INSERT OR IGNORE INTO inbox (platform, user_id, event_id, event, received_at) "
+                        "SELECT ?, ?, ?, ?, ? WHERE ? IS NULL OR NOT EXISTS "
+                        " (SELECT 1 FROM processed_events WHERE platform = ? AND event_id = ?) RETURNING id",
+                        (a.platform, a.user_id, a.event_id, a.event, received, a.event_id, a.platform, a.event_id))
+                    ids[index] = None if row is None else int(row[0])
+                return ids
+            first: dict[tuple[str, str | None], int] = {}  # the first arrival of each event id
+            for index, a in enumerate(arrivals):
+                first.setdefault((a.platform, a.event_id), index)
+            keyed = sorted(first.values())
+            for start in range(0, len(keyed), _CHUNK):
+                chunk = keyed[start:start + _CHUNK]
+                params: list[object] = [received]
+                for index in chunk:
+                    a = arrivals[index]
+                    params += (index, a.platform, a.user_id, a.event_id, a.event)
+                rows = await self.db.fetchall(
                     "INSERT OR IGNORE INTO inbox (platform, user_id, event_id, event, received_at) "
-                    "SELECT ?, ?, ?, ?, ? WHERE ? IS NULL OR NOT EXISTS "
-                    " (SELECT 1 FROM processed_events WHERE platform = ? AND event_id = ?) RETURNING id",
-                    (a.platform, a.user_id, a.event_id, a.event, to_db_time(now), a.event_id, a.platform, a.event_id))
-                ids.append(None if row is None else int(row[0]))
+                    "SELECT v.column2, v.column3, v.column4, v.column5, ? "
+                    f"FROM (VALUES {', '.join(['(?, ?, ?, ?, ?)'] * len(chunk))}) AS v "
+                    "WHERE NOT EXISTS (SELECT 1 FROM processed_events p "
+                    " WHERE p.platform = v.column2 AND p.event_id = v.column4) "
+                    "ORDER BY v.column1 RETURNING id, platform, event_id", params)
+                for row in rows:
+                    ids[first[(str(row[1]), str(row[2]))]] = int(row[0])
         return ids
 
     async def waiting(self) -> list[Waiting]:
