@@ -3,8 +3,10 @@
 A transport records a batch here (one transaction), and only then acknowledges it (an update
 offset, a sync token).  The transaction that handles an update either deletes its
 row (nothing to send) or stores the replies in it (`handled`), which leave right after the commit;
-the row is deleted once they went out.  So after a crash every row still here is an update nobody
-has handled yet, or one whose replies may not have gone out.
+the row is deleted once they went out (`sent`, then `flush`: several such rows in one statement).
+So after a crash every row still here is an update nobody has handled yet, or one whose replies
+may not have gone out (or went out just before the crash: a row with replies is never handled
+again, only its replies are sent again where a platform recognises a repeat).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class Arrival:
 class Inbox:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._sent: list[int] = []  # rows whose replies went out, deleted at the next flush()
 
     async def add(self, arrivals: Sequence[Arrival], now: datetime) -> list[int | None]:
         """Store a batch in one transaction; per arrival its row id, or None for an update seen
@@ -91,6 +94,25 @@ class Inbox:
         """Call inside the transaction that handled the update (nothing to send), or after the
         replies went out."""
         await self.db.execute("DELETE FROM inbox WHERE id = ?", (row_id,))
+
+    def sent(self, row_id: int) -> None:
+        """The replies kept in this row (`handled`) went out: the row is deleted at the next
+        `flush`, together with others (one statement instead of one each)."""
+        self._sent.append(row_id)
+
+    @property
+    def unflushed(self) -> int:
+        """Rows `sent` that `flush` has not deleted yet."""
+        return len(self._sent)
+
+    async def flush(self) -> None:
+        """Delete the rows `sent` since the last flush.  Their ids are taken first: a failed delete
+        leaves the rows for the next start (which does not handle them again) rather than deleting
+        those ids later, when a new row may have reused one."""
+        ids, self._sent = self._sent, []
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            await self.db.execute(f"DELETE FROM inbox WHERE id IN ({', '.join(['?'] * len(chunk))})", chunk)
 
     async def count(self) -> int:
         row = await self.db.fetchone("SELECT count(*) FROM inbox")
