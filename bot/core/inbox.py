@@ -48,8 +48,13 @@ Key = tuple[str, str]  # (platform, user id)
 FLUSH_SENT = 32
 
 
+_EVENT_FIELDS = tuple(field.name for field in dataclasses.fields(Event))
+
+
 def event_to_json(event: Event) -> str:
-    return json.dumps(dataclasses.asdict(event), ensure_ascii=False, separators=(",", ":"))
+    # Event's fields are plain values: no dataclasses.asdict (a deep copy) on every update
+    return json.dumps({name: getattr(event, name) for name in _EVENT_FIELDS},
+                      ensure_ascii=False, separators=(",", ":"))
 
 
 def event_from_json(text: str) -> Event:
