@@ -4,7 +4,8 @@ handled in order per person, fairly between people.
 - `record(events)` writes a batch to the inbox table (one transaction) and returns only then: a
   transport acknowledges to its platform (an update offset, a sync token) after it. The
   router deletes each row in the transaction that handled it, or keeps the replies in it until they
-  went out (bot.core.replies); at start, whatever is still in the table is handled (or its replies
+  went out (bot.core.replies; the workers then delete such rows several at a time, all of them
+  before the inbox is idle); at start, whatever is still in the table is handled (or its replies
   sent) first (`start()`), so nothing acknowledged is lost to a crash.
 - Each person has their own queue.  A fixed number of workers take the next *person* whose turn
   it is, handle one event of theirs, and put them at the back of the line if they have more:
@@ -42,10 +43,18 @@ Handler = Callable[[Event, int | None], Awaitable[None]]
 # (row id, replies JSON, platform).
 Resender = Callable[[int, str, str], Awaitable[None]]
 Key = tuple[str, str]  # (platform, user id)
+# Rows of sent replies are deleted this many at a time while busy (one statement and commit
+# each, instead of one per row); a restart does not handle such a row again.
+FLUSH_SENT = 32
+
+
+_EVENT_FIELDS = tuple(field.name for field in dataclasses.fields(Event))
 
 
 def event_to_json(event: Event) -> str:
-    return json.dumps(dataclasses.asdict(event), ensure_ascii=False, separators=(",", ":"))
+    # Event's fields are plain values: no dataclasses.asdict (a deep copy) on every update
+    return json.dumps({name: getattr(event, name) for name in _EVENT_FIELDS},
+                      ensure_ascii=False, separators=(",", ":"))
 
 
 def event_from_json(text: str) -> Event:
@@ -196,6 +205,7 @@ class Inbox:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        await self._flush_guarded()
         for queue in self._queues.values():
             for item in queue:
                 if not item.done.done():
@@ -224,6 +234,23 @@ class Inbox:
         self._idle.clear()
         return item.done
 
+    async def _flush_sent(self) -> None:
+        """Delete the rows whose replies went out (the router marks them `sent`): in batches of
+        FLUSH_SENT while busy, and whatever is left before the inbox is idle.  Called by a worker
+        while its event still counts as pending, so the worker that makes the inbox idle deletes
+        the last of them first (no flush is under way then: its worker would be pending, too)."""
+        inbox = self.store.inbox
+        if inbox.unflushed >= FLUSH_SENT:
+            await self._flush_guarded()
+        while self._pending == 1 and inbox.unflushed:
+            await self._flush_guarded()
+
+    async def _flush_guarded(self) -> None:
+        try:
+            await self.store.inbox.flush()
+        except Exception:  # the rows stay: the next start only sends their replies again where that is safe
+            log.exception("inbox: deleting the rows of sent replies failed")
+
     async def _work(self) -> None:
         while True:
             key = await self._turns.get()
@@ -245,6 +272,7 @@ class Inbox:
                 self._turns.put_nowait(key)  # to the back of the line
             else:
                 del self._queues[key]
+            await self._flush_sent()
             self._pending -= 1
             if self._pending == 0:
                 self._idle.set()

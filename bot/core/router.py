@@ -156,7 +156,7 @@ class Router:
             await ctx.flush()
             if kept:
                 assert inbox_row is not None
-                await store.inbox.done(inbox_row)
+                store.inbox.sent(inbox_row)  # deleted with others (bot.core.inbox flushes)
 
     async def send_stored(self, inbox_row: int, stored: str, platform: str) -> None:
         """Replies that were leaving when the last process stopped: sent again where the platform
@@ -168,7 +168,7 @@ class Router:
         else:
             log.warning("inbox: the replies to update %s were being sent when the last process stopped; "
                         "not sent again", inbox_row)
-        await store.inbox.done(inbox_row)
+        store.inbox.sent(inbox_row)
 
     def _i18n_for(self, person: Person, event: Event):  # noqa: ANN202
         catalogs = self.services.catalogs

@@ -31,7 +31,8 @@ from telegram import (  # noqa: E402
 )
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder, ExtBot
+from telegram.request import HTTPXRequest
 
 from bot.transports.registry import TelegramSettings
 from bot.core.transport import (CommandMenu, Traits, DeliveryError, DeliveryUncertain, Receiver, RateLimited,
@@ -82,8 +83,9 @@ class _DurableQueue(asyncio.Queue):  # type: ignore[type-arg]
     """PTB's update queue, made durable.  PTB's updater awaits put() for every update it fetched
     and confirms the getUpdates offset (or answers the webhook request) only after put() returned;
     put() stores the update in Lotse's inbox, so nothing is confirmed to Telegram before it is on
-    disk.  Updates are never queued here (Lotse's inbox handles them, not PTB's dispatcher); only
-    PTB's own stop signal passes through."""
+    disk.  When polling, `_DurableBot` stored the whole batch already, before the updater saw it
+    (then put() only answers button presses).  Updates are never queued here (Lotse's inbox
+    handles them, not PTB's dispatcher); only PTB's own stop signal passes through."""
 
     def __init__(self, record: Callable[[Update], Awaitable[None]]) -> None:
         super().__init__()
@@ -94,6 +96,26 @@ class _DurableQueue(asyncio.Queue):  # type: ignore[type-arg]
             await self._record_update(item)
         else:
             await super().put(item)
+
+
+class _DurableBot(ExtBot):  # type: ignore[type-arg]
+    """PTB's bot, whose get_updates stores the batch it fetched in Lotse's inbox (one transaction)
+    before the updater sees it, rather than one transaction per update in put().  Storing more than
+    gets confirmed is harmless (a repeat is recognised by its update id); a failure to store is
+    raised as a NetworkError, so PTB's polling loop asks again with the same offset."""
+
+    __slots__ = ("_record_batch",)
+
+    def __init__(self, record_batch: Callable[[tuple[Update, ...]], Awaitable[None]], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        with self._unfrozen():
+            self._record_batch = record_batch
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        updates = await super().get_updates(*args, **kwargs)
+        if updates:
+            await self._record_batch(updates)
+        return updates
 
 
 class TelegramTransport:
@@ -113,20 +135,23 @@ class TelegramTransport:
         self._receiver: Receiver | None = None
         self._done = asyncio.Event()
         self._answers: set[asyncio.Task[Any]] = set()
+        self._stored: set[int] = set()  # update ids _record_batch stored, not yet passed to put()
 
     # -- lifecycle --------------------------------------------------------------------------------
     async def start(self, receiver: Receiver) -> None:
         self._receiver = receiver
         base = self.settings.base_url.rstrip("/")
+        bot = _DurableBot(
+            self._record_batch, token=self.settings.token,
+            base_url=f"{base}/bot", base_file_url=f"{base}/file/bot",
+            request=HTTPXRequest(connection_pool_size=max(8, self.settings.concurrent_updates + 4),
+                                 read_timeout=self.read_timeout),
+            get_updates_request=HTTPXRequest(
+                connection_pool_size=1, read_timeout=self.settings.poll_timeout.total_seconds() + 10))
         app = (ApplicationBuilder()
-               .token(self.settings.token)
+               .bot(bot)
                .update_queue(_DurableQueue(self._record))
                .job_queue(None)  # Lotse has its own scheduler (bot/services/scheduler.py)
-               .base_url(f"{base}/bot")
-               .base_file_url(f"{base}/file/bot")
-               .connection_pool_size(max(8, self.settings.concurrent_updates + 4))
-               .read_timeout(self.read_timeout)
-               .get_updates_read_timeout(self.settings.poll_timeout.total_seconds() + 10)
                .build())
         try:
             await app.initialize()
@@ -207,19 +232,39 @@ class TelegramTransport:
                 return Event(kind="command", text=text, command=parsed[0], args=parsed[1], **base)
         return Event(kind="text", text=text, **base)
 
+    async def _record_batch(self, updates: tuple[Update, ...]) -> None:
+        """A batch getUpdates returned: stored in Lotse's inbox in one transaction, before PTB's
+        updater sees it (and so before it may confirm it to Telegram).  Not while the updater stops:
+        it ignores what it fetches then, and Telegram sends it again."""
+        app = self.app
+        if self._receiver is None or app is None or app.updater is None or not app.updater.running:
+            return
+        events = [event for event in map(self.to_event, updates) if event is not None]
+        if events:
+            try:
+                await self._receiver.record(events)
+            except Exception as exc:
+                log.error("telegram: storing updates %s..%s failed (%s); they are fetched again",
+                          updates[0].update_id, updates[-1].update_id, exc)
+                raise NetworkError(f"storing updates {updates[0].update_id}.. failed") from exc
+        self._stored.update(update.update_id for update in updates)
+
     async def _record(self, update: Update) -> None:
         """One update from PTB's updater: stored in Lotse's inbox before PTB may confirm it to
-        Telegram.  A failure to store is raised as a NetworkError, so PTB's polling loop tries the
-        same updates again instead of confirming them."""
+        Telegram (unless `_record_batch` stored it already).  A failure to store is raised as a
+        NetworkError, so PTB's polling loop tries the same updates again instead of confirming them."""
         if self._receiver is None:
             return
-        event = self.to_event(update)
-        if event is not None:
-            try:
-                await self._receiver.record([event])
-            except Exception as exc:
-                log.error("telegram: storing update %s failed (%s); it is fetched again", update.update_id, exc)
-                raise NetworkError(f"storing update {update.update_id} failed") from exc
+        if update.update_id in self._stored:
+            self._stored.discard(update.update_id)
+        else:
+            event = self.to_event(update)
+            if event is not None:
+                try:
+                    await self._receiver.record([event])
+                except Exception as exc:
+                    log.error("telegram: storing update %s failed (%s); it is fetched again", update.update_id, exc)
+                    raise NetworkError(f"storing update {update.update_id} failed") from exc
         if update.callback_query is not None:
             # Always answer, so the person's app stops its spinner (handling follows from the inbox).
             task = asyncio.create_task(self._answer_callback(update.callback_query.id))
