@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 
+from bot.core.i18n import babel_locale
 from bot.vocabulary import PLEDGE, TRAINING, VETTING
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 class AreaSettings:
     districts: tuple[str, ...] = ("Dietzenbach", "Dreieich", "Langen", "Mühlheim", "Neu-Isenburg", "Rodgau",
                                   "Seligenstadt")
-    languages: tuple[str, ...] = ("ar", "fa", "uk", "ru", "tr", "ku", "ti", "am", "ps", "so", "en", "fr", "de")
+    languages: tuple[str, ...] = ("ar", "fa", "prs", "ps", "ku", "tr", "ti", "am", "so", "uk", "ru", "en", "fr", "de")
 
 
 @dataclass(frozen=True)
@@ -268,7 +269,7 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("config: [bot] languages: at least one language is needed")
     for lang in settings.bot.languages:
         try:
-            Locale.parse(lang)
+            Locale.parse(babel_locale(lang))
         except (UnknownLocaleError, ValueError):
             raise ConfigError(f"config: [bot] languages: unknown language code {lang!r}") from None
     from bot.core.i18n import LOCALES_DIR  # a function-level import: config stays importable alone
@@ -315,7 +316,7 @@ def _validate_area_and_requests(settings: Settings) -> None:
         raise ConfigError("config: [area] districts: a list of distinct, non-empty names is needed")
     for lang in area.languages:
         try:
-            Locale.parse(lang)
+            Locale.parse(babel_locale(lang))
         except (UnknownLocaleError, ValueError):
             raise ConfigError(f"config: [area] languages: unknown language code {lang!r}") from None
     if not area.languages:

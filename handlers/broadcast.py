@@ -69,7 +69,7 @@ def _versions_prompt(ctx: Context, data: dict[str, Any]) -> str:
     versions = data.get("translations", {})
     if versions:
         return ctx._("Versions so far: %(languages)s. Add another language, or look at the preview.",
-                     languages=", ".join(I18n.language_name(code) for code in versions))
+                     languages=ctx.i18n.join([I18n.language_name(code) for code in versions]))
     return ctx._("Add a version in another language? People who read Lotse in that language get it instead of "
                  "the text above.")
 
@@ -118,7 +118,7 @@ def _preview_prompt(ctx: Context, data: dict[str, Any]) -> str:
              ctx._("To: %(audience)s", audience=ctx._(AUDIENCES[audience.kind])),
              ctx._("Languages: %(value)s", value=labels.languages(ctx, audience.languages)
                    if audience.languages else ctx._("all")),
-             ctx._("Districts: %(value)s", value=", ".join(audience.districts) if audience.districts else ctx._("all"))]
+             ctx._("Districts: %(value)s", value=ctx.i18n.join(list(audience.districts)) if audience.districts else ctx._("all"))]
     for platform, count in counts.items():
         lines.append(ctx._("%(platform)s: %(count)s", platform=platform_name(ctx, platform),
                            count=ctx.i18n.number(count)))

@@ -24,7 +24,7 @@ from bot.core.when import ParseError, parse_date, parse_time_range
 from bot.clock import utcnow
 from bot.store.guides import ALL_DISTRICTS, Guide, Profile, Slot
 from bot.vocabulary import GUIDE, PLEDGE, POLICE_CERTIFICATE, TRAINING
-from handlers import labels
+from handlers import labels, spoken
 from handlers.authority import MSG_NOT_A_GUIDE, guide_edit, guide_profile
 from handlers.coordinator import announce_registration
 
@@ -63,7 +63,7 @@ def _ordered(values: list[str], order: tuple[str, ...]) -> tuple[str, ...]:
 
 def _profile(ctx: Context, data: dict[str, Any]) -> Profile:
     return Profile(
-        languages=_ordered(data["languages"], ctx.settings.area.languages),
+        languages=(data["languages"][0], *_ordered(data["languages"][1:], ctx.settings.area.languages)),
         districts=_ordered(data["districts"], ctx.settings.area.districts),
         topics=_ordered(data["topics"], ctx.settings.requests.topics),
         slots=tuple(_slots(data)),
@@ -74,6 +74,7 @@ def _profile(ctx: Context, data: dict[str, Any]) -> Profile:
 
 def _data_of(profile: Profile) -> dict[str, Any]:
     return {
+        "best_language": profile.languages[0] if profile.languages else None,
         "languages": list(profile.languages),
         "districts": list(profile.districts),
         "topics": list(profile.topics),
@@ -96,16 +97,6 @@ def _add_slot(slots: list[list[int]], weekday: int, start: int, end: int) -> lis
 
 
 # -- languages, districts, topics ---------------------------------------------------------------
-def _languages_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
-    return rows([Option(code, labels.language(ctx, code), translate=False) for code in ctx.settings.area.languages],
-                 2)
-
-
-def _languages_preselect(ctx: Context, data: dict[str, Any]) -> list[Any]:
-    language = ctx.person.language
-    return [language] if language in ctx.settings.area.languages else []
-
-
 def _districts_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
     options = [Option(name, name, translate=False) for name in ctx.settings.area.districts]
     return [*rows(options, 2), [Option(ALL_DISTRICTS, N_("All districts"))]]
@@ -275,7 +266,7 @@ async def _summary_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Ste
 
 
 def _change_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
-    fields = ((LANGUAGES, N_("Languages")), (DISTRICTS, N_("Districts")), (TOPICS, N_("Topics")),
+    fields = ((BEST_LANGUAGE, N_("Languages")), (DISTRICTS, N_("Districts")), (TOPICS, N_("Topics")),
               (SLOTS, N_("Weekly availability")), (WEEKLY_MAX_STEP, N_("Appointments per week")),
               (GENDER, N_("Gender")))
     return [*([Option(step.name, msgid)] for step, msgid in fields), [Option(BACK, MSG_BACK)]]
@@ -317,9 +308,9 @@ async def _registration_finished(ctx: Context, data: dict[str, Any]) -> None:
     ctx.reply("\n".join(lines))
 
 
-LANGUAGES = Step("languages", N_("Which languages do you speak well enough to help? Choose all that apply, then "
-                                 "press Done."),
-                 options=_languages_options, multi=True, min_choices=1, preselect=_languages_preselect)
+BEST_LANGUAGE, LANGUAGES = spoken.steps(
+    N_("Which language do you speak best?"),
+    N_("Which other languages do you speak well enough to help? Choose all that apply, then press Done."))
 DISTRICTS = Step("districts", N_("In which districts can you accompany people? Choose all that apply, then press "
                                  "Done."),
                  options=_districts_options, multi=True, min_choices=1, on_answer=_districts_answer)
@@ -345,7 +336,7 @@ PROFILE = Step("profile", _profile_prompt, options=_profile_options, on_answer=_
 SLOT_EDITOR = (SLOTS, SLOT_DAY, SLOT_TIME, SLOT_REMOVE)
 
 REGISTRATION = Dialog(GUIDE, (
-    LANGUAGES, DISTRICTS, TOPICS, SLOTS, WEEKLY_MAX_STEP, GENDER, SUMMARY,  # in this order
+    BEST_LANGUAGE, LANGUAGES, DISTRICTS, TOPICS, SLOTS, WEEKLY_MAX_STEP, GENDER, SUMMARY,  # in this order
     CHANGE_STEP, PROFILE, SLOT_DAY, SLOT_TIME, SLOT_REMOVE,                 # reached by their answers only
 ), on_finish=_registration_finished, authority=guide_profile)
 

@@ -8,7 +8,7 @@ from datetime import date, time, timedelta
 from babel.dates import format_skeleton
 
 from bot.core.context import Context
-from bot.core.i18n import I18n, N_
+from bot.core.i18n import I18n, N_, babel_locale
 from bot.store.guides import ALL_DISTRICTS, Profile, Slot
 
 TOPICS = {
@@ -50,18 +50,18 @@ def topic(x: Context | I18n, code: str) -> str:
 def language(x: Context | I18n, code: str) -> str:
     """A spoken language's name in the reader's language ("Arabisch" for a German reader)."""
     i18n = i18n_of(x)
-    name = i18n.locale.languages.get(code) or I18n.language_name(code)
+    name = i18n.locale.languages.get(babel_locale(code)) or I18n.language_name(code)
     return name[:1].upper() + name[1:]
 
 
 def languages(x: Context | I18n, codes: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(language(x, c) for c in codes) or i18n_of(x).gettext(NOTHING)
+    return i18n_of(x).join([language(x, c) for c in codes]) or i18n_of(x).gettext(NOTHING)
 
 
 def districts(x: Context | I18n, names: tuple[str, ...] | list[str]) -> str:
     if ALL_DISTRICTS in names:
         return i18n_of(x).gettext("All districts")
-    return ", ".join(names) or i18n_of(x).gettext(NOTHING)
+    return i18n_of(x).join(list(names)) or i18n_of(x).gettext(NOTHING)
 
 
 def weekday(x: Context | I18n, index: int, width: str = "wide") -> str:
@@ -113,7 +113,7 @@ def profile(x: Context | I18n, p: Profile) -> str:
     return "\n".join([
         i18n.gettext("Languages: %(value)s", value=languages(i18n, p.languages)),
         i18n.gettext("Districts: %(value)s", value=districts(i18n, p.districts)),
-        i18n.gettext("Topics: %(value)s", value=", ".join(topic(i18n, t) for t in p.topics) or i18n.gettext(NOTHING)),
+        i18n.gettext("Topics: %(value)s", value=i18n.join([topic(i18n, t) for t in p.topics]) or i18n.gettext(NOTHING)),
         i18n.gettext("Available:\n%(value)s", value=slots(i18n, p.slots)),
         i18n.ngettext("At most %(count)s appointment a week", "At most %(count)s appointments a week", p.weekly_max),
         i18n.gettext("Gender: %(value)s", value=gender(i18n, p.gender)),

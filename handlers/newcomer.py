@@ -20,7 +20,7 @@ from bot.core.when import ParseError, parse_date, parse_time
 from bot.clock import utcnow
 from bot.store.requests import NewRequest, Request
 from bot.vocabulary import NEWCOMER
-from handlers import labels
+from handlers import labels, spoken
 
 MAX_TIME_BUTTONS = 6  # typed "8" … "17" must read as times, not as button numbers
 PLACE_MAX = 200
@@ -96,7 +96,7 @@ def _parse_date(ctx: Context, text: str, data: dict[str, Any]) -> str:
     if day.weekday() not in rules.weekdays:
         raise Invalid(ctx._("There is no service on %(weekday)s. Service days are: %(days)s.",
                             weekday=labels.weekday(ctx, day.weekday()),
-                            days=", ".join(labels.weekday(ctx, d) for d in sorted(rules.weekdays))))
+                            days=ctx.i18n.join([labels.weekday(ctx, d) for d in sorted(rules.weekdays)])))
     if not _bookable(ctx, day):
         raise Invalid(_too_soon(ctx))
     return day.isoformat()
@@ -150,15 +150,6 @@ def limited(limit: int, lines: bool = True):  # noqa: ANN202
                                        "Please write at most %(count)s characters.", limit))
         return text
     return parse
-
-
-def _languages_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
-    return rows([Option(code, labels.language(ctx, code), translate=False) for code in ctx.settings.area.languages],
-                2)
-
-
-def _languages_preselect(ctx: Context, data: dict[str, Any]) -> list[str]:
-    return [ctx.i18n.language] if ctx.i18n.language in ctx.settings.area.languages else []
 
 
 def _gender_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
@@ -256,22 +247,21 @@ DURATION = Step("duration", N_("About how long will it take?"), options=_duratio
 DISTRICT = Step("district", N_("In which town is the appointment?"), options=_district_options)
 PLACE = Step("place", N_("Where exactly? Type the address or the name of the practice or office – or skip this."),
              options=_skip_option, parse=limited(PLACE_MAX, lines=False))
-LANGUAGES = Step("languages", N_("Which languages do you speak? Choose all that fit, your first language first, "
-                                 "then tap Done."),
-                 options=_languages_options, multi=True, min_choices=1, preselect=_languages_preselect)
+BEST_LANGUAGE, LANGUAGES = spoken.steps(N_("Which language do you speak best?"),
+                                        N_("Do you speak any other languages? Choose all that fit, then tap Done."))
 GENDER = Step("gender", N_("Would you prefer a guide who is a woman or a man? Lotse will try, but it may take "
                            "longer."), options=_gender_options)
 NOTE = Step("note", _note_prompt, options=_skip_option, parse=_note_parse)
 SUMMARY = Step("summary", _summary_prompt, options=_summary_options, on_answer=_summary_answer)
 CHANGE_STEP = Step("change", N_("What do you want to change?"), options=_change_options, on_answer=_change_answer)
-REQUEST = Dialog("request", (TOPIC, DATE, TIME, DURATION, DISTRICT, PLACE, LANGUAGES, GENDER, NOTE, SUMMARY,
-                             CHANGE_STEP))
+REQUEST = Dialog("request", (TOPIC, DATE, TIME, DURATION, DISTRICT, PLACE, BEST_LANGUAGE, LANGUAGES, GENDER, NOTE,
+                             SUMMARY, CHANGE_STEP))
 
 
 def _fields() -> tuple[tuple[Step, str], ...]:
     """The answers a person can change from the summary, with their labels."""
     return ((TOPIC, N_("Topic")), (DATE, N_("Date")), (TIME, N_("Time")), (DURATION, N_("Duration")),
-            (DISTRICT, N_("Town")), (PLACE, N_("Place")), (LANGUAGES, N_("Languages")), (GENDER, N_("Guide")),
+            (DISTRICT, N_("Town")), (PLACE, N_("Place")), (BEST_LANGUAGE, N_("Languages")), (GENDER, N_("Guide")),
             (NOTE, N_("Note")))
 
 

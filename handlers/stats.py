@@ -39,8 +39,8 @@ MSG_YEAR = N_("This year so far (%(start)s – %(end)s)")
 def _counted(ctx: Context, counts: dict[str, int], name) -> str:  # noqa: ANN001
     if not counts:
         return ctx._(labels.NOTHING)
-    return ", ".join(ctx._("%(name)s %(count)s", name=name(code), count=ctx.i18n.number(n))
-                     for code, n in counts.items())
+    return ctx.i18n.join([ctx._("%(name)s %(count)s", name=name(code), count=ctx.i18n.number(n))
+                          for code, n in counts.items()])
 
 
 def _language(ctx: Context, code: str) -> str:

@@ -3,6 +3,14 @@
 Catalogs are read from locales/<lang>/LC_MESSAGES/messages.po with Babel and compiled in memory at
 start, so a fresh clone needs no separate compile step.  Messages use English msgids with named
 placeholders: ``_("Hello %(name)s", name=...)``; counts go through ``ngettext`` with ``count``.
+
+A text about (or to) a guide whose gender Lotse knows is marked ``G_`` and read with
+``gendered(gender, msgid, …)``: `make i18n` gives each such msgid a "female" and a "male" context
+(msgctxt) besides its neutral form, for the languages whose words change with it; an unknown gender,
+or a context a catalog leaves as it is, reads the neutral form.
+
+A UI language Babel has no locale for borrows one for its dates and numbers (`BABEL_LOCALES`: Dari
+is written like Persian as spoken in Afghanistan) and is named in its own script (`OWN_NAMES`).
 """
 
 from __future__ import annotations
@@ -27,8 +35,23 @@ DOMAIN = "messages"
 _FSI, _PDI = "\u2068", "\u2069"
 
 
+BABEL_LOCALES = {"prs": "fa_AF"}  # UI language → the Babel locale of its dates, numbers and plural rules
+OWN_NAMES = {"prs": "دری"}        # UI language → its name in its own script, where Babel has none
+GENDERS = ("female", "male")     # the msgctxt of a gendered text; anything else reads the neutral form
+
+
+def babel_locale(language: str) -> str:
+    return BABEL_LOCALES.get(language, language)
+
+
 def N_(msgid: str) -> str:
     """Mark a string for extraction; it is translated later, when a locale is known."""
+    return msgid
+
+
+def G_(msgid: str) -> str:
+    """Mark a text about (or to) a guide for extraction with its gender forms (read it with
+    `I18n.gendered`)."""
     return msgid
 
 
@@ -38,8 +61,9 @@ class I18n:
     def __init__(self, language: str, translations: Translations, zone: ZoneInfo, region: str = "") -> None:
         self.language = language
         # Formats follow the region where the CLDR has it (en_DE: 03/12/2026, 09:30).
-        regional = f"{language}_{region}" if region else ""
-        self.locale = Locale.parse(regional if regional and localedata.exists(regional) else language)
+        base = babel_locale(language)
+        regional = f"{base}_{region}" if region and "_" not in base else ""
+        self.locale = Locale.parse(regional if regional and localedata.exists(regional) else base)
         self.zone = zone
         self._t = translations
 
@@ -58,6 +82,20 @@ class I18n:
         return self._format(self._t.gettext(msgid), values)
 
     _ = gettext
+
+    def gendered(self, gender: str | None, msgid: str, **values: object) -> str:
+        """`msgid` (marked G_) as it reads about or to a woman or a man; the neutral form when the
+        gender is unknown or the catalog has no gender form for it."""
+        if gender in GENDERS:
+            text = self._t.pgettext(gender, msgid)
+            if text != msgid or self.language == "en":
+                return self._format(text, values)
+        return self.gettext(msgid, **values)
+
+    def join(self, items: list[str] | tuple[str, ...]) -> str:
+        """A list in running text: "، " between items in Arabic script, ", " elsewhere.  (Babel's
+        list patterns fail for most of Lotse's locales in Babel 2.19, so this stays hand-written.)"""
+        return ("، " if self.rtl else ", ").join(items)
 
     def ngettext(self, singular: str, plural: str, count: int, **values: object) -> str:
         return self._format(self._t.ngettext(singular, plural, count), {"count": count, **values})
@@ -84,7 +122,10 @@ class I18n:
     @staticmethod
     def language_name(code: str) -> str:
         """A language's name in that language ("Deutsch", "العربية"), for language buttons."""
-        name = Locale.parse(code).get_display_name(code) or code
+        if code in OWN_NAMES:
+            return OWN_NAMES[code]
+        name = Locale.parse(babel_locale(code)).get_display_name(babel_locale(code)) or code
+        name = name.split(" (")[0] if code != babel_locale(code) else name
         return name[:1].upper() + name[1:]
 
 
@@ -93,7 +134,7 @@ def load_translations(language: str, locales_dir: Path = LOCALES_DIR) -> Transla
     if not po_path.exists():
         return Translations()  # English msgids as they are
     with open(po_path, "rb") as fh:
-        catalog = read_po(fh, locale=language)
+        catalog = read_po(fh, locale=babel_locale(language))
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
