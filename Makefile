@@ -23,12 +23,9 @@ test: $(STAMP)
 
 # Re-extract messages.pot from the code and merge it into every catalog (then translate).
 i18n: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k ngettext:1,2 --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k G_ -k ngettext:1,2 --no-location --sort-output \
 		--project=Lotse --copyright-holder="Lotse contributors" -o locales/messages.pot .
-	for po in locales/*/LC_MESSAGES/messages.po; do \
-		$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i locales/messages.pot -o $$po -l $$(echo $$po | cut -d/ -f2); \
-	done
-	$(BIN)/python -m bot.catalogs fill-en
+	$(BIN)/python -m bot.catalogs update
 	$(BIN)/python -m bot.catalogs check || true
 
 clean:

@@ -18,7 +18,7 @@ from typing import Any
 from bot.core.authority import coordinator
 from bot.core.context import Context
 from bot.core.dialog import END, Dialog, Invalid, Option, Step, _End
-from bot.core.i18n import N_
+from bot.core.i18n import G_, N_
 from bot.core.payloads import Payload
 from bot.core.router import Router
 from bot.core.when import ParseError, normalize_digits, parse_date
@@ -37,6 +37,11 @@ VETTING_QUESTIONS = {
     POLICE_CERTIFICATE: N_("Which date does the police certificate of %(name)s carry?"),
 }
 MSG_TYPE_DATE = N_("Please type the date, for example %(example)s.")
+MSG_REGISTERED = G_("%(name)s registered as a guide and waits for your approval.")
+MSG_APPROVE = G_("Approve %(name)s as a guide?")
+MSG_APPROVED = G_("%(name)s is now an approved guide.")
+MSG_YOU_ARE_APPROVED = G_("Good news: you are approved as a guide! Lotse will offer you requests that fit your "
+                          "languages, districts and times. Send %(command)s to see or change when you are available.")
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ async def announce_registration(ctx: Context, guide: Person) -> None:
     assert profile is not None
     for recipient in await coordinator_people(ctx.store, ctx.settings):
         i18n = ctx.i18n_for(recipient)
-        text = i18n.gettext("%(name)s registered as a guide and waits for your approval.", name=name_of(guide))
+        text = i18n.gendered(profile.profile.gender, MSG_REGISTERED, name=name_of(guide))
         buttons = await ctx.buttons([[(i18n.gettext("Approve"), Decision(guide.id, True)),
                                       (i18n.gettext("Reject"), Decision(guide.id, False))]], person=recipient)
         ctx.send_to(recipient, ctx.message_for(recipient, f"{text}\n\n{labels.profile(i18n, profile.profile)}",
@@ -74,7 +79,8 @@ async def start_decision(ctx: Context, guide_id: int, approve: bool) -> None:
         state = ctx._(labels.GUIDE_STATES[guide.state]) if guide else ctx._(labels.NOTHING)
         ctx.reply(ctx._("This was decided already: %(name)s is %(state)s.", name=name_of(person), state=state))
         return
-    await ctx.services.dialogs.start(ctx, DECIDE, {"guide": guide_id, "name": name_of(person), "approve": approve})
+    await ctx.services.dialogs.start(ctx, DECIDE, {"guide": guide_id, "name": name_of(person), "approve": approve,
+                                                   "gender": guide.profile.gender})
 
 
 # -- the decision dialog ----------------------------------------------------------------------
@@ -87,7 +93,7 @@ def _after(ctx: Context, current: str | None) -> Step | _End:
 
 def _confirm_prompt(ctx: Context, data: dict[str, Any]) -> str:
     if data["approve"]:
-        return ctx._("Approve %(name)s as a guide?", name=data["name"])
+        return ctx.i18n.gendered(data.get("gender"), MSG_APPROVE, name=data["name"])
     return ctx._("Reject the registration of %(name)s? They will be told.", name=data["name"])
 
 
@@ -151,11 +157,9 @@ async def _decided(ctx: Context, data: dict[str, Any]) -> None:
     assert guide is not None
     i18n = ctx.i18n_for(guide)
     if approve:
-        ctx.reply(ctx._("%(name)s is now an approved guide.", name=data["name"]))
-        ctx.send_to(guide, ctx.message_for(guide, i18n.gettext(
-            "Good news: you are approved as a guide! Lotse will offer you requests that fit your languages, "
-            "districts and times. Send %(command)s to see or change when you are available.",
-            command=ctx.cmd("availability", guide))))
+        ctx.reply(ctx.i18n.gendered(data.get("gender"), MSG_APPROVED, name=data["name"]))
+        ctx.send_to(guide, ctx.message_for(guide, i18n.gendered(
+            data.get("gender"), MSG_YOU_ARE_APPROVED, command=ctx.cmd("availability", guide))))
     else:
         ctx.reply(ctx._("The registration of %(name)s was rejected.", name=data["name"]))
         ctx.send_to(guide, ctx.message_for(guide, i18n.gettext(

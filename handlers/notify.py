@@ -32,5 +32,8 @@ class Notifier:
         """Best effort: a failure is logged (and an unreachable person marked)."""
         return await self.services.messenger.send(person, self._message(person, text, buttons, attachment))
 
+    async def _gender(self, guide: Person | None) -> str | None:
+        return await self.services.store.guides.gender(guide.id) if guide is not None else None
+
     def _cmd(self, person: Person, name: str) -> str:
         return self.services.messenger.command(person, name)

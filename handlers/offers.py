@@ -16,7 +16,7 @@ from bot.core.authority import coordinator
 from bot.core.context import MSG_CHOICE_HINT, Context
 from bot.core.dialog import MSG_NOTHING_CHANGED
 from bot.core import payloads
-from bot.core.i18n import I18n, N_
+from bot.core.i18n import G_, I18n, N_
 from bot.core.payloads import Payload
 from bot.core.router import Router
 from bot.core.types import Attachment, Message
@@ -60,7 +60,13 @@ class GuideCancel(Payload, action="guide-cancel"):
 
 DECLINE_REASONS = (("time", N_("No time then")), ("distance", N_("Too far away")), ("topic", N_("Not my topic")),
                    ("other", N_("Another reason")))
-MSG_CANNOT_TAKE_ON = N_("%(name)s cannot take on this request now.")
+MSG_CANNOT_TAKE_ON = G_("%(name)s cannot take on this request now.")
+MSG_OFFER = G_("Can you come along to an appointment?")
+MSG_MATCHED = G_("Good news: %(name)s (%(languages)s) will come with you.")
+MSG_ASSIGNED = G_("Thank you! You are coming with %(name)s.")
+MSG_GUIDE_CANCELLED = G_("Your guide cannot come after all: %(request)s Lotse is looking for someone else and will "
+                         "write to you.")
+MSG_NOW_ACCOMPANIES = G_("%(name)s now accompanies this request.")
 MEET_BEFORE = timedelta(minutes=15)
 SHOWN_IN_ESCALATION = 8
 CLOSED = {
@@ -121,7 +127,7 @@ class OfferTexts(Notifier):
     async def offer(self, guide: Person, offer_id: int, request: Request) -> Message:
         """The offer message (dispatch sends it and keeps its state)."""
         i18n = self._i18n(guide)
-        text = "\n".join([i18n.gettext("Can you come along to an appointment?"), what_when_where(i18n, request),
+        text = "\n".join([i18n.gendered(await self._gender(guide), MSG_OFFER), what_when_where(i18n, request),
                           i18n.gettext("Languages: %(value)s", value=labels.languages(i18n, request.languages))])
         buttons = await self._buttons(guide, [[(i18n.gettext("Accept"), OfferAnswer(offer_id, True)),
                                                (i18n.gettext("Decline"), OfferAnswer(offer_id, False))]])
@@ -136,8 +142,8 @@ class OfferTexts(Notifier):
 
     async def matched(self, newcomer: Person, guide: Person, request: Request) -> None:
         i18n = self._i18n(newcomer)
-        lines = [i18n.gettext("Good news: %(name)s (%(languages)s) will come with you.", name=name_of(guide),
-                              languages=labels.languages(i18n, await self._guide_languages(guide))),
+        lines = [i18n.gendered(await self._gender(guide), MSG_MATCHED, name=name_of(guide),
+                               languages=labels.languages(i18n, await self._guide_languages(guide))),
                  meeting_point(i18n, request, guide)]
         await self._send(newcomer, "\n".join(lines), attachment=self.calendar_file(i18n, request, guide, lines))
 
@@ -147,7 +153,7 @@ class OfferTexts(Notifier):
 
     async def assigned(self, guide: Person, newcomer: Person, request: Request) -> None:
         i18n = self._i18n(guide)
-        lines = [i18n.gettext("Thank you! You are coming with %(name)s.", name=name_of(newcomer)),
+        lines = [i18n.gendered(await self._gender(guide), MSG_ASSIGNED, name=name_of(newcomer)),
                  what_when_where(i18n, request), meeting_point(i18n, request, newcomer),
                  i18n.gettext("Languages: %(value)s", value=labels.languages(i18n, request.languages))]
         if request.note:
@@ -206,9 +212,8 @@ class OfferTexts(Notifier):
 
     async def cancelled_by_guide(self, newcomer: Person, guide: Person, request: Request) -> None:
         i18n = self._i18n(newcomer)
-        await self._send(newcomer, i18n.gettext(
-            "Your guide cannot come after all: %(request)s Lotse is looking for someone else and will write to you.",
-            request=what_when_where(i18n, request)))
+        await self._send(newcomer, i18n.gendered(await self._gender(guide), MSG_GUIDE_CANCELLED,
+                                                 request=what_when_where(i18n, request)))
 
 
 # -- buttons ------------------------------------------------------------------------------------
@@ -257,10 +262,11 @@ async def on_assign(ctx: Context, pressed: Assign) -> None:
         outcome = await ctx.services.dispatch.assign_by_hand(person, request_id, guide_id)
         guide = await ctx.store.people.get(guide_id)
         if outcome.code == "refused":  # suspended, paused or not approved since the list was made
-            text = "\n".join([i18n.gettext(MSG_CANNOT_TAKE_ON, name=name_of(guide)),
+            text = "\n".join([i18n.gendered(await ctx.store.guides.gender(guide_id), MSG_CANNOT_TAKE_ON,
+                                             name=name_of(guide)),
                               i18n.gettext(MSG_NOTHING_CHANGED)])
         elif outcome.code == "accepted":
-            text = i18n.gettext("%(name)s now accompanies this request.", name=name_of(guide))
+            text = i18n.gendered(await ctx.store.guides.gender(guide_id), MSG_NOW_ACCOMPANIES, name=name_of(guide))
         else:
             text = i18n.gettext("This request has a guide already.")
         await ctx.services.messenger.send(person, Message(text))

@@ -16,7 +16,7 @@ from babel.units import format_unit
 
 from bot.core.context import Context
 from bot.core.dialog import END, MSG_STALE_BUTTON, Dialog, Step, _End
-from bot.core.i18n import I18n, N_
+from bot.core.i18n import G_, I18n, N_
 from bot.core.payloads import Payload
 from bot.core.router import Router
 from bot.core.types import Message
@@ -59,9 +59,13 @@ class Feedback(Payload, action="feedback"):
 OUTCOMES = (("done", N_("Yes, it took place")), ("no_show", N_("%(name)s did not come")),
             ("cancelled_late", N_("It was cancelled")))
 COORDINATOR_NOTICE = {
-    "no_show": N_("%(guide)s reports that %(newcomer)s did not come: %(request)s"),
-    "cancelled_late": N_("%(guide)s reports that this appointment was cancelled at short notice: %(request)s"),
+    "no_show": G_("%(guide)s reports that %(newcomer)s did not come: %(request)s"),
+    "cancelled_late": G_("%(guide)s reports that this appointment was cancelled at short notice: %(request)s"),
 }
+
+
+MSG_REMINDER_GUIDE = G_("Reminder: you are coming along with %(name)s.")
+MSG_REMINDER_NEWCOMER = G_("Reminder: %(name)s will come with you.")
 
 
 def hours_label(i18n: I18n, hours: float) -> str:
@@ -79,10 +83,10 @@ class ReminderTexts(Notifier):
         people = self.services.store.people
         if reminder.to_guide:
             other = await people.get(reminder.newcomer_id)
-            lines = [i18n.gettext("Reminder: you are coming along with %(name)s.", name=name_of(other))]
+            lines = [i18n.gendered(await self._gender(person), MSG_REMINDER_GUIDE, name=name_of(other))]
         else:
             other = await people.get(reminder.guide_id)
-            lines = [i18n.gettext("Reminder: %(name)s will come with you.", name=name_of(other))]
+            lines = [i18n.gendered(await self._gender(other), MSG_REMINDER_NEWCOMER, name=name_of(other))]
         lines += [what_when_where(i18n, request), meeting_point(i18n, request, other)]
         buttons: tuple = ()
         if ask_still_needed:
@@ -144,8 +148,9 @@ async def on_outcome(ctx: Context, pressed: Outcome) -> None:
     newcomer = await store.people.get(request.person_id)
     for coordinator in await coordinator_people(store, ctx.settings):
         i18n = ctx.i18n_for(coordinator)
-        ctx.send_to(coordinator, ctx.message_for(coordinator, i18n.gettext(
-            COORDINATOR_NOTICE[outcome], guide=name_of(ctx.person), newcomer=name_of(newcomer),
+        ctx.send_to(coordinator, ctx.message_for(coordinator, i18n.gendered(
+            await store.guides.gender(ctx.person.id), COORDINATOR_NOTICE[outcome], guide=name_of(ctx.person),
+            newcomer=name_of(newcomer),
             request=what_when_where(i18n, request))))
 
 

@@ -98,6 +98,12 @@ class Guides:
                 [(person_id, s.weekday, s.start_minute, s.end_minute) for s in sorted(set(slots),
                                                                                       key=Slot.as_list)])
 
+    async def gender(self, person_id: int) -> str | None:
+        """A guide's gender as they gave it (None: not given, or not a guide) — for texts whose words
+        change with it."""
+        row = await self.db.fetchone("SELECT gender FROM guides WHERE person_id = ?", (person_id,))
+        return row[0] if row is not None else None
+
     async def get(self, person_id: int) -> Guide | None:
         row = await self.db.fetchone("SELECT * FROM guides WHERE person_id = ?", (person_id,))
         if row is None:
