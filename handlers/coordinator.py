@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.core.authority import coordinator
 from bot.core.context import Context
-from bot.core.dialog import END, Dialog, Invalid, Option, Step, _End
+from bot.core.dialog import END, NO, YES, Dialog, Invalid, Option, Step, _End
 from bot.core.i18n import G_, N_
 from bot.core.payloads import Payload
 from bot.core.router import Router
@@ -98,7 +98,7 @@ def _confirm_prompt(ctx: Context, data: dict[str, Any]) -> str:
 
 
 def _confirm_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
-    return [[Option(True, N_("Yes")), Option(False, N_("No"))]]
+    return [[Option(True, N_("Yes"), typed=YES), Option(False, N_("No"), typed=NO)]]
 
 
 async def _confirmed(ctx: Context, value: Any, data: dict[str, Any]) -> Step | _End:

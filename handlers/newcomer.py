@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot.core.context import Context
-from bot.core.dialog import END, Dialog, DialogEngine, Invalid, Option, Step, rows
+from bot.core.dialog import END, NO, YES, Dialog, DialogEngine, Invalid, Option, Step, rows
 from bot.core.i18n import N_
 from bot.core.router import Router
 from bot.core import text as free_text
@@ -310,7 +310,7 @@ def _chosen_request(ctx: Context, data: dict[str, Any]) -> dict[str, object]:
 
 
 def _sure_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
-    return [[Option(True, N_("Yes, cancel it"))], [Option(False, N_("No, keep it"))]]
+    return [[Option(True, N_("Yes, cancel it"), typed=YES)], [Option(False, N_("No, keep it"), typed=NO)]]
 
 
 async def _sure_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.context import Context
-from bot.core.dialog import END, Dialog, Option, Step, _End
+from bot.core.dialog import END, NO, YES, Dialog, Option, Step, _End, rows
 from bot.core.i18n import N_
 from bot.core.router import Router
 from bot.core import text as free_text
@@ -28,7 +28,7 @@ def _language_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
     if first in languages:
         languages.remove(first)
         languages.insert(0, first)
-    return [[Option(lang, ctx.i18n.language_name(lang), translate=False)] for lang in languages]
+    return rows([Option(lang, ctx.i18n.language_name(lang), translate=False) for lang in languages], 2)
 
 
 async def _set_language(ctx: Context, value: Any, data: dict[str, Any]) -> Step | None:
@@ -55,7 +55,7 @@ def _notice_version(ctx: Context, data: dict[str, Any]) -> dict[str, object]:
 
 
 def _consent_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
-    return [[Option(AGREE, N_("I agree"))], [Option(DECLINE, N_("I do not agree"))]]
+    return [[Option(AGREE, N_("I agree"), typed=YES)], [Option(DECLINE, N_("I do not agree"), typed=NO)]]
 
 
 async def _consent_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | _End | None:

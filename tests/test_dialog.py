@@ -43,3 +43,27 @@ async def test_a_msgid_prompt_with_values_reads_in_the_persons_language(lotse: R
     [day] = await bot.press("amira", "Arztpraxis oder Krankenhaus")
     assert day.text.startswith("An welchem Tag ist der Termin?")
     assert "%(" not in day.text and any(ch.isdigit() for ch in day.text)
+
+
+async def test_stop_typed_in_any_step_ends_the_dialog(lotse: Running) -> None:
+    bot = lotse.transport
+    await bot.say("amira", "/start", language="en", name="Amira")
+    await bot.press("amira", "English")
+    await bot.press("amira", "I agree")
+    await bot.press("amira", "I need someone to come with me")
+    [stopped] = await bot.say("amira", "Stop")
+    assert stopped.text == "Stopped. Send /help to see what you can do."
+    person = await lotse.store.people.find("test", "amira")
+    assert await lotse.store.dialogs.get(person.id) is None
+    [not_understood] = await bot.say("amira", "Doctor or hospital")  # no step is waiting any more
+    assert not_understood.text.startswith("Sorry, I did not understand that.")
+
+
+async def test_yes_and_no_typed_choose_the_options_that_declare_them(lotse: Running) -> None:
+    bot = lotse.transport
+    await bot.say("olena", "/start", language="en", name="Olena")
+    await bot.press("olena", "English")
+    [recorded, *_] = await bot.say("olena", "yes")  # "I agree", typed as a word
+    assert recorded.text.startswith("Thank you. Your consent was recorded")
+    person = await lotse.store.people.find("test", "olena")
+    assert person.consented

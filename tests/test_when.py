@@ -333,3 +333,40 @@ def test_ranges_read_back(start: int, length: int, separator: str, colon: str, a
     text = f"{shown(start)}{separator}{shown(end)}"
     assert parse_time_range(text.translate(ARABIC_INDIC) if arabic else text, "de") == (start, end)
     assert reason(parse_time_range, f"{shown(end)}{separator}{shown(start)}", "de") in {"range", "format"}
+
+
+# Tuesday 1 December 2026: month names and weekdays as people type them, in each UI language's words
+# (and English everywhere), in each script's digits.
+@pytest.mark.parametrize("locale, text, expected", [
+    ("de", "3 Dezember", date(2026, 12, 3)),
+    ("de", "Dienstag, 8. Dezember", date(2026, 12, 8)),
+    ("de", "nächsten Dienstag", date(2026, 12, 8)),          # a weekday: the next one after today
+    ("en", "December 3rd", date(2026, 12, 3)),
+    ("en", "3 January 2027", date(2027, 1, 3)),
+    ("ar", "٣ ديسمبر", date(2026, 12, 3)),
+    ("ar", "الخميس", date(2026, 12, 3)),
+    ("fa", "۳ دسامبر", date(2026, 12, 3)),
+    ("fa", "سه شنبه", date(2026, 12, 8)),                    # typed with a space, not a ZWNJ
+    ("fa_AF", "۵ جنوري", date(2027, 1, 5)),                  # Arabic yeh typed for the Persian one
+    ("ps", "۳ دسمبر", date(2026, 12, 3)),
+    ("uk", "3 грудня", date(2026, 12, 3)),
+    ("ru", "3 декабря", date(2026, 12, 3)),
+    ("ru", "четверг", date(2026, 12, 3)),
+    ("tr", "3 Aralık", date(2026, 12, 3)),
+    ("ku", "3 berfanbar", date(2026, 12, 3)),
+    ("ti", "5 ጥሪ", date(2027, 1, 5)),
+    ("so", "3 Diseembar", date(2026, 12, 3)),
+    ("so", "Khamiis", date(2026, 12, 3)),
+    ("fr", "3 décembre", date(2026, 12, 3)),
+    ("fr", "jeudi", date(2026, 12, 3)),
+])
+def test_dates_with_month_and_weekday_names(locale: str, text: str, expected: date) -> None:
+    assert parse_date(text, locale, date(2026, 12, 1)) == expected
+
+
+@pytest.mark.parametrize("text", ["hello", "3 hello December", "December", "3 4 5 December", "Dienstag Mittwoch",
+                                  "123 Dezember"])
+def test_words_that_name_no_date_are_refused(text: str) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse_date(text, "de", date(2026, 12, 1))
+    assert caught.value.reason == "format"

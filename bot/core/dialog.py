@@ -44,6 +44,11 @@ from bot.clock import utcnow
 from bot.store.store import Buttons, DialogState
 
 MSG_DONE = N_("Done")
+# Words a person may type instead of tapping: "stop" ends any dialog; "yes"/"no" choose an option
+# that declares them (Option.typed).  Each in the person's language, and in English everywhere.
+MSG_STOP = N_("stop")
+MSG_STOPPED = N_("Stopped. Send %(help)s to see what you can do.")
+YES, NO = (N_("yes"),), (N_("no"),)
 MSG_AT_LEAST = N_("Please choose at least one.")
 CHECK = "✓ "
 RETURN = "_return"  # data key: the name of the step where to continue after a jumped-to step
@@ -85,6 +90,7 @@ class Option:
     value: Any
     label: str
     translate: bool = True  # False for labels that are already final (e.g. language names)
+    typed: tuple[str, ...] = ()  # msgids of short words that also choose it when typed (YES, NO)
 
     def text(self, ctx: Context) -> str:
         return ctx._(self.label) if self.translate else self.label
@@ -180,6 +186,10 @@ class DialogEngine:
         if await self._refused(ctx, dialog, state):
             return
         text = text.strip()
+        if text.casefold() in (ctx._(MSG_STOP).casefold(), MSG_STOP):
+            await ctx.store.dialogs.clear(ctx.person.id)
+            ctx.reply(ctx._(MSG_STOPPED, help=ctx.cmd("help")))
+            return
         if step.multi:
             await self._typed_choices(ctx, dialog, step, state, text)
             return
@@ -252,6 +262,9 @@ class DialogEngine:
         folded = text.casefold()
         for opt in options:
             if opt.text(ctx).casefold() == folded:
+                return opt.value
+        for opt in options:
+            if any(folded in (ctx._(word).casefold(), word) for word in opt.typed):
                 return opt.value
         return _NO_MATCH
 

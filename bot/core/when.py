@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
+from functools import lru_cache
 
 from babel import Locale
 
@@ -64,9 +65,14 @@ def normalize_digits(text: str) -> str:
     return " ".join(digits.split())
 
 
+# Arabic and Persian keyboards write yeh and kaf differently; no zero-width non-joiner ("سه‌شنبه").
+_LETTER_FORMS = str.maketrans({"ي": "ی", "ك": "ک", "\u200c": ""})
+
+
 def _clean(text: str) -> str:
-    """normalize_digits, then NFKC (fullwidth punctuation), case folding and no Arabic vowel signs."""
-    return _HARAKAT.sub("", unicodedata.normalize("NFKC", normalize_digits(text)).casefold())
+    """normalize_digits, then NFKC (fullwidth punctuation), case folding, no Arabic vowel signs,
+    one form of yeh and kaf, no zero-width non-joiner."""
+    return _HARAKAT.sub("", unicodedata.normalize("NFKC", normalize_digits(text)).casefold()).translate(_LETTER_FORMS)
 
 
 def _locale(locale: Locale | str) -> Locale:
@@ -81,8 +87,61 @@ def _date_order(locale: Locale) -> str:
     return "".join(sorted("dMy", key=pattern.find))
 
 
+# Words around a date written with a month name that carry no meaning of their own ("3rd of", "am").
+_FILLERS = frozenset({"st", "nd", "rd", "th", "of", "the", "on", "den", "der", "am", "le", "el", "يوم", "روز"})
+
+
+@lru_cache(maxsize=64)
+def _names(locale: Locale, kind: str) -> dict[str, int]:
+    """Month (1–12) or weekday (0 = Monday) names of `locale` and of English, cleaned like typed
+    text: wide and abbreviated, as in a date and standing alone ("декабря" and "декабрь")."""
+    table: dict[str, int] = {}
+    for source in (Locale.parse("en"), locale):
+        names = source.months if kind == "months" else source.days
+        for context in ("format", "stand-alone"):
+            for width in ("wide", "abbreviated"):
+                for number, name in names.get(context, {}).get(width, {}).items():
+                    table.setdefault(re.sub(r"\s+", "", _clean(name).strip(".")), number)
+    return table
+
+
+def _words(text: str, names: dict[str, int]) -> list[str]:
+    """The words of `text`; two in a row that together are a name ("سه شنبه") count as one."""
+    words = re.findall(r"[^\W\d_]+", text)
+    joined: list[str] = []
+    for word in words:
+        if joined and joined[-1] not in names and joined[-1] + word in names:
+            joined[-1] += word
+        else:
+            joined.append(word)
+    return joined
+
+
+def _date_in_words(text: str, locale: Locale, today: date) -> date:
+    """"3 Dezember", "December 3rd 2026", "۳ دسامبر" (a month name); "Dienstag", "next Tuesday"
+    (a weekday: its next occurrence after today)."""
+    numbers = re.findall(r"\d+", text)
+    words = _words(text, {**_names(locale, "months"), **_names(locale, "days")})
+    months = [_names(locale, "months")[w] for w in words if w in _names(locale, "months")]
+    if numbers and len(months) == 1 and len(numbers) <= 2:
+        weekdays = _names(locale, "days")
+        if any(w not in _FILLERS and w not in weekdays and w not in _names(locale, "months") for w in words):
+            raise ParseError("format")
+        day, year = numbers[0], (numbers[1] if len(numbers) == 2 else None)
+        if len(day) > 2 or (year is not None and len(year) not in (2, 4)):
+            raise ParseError("format")
+        return parse_date(f"{day}.{months[0]}." + (year or ""), "de", today)
+    weekdays = {_names(locale, "days")[w] for w in words if w in _names(locale, "days")}
+    if not numbers and len(weekdays) == 1:
+        ahead = (weekdays.pop() - today.weekday() - 1) % 7 + 1
+        return today + timedelta(days=ahead)
+    raise ParseError("format")
+
+
 def parse_date(text: str, locale: Locale | str, today: date) -> date:
-    """A typed calendar date: "3.12.", "03.12", "3.12.26", "3/12", "3-12-2026", "2026-12-03".
+    """A typed calendar date: "3.12.", "03.12", "3.12.26", "3/12", "3-12-2026", "2026-12-03", in
+    any script's digits; or with the month's name ("3 Dezember", "۳ دسامبر"), or a weekday alone
+    ("Dienstag": the next one after today), in the locale's words or in English.
 
     Separators are ``.``, ``/``, ``-`` (and dashes) and spaces, in any mix.  Day/month order comes
     from the locale's short date pattern; a four-digit year written first is always ISO year-month-
@@ -90,7 +149,10 @@ def parse_date(text: str, locale: Locale | str, today: date) -> date:
     after ``today``: "3.1." in December is next January, "29.2." is the next 29 February that
     exists (from 2026-11-25: 2028-02-29).  Past or far-future dates are not rejected here.
     """
-    parts = _DATE_SEPARATORS.split(_clean(text).strip(" ./-"))
+    cleaned = _clean(text)
+    if re.search(r"[^\W\d_]", cleaned):
+        return _date_in_words(cleaned, _locale(locale), today)
+    parts = _DATE_SEPARATORS.split(cleaned.strip(" ./-"))
     if not 2 <= len(parts) <= 3 or not all(re.fullmatch("[0-9]+", p) for p in parts):
         raise ParseError("format")
     order = _date_order(_locale(locale))
