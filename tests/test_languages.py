@@ -103,3 +103,39 @@ async def test_a_whole_request_in_each_language(lotse: Running, language: str) -
         assert f"{FSI}{i18n(language).time(datetime(2026, 12, 1, 9, 30, tzinfo=UTC))}{PDI}" in summary
     else:
         assert FSI not in summary
+
+
+# -- gender: the texts about (or to) a guide agree with the guide's gender, in languages that inflect
+@pytest.mark.parametrize("language, female, male", [
+    ("ar", "سترافقك", "سيرافقك"),          # "will accompany you", feminine / masculine verb
+    ("ru", None, None),                     # checked against the catalog's own two forms below
+])
+async def test_a_newcomer_reads_about_a_woman_or_a_man_guide_in_the_right_forms(
+        lotse: Running, language: str, female: str | None, male: str | None) -> None:
+    from tests.test_dispatch import guide, person, request, settle
+
+    read: dict[str, str] = {}
+    for gender in ("female", "male"):
+        guide_user, newcomer_user = f"guide-{gender}", f"newcomer-{gender}"
+        await guide(lotse, guide_user, languages=("ar", "ru"), gender=gender)
+        newcomer_id = await person(lotse, newcomer_user, language, "newcomer")
+        await request(lotse, newcomer_user, gender=gender, languages=("ar", "ru"))
+        [offer] = [m for m in lotse.transport.messages(guide_user) if m.buttons]
+        await lotse.transport.press(guide_user, 1)                      # Accept
+        await settle(lotse)
+        [news] = [m.text for m in lotse.transport.messages(newcomer_user)
+                  if f"{FSI}{guide_user.capitalize()}{PDI}" in m.text or guide_user.capitalize() in m.text][-1:]
+        read[gender] = news.splitlines()[0].replace(guide_user.capitalize(), "NAME")
+        expected = i18n(language).gendered(gender, "Good news: %(name)s (%(languages)s) will come with you.",
+                                           name="NAME",
+                                           languages=i18n(language).join([
+                                               i18n(language).locale.languages["ar"].capitalize(),
+                                               i18n(language).locale.languages["ru"].capitalize()]))
+        assert read[gender] == expected and newcomer_id
+    assert read["female"] != read["male"], f"{language}: a woman and a man guide read the same"
+    neutral = i18n(language).gettext("Good news: %(name)s (%(languages)s) will come with you.", name="NAME",
+                                     languages=i18n(language).join([i18n(language).locale.languages["ar"].capitalize(),
+                                                                    i18n(language).locale.languages["ru"].capitalize()]))
+    assert neutral not in (read["female"], read["male"])
+    if female is not None:
+        assert female in read["female"] and male in read["male"]

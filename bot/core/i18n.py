@@ -98,7 +98,7 @@ class I18n:
         return ("، " if self.rtl else ", ").join(items)
 
     def ngettext(self, singular: str, plural: str, count: int, **values: object) -> str:
-        return self._format(self._t.ngettext(singular, plural, count), {"count": count, **values})
+        return self._format(self._t.ngettext(singular, plural, count), {"count": self.number(count), **values})
 
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.zone)
