@@ -67,3 +67,18 @@ async def test_yes_and_no_typed_choose_the_options_that_declare_them(lotse: Runn
     assert recorded.text.startswith("Thank you. Your consent was recorded")
     person = await lotse.store.people.find("test", "olena")
     assert person.consented
+
+
+@pytest.mark.parametrize("typed, label", [
+    ("بلي", "بلی"),               # Arabic yeh typed for the Persian one
+    ("كار", "کار"),               # Arabic kaf for the Persian one
+    ("سهشنبه", "سه\u200cشنبه"),   # without the zero-width non-joiner
+    ("  DONE ", "Done"),
+    ("\u200fتم", "تم"),           # a direction mark from the keyboard
+    ("مساءً", "مساء"),            # vowel signs are optional
+])
+def test_typed_answers_are_compared_folded(typed: str, label: str) -> None:
+    from bot.core.text import fold
+
+    assert fold(typed) == fold(label)
+    assert fold("نعم") != fold("لا")

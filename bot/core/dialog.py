@@ -40,6 +40,7 @@ from bot.core.authority import Authority, refused
 from bot.core.context import Context
 from bot.core.types import Button
 from bot.core.i18n import N_
+from bot.core.text import fold
 from bot.clock import utcnow
 from bot.store.store import Buttons, DialogState
 
@@ -186,7 +187,7 @@ class DialogEngine:
         if await self._refused(ctx, dialog, state):
             return
         text = text.strip()
-        if text.casefold() in (ctx._(MSG_STOP).casefold(), MSG_STOP):
+        if fold(text) in (fold(ctx._(MSG_STOP)), MSG_STOP):
             await ctx.store.dialogs.clear(ctx.person.id)
             ctx.reply(ctx._(MSG_STOPPED, help=ctx.cmd("help")))
             return
@@ -259,12 +260,12 @@ class DialogEngine:
         options = [opt for row in step.options(ctx, state.data) for opt in row]  # type: ignore[misc]
         if text.isdigit() and 1 <= int(text) <= len(options):
             return options[int(text) - 1].value
-        folded = text.casefold()
+        folded = fold(text)
         for opt in options:
-            if opt.text(ctx).casefold() == folded:
+            if fold(opt.text(ctx)) == folded:
                 return opt.value
         for opt in options:
-            if any(folded in (ctx._(word).casefold(), word) for word in opt.typed):
+            if any(folded in (fold(ctx._(word)), word) for word in opt.typed):
                 return opt.value
         return _NO_MATCH
 
@@ -295,7 +296,7 @@ class DialogEngine:
     async def _typed_choices(self, ctx: Context, dialog: Dialog, step: Step, state: DialogState, text: str) -> None:
         """Typed "2 5" toggles options 2 and 5; the number or label of Done finishes."""
         options = [o for row in step.options(ctx, state.data) for o in row]  # type: ignore[misc]
-        if text.casefold() in (ctx._(MSG_DONE).casefold(), str(len(options) + 1)):
+        if fold(text) in (fold(ctx._(MSG_DONE)), str(len(options) + 1)):
             await self._choice(ctx, dialog, step, state, {"done": True})
             return
         numbers = text.replace(",", " ").split()

@@ -64,3 +64,17 @@ def multiline(text: str) -> str:
 def shorten(text: str, limit: int = 32) -> str:
     """`text` as it may be echoed back: at most `limit` characters, then "…"."""
     return text if len(text) <= limit else text[:limit] + ELLIPSIS
+
+
+# Keyboards write the same letter differently: Arabic yeh/kaf vs the Persian ones; a ZWNJ may be
+# typed or not ("سه‌شنبه"); Arabic vowel signs and tatweel are optional.
+_SAME_LETTERS = str.maketrans({"ي": "ی", "ك": "ک", "\u200c": None, "\u0640": None})
+
+
+def fold(text: str) -> str:
+    """A typed answer as it is compared with a button's label or a word: NFKC, case folded, no
+    direction marks, yeh and kaf in one form, no ZWNJ, no Arabic vowel signs, spaces squeezed."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_SAME_LETTERS)
+    text = "".join(ch for ch in text if ch not in DIRECTION_MARKS and ch not in BIDI_CONTROLS
+                   and not "\u064b" <= ch <= "\u065f" and ch != "\u0670")
+    return " ".join(text.split())
