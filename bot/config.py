@@ -61,7 +61,7 @@ class RolesSettings:
 class BotSettings:
     timezone: str = "Europe/Berlin"
     default_language: str = "de"
-    languages: tuple[str, ...] = ("de", "en", "ar")
+    languages: tuple[str, ...] = ("de", "en", "ar", "fa", "prs", "ps", "ku", "tr", "ti", "so", "uk", "ru", "fr")
     dialog_expiry: Duration = Duration(days=7)
     region: str = "DE"
     workers: int = 16                                  # events handled at the same time (different people)

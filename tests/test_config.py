@@ -28,7 +28,7 @@ def test_no_file_gives_embedded_defaults() -> None:
     assert settings.database.path == Path("data/lotse.db")
     assert not settings.section("telegram").enabled and not settings.section("matrix").enabled
     assert settings.bot.timezone == "Europe/Berlin"
-    assert settings.bot.languages == ("de", "en", "ar")
+    assert settings.bot.languages == ("de", "en", "ar", "fa", "prs", "ps", "ku", "tr", "ti", "so", "uk", "ru", "fr")
 
 
 def test_example_config_is_valid_and_documents_every_key() -> None:
@@ -85,9 +85,10 @@ def test_secrets_from_the_environment(tmp_path: Path) -> None:
     ("[bot]\ndialog_expiry = 'two days'\n", "config: [bot] dialog_expiry: 'two days' is not a duration"),
     ("[bot]\ndialog_expiry = 7\n", "config: [bot] dialog_expiry: expected a duration string"),
     ("[bot]\nlanguages = ['de', 'xx-nope']\n", "config: [bot] languages: unknown language code 'xx-nope'"),
-    ("[bot]\ndefault_language = 'fr'\n", "config: [bot] default_language: 'fr' is not in [bot] languages"),
+    ("[bot]\nlanguages = ['de']\ndefault_language = 'fr'\n",
+     "config: [bot] default_language: 'fr' is not in [bot] languages"),
     ("[bot]\nlanguages = 'de'\n", "config: [bot] languages: expected a list"),
-    ("[bot]\nlanguages = ['de', 'uk']\n", "config: [bot] languages: 'uk' has no translation"),
+    ("[bot]\nlanguages = ['de', 'am']\n", "config: [bot] languages: 'am' has no translation"),
     ("[roles]\ncoordinators = ['weber']\n", "config: [roles] coordinators: 'weber' is not \"platform:id\""),
     ("[roles]\ncoordinators = [123]\n", "config: [roles] coordinators[0]: expected a string"),
     ("[matrix]\nenabled = true\nhomeserver = 'localhost'\n", "config: [matrix] homeserver: not an http(s) URL"),

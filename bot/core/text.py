@@ -71,10 +71,22 @@ def shorten(text: str, limit: int = 32) -> str:
 _SAME_LETTERS = str.maketrans({"ي": "ی", "ك": "ک", "\u200c": None, "\u0640": None})
 
 
+def _latin_without_accents(text: str) -> str:
+    """"terminé" → "termine", "Überspringen" → "uberspringen": accents on Latin letters are
+    optional when typing; marks on other scripts' letters stay."""
+    out: list[str] = []
+    for ch in unicodedata.normalize("NFD", text):
+        if unicodedata.combining(ch) and out and unicodedata.name(out[-1], "").startswith("LATIN"):
+            continue
+        out.append(ch)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
 def fold(text: str) -> str:
     """A typed answer as it is compared with a button's label or a word: NFKC, case folded, no
-    direction marks, yeh and kaf in one form, no ZWNJ, no Arabic vowel signs, spaces squeezed."""
+    direction marks, yeh and kaf in one form, no ZWNJ, no Arabic vowel signs, no accents on Latin
+    letters, spaces squeezed."""
     text = unicodedata.normalize("NFKC", text).casefold().translate(_SAME_LETTERS)
     text = "".join(ch for ch in text if ch not in DIRECTION_MARKS and ch not in BIDI_CONTROLS
                    and not "\u064b" <= ch <= "\u065f" and ch != "\u0670")
-    return " ".join(text.split())
+    return " ".join(_latin_without_accents(text).split())
