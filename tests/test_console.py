@@ -127,6 +127,7 @@ APPROVAL_AND_REQUEST = """\
 1
 2
 1
+11
 14
 2
 5
@@ -159,6 +160,7 @@ APPROVAL_AND_REQUEST = """\
 2
 1
 1
+11
 14
 1
 1
@@ -187,4 +189,4 @@ def test_coordinator_approves_a_guide_and_a_newcomer_files_a_request(tmp_path: P
     assert slots == [(1, 480, 720), (4, 540, 720)]  # Tuesday 8–12 (a button), Friday 9–12 (typed)
     assert districts == [("Dreieich",), ("Neu-Isenburg",)]
     assert request == ("doctor", "Dreieich", "open")
-    assert languages == [("en",), ("ar",)]
+    assert languages == [("ar",), ("en",)]  # Arabic best ("1"), English another ("11" of the others)

@@ -75,7 +75,8 @@ async def up_to_the_summary(amira: TgPerson) -> dict[str, Any]:
     await amira.press(2)                       # one hour
     await amira.press("Dreieich")
     await amira.press(1)                       # no place
-    await amira.press(amira.messages[-1]["reply_markup"]["inline_keyboard"][-1][-1]["text"])  # languages: Done
+    await amira.press("English")               # the best language (Leila's)
+    await amira.press(amira.messages[-1]["reply_markup"]["inline_keyboard"][-1][-1]["text"])  # no other: Done
     await amira.press(1)                       # a woman
     [summary] = await amira.press(1)           # no note
     assert "Dreieich" in summary["text"]

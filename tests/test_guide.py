@@ -15,7 +15,18 @@ from bot.clock import utcnow
 from tests.conftest import Clock, Running, labels
 
 TODAY = date(2026, 11, 25)  # the `clock` fixture's day in Berlin
-LANGUAGE_PROMPT = "Which languages do you speak well enough to help? Choose all that apply, then press Done."
+BEST_PROMPT = "Which language do you speak best?"
+LANGUAGE_PROMPT = "Which other languages do you speak well enough to help? Choose all that apply, then press Done."
+# The default [area] languages in English, in settings order: the options of the best language.
+LANGUAGE_NAMES = ["Arabic", "Persian", "Dari", "Pashto", "Kurdish", "Turkish", "Tigrinya", "Amharic", "Somali",
+                  "Ukrainian", "Russian", "English", "French", "German"]
+
+
+def others(best: str, *names: str) -> str:
+    """What to type on the "other languages" step (whose options leave out the best language) to
+    toggle `names`: their numbers there, e.g. others("Turkish", "Kurdish") == "5"."""
+    options = [name for name in LANGUAGE_NAMES if name != best]
+    return " ".join(str(options.index(name) + 1) for name in names)
 DISTRICT_PROMPT = "In which districts can you accompany people? Choose all that apply, then press Done."
 TOPIC_PROMPT = "Which kinds of appointments are you comfortable with? Choose all that apply, then press Done."
 SLOTS_PROMPT = "When are you available each week?"
@@ -54,7 +65,8 @@ async def register_mehmet(lotse: Running, user: str = "mehmet") -> Message:
     """Mehmet's registration typed in the shortest way; returns the summary."""
     bot = lotse.transport
     await onboard(lotse, user)
-    await bot.say(user, "5 6 13")  # Turkish, Kurdish, German (+ English, preselected)
+    await bot.say(user, "Turkish")  # best
+    await bot.say(user, others("Turkish", "Kurdish", "English", "German"))
     await bot.say(user, "Done")
     await bot.say(user, "1 6")      # Dietzenbach, Rodgau
     await bot.say(user, "Done")
@@ -86,13 +98,15 @@ async def test_full_registration_with_buttons(lotse: Running, clock: Clock) -> N
     await onboard_weber(lotse)
     before_weber = len(sent_to(lotse, "weber"))
 
-    intro, languages = await onboard(lotse, "mehmet")
+    intro, best = await onboard(lotse, "mehmet")
     assert intro.text.startswith("Thank you for volunteering!")
+    # The best language first, a single choice; the menu language (English) is not pre-ticked.
+    assert best.text == BEST_PROMPT
+    assert labels(best) == LANGUAGE_NAMES
+    [languages] = await bot.press("mehmet", "Turkish")
     assert languages.text == LANGUAGE_PROMPT
-    # The person's own language is chosen already.
-    assert labels(languages) == ["Arabic", "Persian", "Ukrainian", "Russian", "Turkish", "Kurdish", "Tigrinya",
-                                 "Amharic", "Pashto", "Somali", "✓ English", "French", "German", "Done"]
-    for name in ("Turkish", "Kurdish", "German"):
+    assert labels(languages) == [name for name in LANGUAGE_NAMES if name != "Turkish"] + ["Done"]
+    for name in ("Kurdish", "German", "English"):
         [edited] = await bot.press("mehmet", name)
         assert f"✓ {name}" in labels(edited)
     [edited] = await bot.press("mehmet", "✓ English")  # a second tap takes it back
@@ -190,12 +204,13 @@ async def test_typed_numbers_all_districts_and_discard(lotse: Running, clock: Cl
     """Nasrin types her choices; "All districts" means all; discarding saves nothing."""
     bot = lotse.transport
     await onboard(lotse, "nasrin")
-    [languages] = await bot.say("nasrin", "2 13")  # Persian and German; English is chosen already
-    assert [label for label in labels(languages) if label.startswith("✓")] == [
-        "✓ Persian", "✓ English", "✓ German"]
-    [languages] = await bot.say("nasrin", "13")    # typed again: German off
-    assert [label for label in labels(languages) if label.startswith("✓")] == ["✓ Persian", "✓ English"]
-    await bot.say("nasrin", "14")                  # the number of Done
+    [languages] = await bot.say("nasrin", "2")     # Persian, the best
+    assert languages.text == LANGUAGE_PROMPT and not any(label.startswith("✓") for label in labels(languages))
+    [languages] = await bot.say("nasrin", others("Persian", "English", "German"))
+    assert [label for label in labels(languages) if label.startswith("✓")] == ["✓ English", "✓ German"]
+    [languages] = await bot.say("nasrin", others("Persian", "German"))  # typed again: German off
+    assert [label for label in labels(languages) if label.startswith("✓")] == ["✓ English"]
+    await bot.say("nasrin", "14")                  # the number of Done (13 other languages)
     await bot.say("nasrin", "2")                   # Dreieich ...
     [districts] = await bot.say("nasrin", "All districts")  # ... and all of them
     assert "✓ All districts" in labels(districts)
@@ -222,7 +237,7 @@ async def test_typed_numbers_all_districts_and_discard(lotse: Running, clock: Cl
 
     # The same answers again, confirmed: all districts is a flag, not a row per district.
     await bot.say("nasrin", "/guide")
-    for answer in ("2", "Done", "Dreieich", "All districts", "Done", "1", "Done", "Add a time", "Friday", "9-12",
+    for answer in ("2", others("Persian", "English"), "Done", "Dreieich", "All districts", "Done", "1", "Done", "Add a time", "Friday", "9-12",
                    "Done", "5", "Woman"):
         await bot.say("nasrin", answer)
     await bot.say("nasrin", "Confirm")
@@ -238,12 +253,12 @@ async def test_invalid_answers_reask_the_same_step_and_keep_earlier_answers(lots
     bot = lotse.transport
     await onboard(lotse, "yonas")
 
-    # Done on an empty multiple choice.
-    await bot.press("yonas", "✓ English")
-    refused, again = await bot.press("yonas", "Done")
-    assert refused.text == "Please choose at least one."
-    assert again.text == LANGUAGE_PROMPT and not any(label.startswith("✓") for label in labels(again))
-    await bot.say("yonas", "7 8 11 13")  # Tigrinya, Amharic, English, German
+    # Done where one best language is needed.
+    refused, again = await bot.say("yonas", "Done")
+    assert refused.text == "Please choose one of the options below."
+    assert again.text == BEST_PROMPT and not any(label.startswith("✓") for label in labels(again))
+    await bot.say("yonas", "7")  # Tigrinya
+    await bot.say("yonas", others("Tigrinya", "Amharic", "English", "German"))
     [districts] = await bot.say("yonas", "Done")
     assert districts.text == DISTRICT_PROMPT
     refused, again = await bot.say("yonas", "Done")
@@ -366,11 +381,15 @@ async def test_an_approved_guide_changes_the_profile_and_stays_approved(lotse: R
 
     await bot.say("leila", "/guide")
     await bot.press("leila", "Change something")
-    [languages] = await bot.press("leila", "Languages")
+    [best] = await bot.press("leila", "Languages")
+    assert best.text == BEST_PROMPT and labels(best) == LANGUAGE_NAMES
+    [languages] = await bot.press("leila", "Arabic")  # then the others, her current ones ticked
+    assert languages.text == LANGUAGE_PROMPT
     assert [label for label in labels(languages) if label.startswith("✓")] == [
-        "✓ Turkish", "✓ Kurdish", "✓ English", "✓ German"]
-    await bot.say("leila", "1 5 6 12")  # Arabic and French on, Turkish and Kurdish off
-    await bot.press("leila", "Done")
+        "✓ Kurdish", "✓ Turkish", "✓ English", "✓ German"]
+    await bot.say("leila", others("Arabic", "French", "Turkish", "Kurdish"))  # French on, Turkish and Kurdish off
+    [summary] = await bot.press("leila", "Done")
+    assert summary.text.startswith(SUMMARY_PROMPT)
     await bot.press("leila", "Change something")
     await bot.press("leila", "Gender")
     [summary] = await bot.press("leila", "Woman")
@@ -479,8 +498,8 @@ async def test_commands_for_guides_only_hint_at_registering(lotse: Running, cloc
         assert hint.text == "You are not registered as a guide yet. To register, send /guide."
     assert await lotse.store.guides.get(await person_id(lotse, "yonas")) is None
     # The registration they had begun is still there.
-    [languages] = await bot.say("yonas", "Done")
-    assert languages.text == DISTRICT_PROMPT
+    [languages] = await bot.say("yonas", "English")
+    assert languages.text == LANGUAGE_PROMPT
 
 
 # -- pause and resume -------------------------------------------------------------------------------
@@ -574,7 +593,8 @@ async def test_restart_in_the_middle_of_the_registration_continues(settings: Set
     first = await Running(settings).start()
     try:
         await onboard(first, "nasrin")
-        await first.transport.say("nasrin", "2 13")
+        await first.transport.say("nasrin", "2")  # Persian, the best
+        await first.transport.say("nasrin", others("Persian", "English", "German"))
         await first.transport.say("nasrin", "Done")
         await first.transport.press("nasrin", "Dreieich")
         [districts] = await first.transport.press("nasrin", "Langen")  # the message Nasrin still sees
@@ -586,7 +606,7 @@ async def test_restart_in_the_middle_of_the_registration_continues(settings: Set
         bot = second.transport
         bot.sent.extend(first.transport.sent)
         step, data = await dialog_data(second, "nasrin")
-        assert step == "districts" and data["languages"] == ["en", "fa", "de"]
+        assert step == "districts" and data["languages"] == ["fa", "en", "de"]
         assert data["districts"] == ["Dreieich", "Langen"]
         # Her screen's button from before the restart still works, on the same step.
         token = next(b.token for b in districts.flat_buttons if b.label == "Neu-Isenburg")
@@ -638,9 +658,11 @@ async def test_arabic_guide_sees_arabic_names_and_isolated_times(lotse: Running,
     await bot.say("amal", "/start", language="ar")
     await bot.press("amal", 1)  # العربية
     await bot.press("amal", 1)  # agree
-    languages = (await bot.press("amal", 2))[-1]
-    assert [label for label in labels(languages) if label.startswith("✓")] == ["✓ العربية"]  # preselected
-    assert len(labels(languages)) == 14
+    best = (await bot.press("amal", 2))[-1]
+    assert labels(best)[0] == "العربية" and len(labels(best)) == 14
+    assert not any(label.startswith("✓") for label in labels(best))  # the menu language is not pre-ticked
+    [languages] = await bot.say("amal", "1")  # Arabic, the best
+    assert "العربية" not in labels(languages) and len(labels(languages)) == 14  # 13 others and Done
     await bot.say("amal", "14")  # Done
     await bot.say("amal", "2")   # Dreieich
     await bot.say("amal", "9")   # Done (7 districts, all districts, Done)
@@ -662,9 +684,9 @@ async def test_a_newcomer_who_registers_becomes_a_guide(lotse: Running, clock: C
     await onboard(lotse, "tesfay", role=1)
     [refused] = await bot.say("tesfay", "/availability")
     assert "not available to you" in refused.text  # a newcomer has no guide commands
-    intro, languages = await bot.say("tesfay", "/guide")
-    assert languages.text == LANGUAGE_PROMPT
-    for answer in ("7", "Done", "Rodgau", "Done", "Housing", "Done", "Add a time", "Saturday", "10-14", "Done",
+    intro, best = await bot.say("tesfay", "/guide")
+    assert best.text == BEST_PROMPT
+    for answer in ("7", others("Tigrinya", "English"), "Done", "Rodgau", "Done", "Housing", "Done", "Add a time", "Saturday", "10-14", "Done",
                    "1", "Man", "Confirm"):
         await bot.say("tesfay", answer)
     person = await lotse.store.people.find("test", "tesfay")

@@ -57,10 +57,14 @@ async def test_onboarding_by_votes(world: MatrixWorld) -> None:
     end = await leila.poll_end(welcome.event_id)  # the answered poll is ended
     assert end.source["content"]["m.relates_to"] == {"rel_type": "m.reference", "event_id": welcome.event_id}
     await leila.press(1, by="vote", expect=3)
-    thanks, languages = await leila.press(2, by="vote", expect=2)  # into the guide registration
+    thanks, best = await leila.press(2, by="vote", expect=2)  # into the guide registration
     person = await world.app.store.people.find("matrix", leila.id)
     assert person is not None and (person.language, person.role) == ("ar", "guide")
-    # 13 languages and "Done" in one poll; its fallback numbers all 14
+    # the best language: 14 languages in one poll, nothing ticked (not even her menu language), no Done
+    assert len(options(best)) == 14 and not any(option.startswith("✓") for option in options(best))
+    [languages] = await leila.press("العربية", by="vote")
+    # the others: 13 languages and "Done" in one poll; its fallback numbers all 14
+    assert "العربية" not in options(languages)
     assert len(options(languages)) == 14 and languages.body.splitlines()[-2] == "14. تم"
 
 
@@ -322,19 +326,23 @@ async def test_hamid_files_a_request_by_replies_and_votes(world: MatrixWorld, cl
     await hamid.send("10:00")
     await hamid.press("2 hours", by="vote")
     await hamid.press("Langen")  # a reply with the number
-    [languages] = await hamid.send("Jobcenter Langen, Zimmer 12")
-    [toggled] = await hamid.send("2")  # toggles Persian: the list comes again as a new poll …
-    assert {"✓ English", "✓ Persian"} <= set(options(toggled)) and toggled.poll is not None
-    assert (await hamid.poll_end(languages.event_id)).source["content"]["org.matrix.msc1767.text"] == "✓ Persian"
-    [again] = await hamid.press("✓ Persian", by="vote")  # … and a vote toggles it back off
-    assert {"✓ English", "Persian"} <= set(options(again))
+    [best] = await hamid.send("Jobcenter Langen, Zimmer 12")
+    assert not any(option.startswith("✓") for option in options(best))  # English menus, nothing ticked
+    [languages] = await hamid.send("2")  # Persian, the best
+    assert "Persian" not in options(languages)
+    english = str(options(languages).index("English") + 1)
+    [toggled] = await hamid.send(english)  # toggles English: the list comes again as a new poll …
+    assert "✓ English" in options(toggled) and toggled.poll is not None
+    assert (await hamid.poll_end(languages.event_id)).source["content"]["org.matrix.msc1767.text"] == "✓ English"
+    [again] = await hamid.press("✓ English", by="vote")  # … and a vote toggles it back off
+    assert "English" in options(again) and not any(option.startswith("✓") for option in options(again))
     await hamid.poll_end(toggled.event_id)
-    [toggled] = await hamid.press("Persian", by="vote")
+    [toggled] = await hamid.press("English", by="vote")
     [gender] = await hamid.press("Done", by="vote")
     await hamid.poll_end(toggled.event_id)
     await hamid.press("No preference", by="vote")
     [summary] = await hamid.send("Please speak slowly")
-    assert "Town: Langen" in summary.body and "Languages: English, Persian" in summary.body
+    assert "Town: Langen" in summary.body and "Languages: Persian, English" in summary.body
     [received] = await hamid.press("Send request")
     assert received.body.startswith("Thank you! Your request was received.")
     [row] = await world.app.store.db.fetchall("SELECT topic, starts_at, district, note FROM requests")
@@ -358,9 +366,10 @@ async def test_a_matrix_guide_registers_and_a_telegram_coordinator_approves(
             await leila.press("English")
             await leila.press(1, expect=3)
             await leila.press(2, expect=2)                # volunteer → languages
-            for typed in ("1 11", "14", "8", "9", "1 3", "8", "1", "1", "1", "3", "2", "1"):
-                await leila.send(typed)                   # Arabic+English, Done, all districts, Done,
-            [summary] = leila.received[-1:]               # topics, Done, add Monday 8–12, Done, 2/week, woman
+            for typed in ("1", "11", "14", "8", "9", "1 3", "8", "1", "1", "1", "3", "2", "1"):
+                await leila.send(typed)                   # Arabic best, English other, Done, all districts,
+            [summary] = leila.received[-1:]               # Done, topics, Done, add Monday 8–12, Done, 2/week, woman
+            assert "Languages: Arabic, English" in summary.body
             assert "Districts: All districts" in summary.body and "Monday 08:00–12:00" in summary.body
             await leila.send("1", expect=1)               # confirm
             [notice] = await api.wait_for_messages(9001, 1)
@@ -525,13 +534,18 @@ async def test_a_matrix_coordinator_broadcasts_to_people_on_both_platforms(
 
 
 async def test_a_vote_on_the_thirteen_language_poll_and_the_stable_event_name(world: MatrixWorld) -> None:
-    """The guide registration's language picker: 13 languages and "Done" in one poll.  Votes on
-    answers 13 and 14 (beyond where keycaps used to end), one of them with the stable
-    m.poll.response name as MSC3381 writes it (m.selections)."""
+    """The guide registration's language pickers: the best language (14 in one poll), then the
+    others, 13 languages and "Done" in one poll.  Votes on answers 13 and 14 (beyond where keycaps
+    used to end), one of them with the stable m.poll.response name as MSC3381 writes it
+    (m.selections)."""
     leila = await world.person("leila")
     await leila.onboard(role=2)
-    thanks, languages = await leila.send("!guide", expect=2)
-    assert len(options(languages)) == 14, options(languages)
+    thanks, best = await leila.send("!guide", expect=2)
+    assert len(options(best)) == 14, options(best)
+    fourteenth = options(best)[13]
+    await leila.vote(best, best.poll["answers"][13]["id"])  # the best language
+    [languages] = await leila._expect(1)  # noqa: SLF001
+    assert len(options(languages)) == 14 and fourteenth not in options(languages), options(languages)
     thirteenth = options(languages)[12]
     await leila.vote(languages, languages.poll["answers"][12]["id"])
     [toggled] = await leila._expect(1)  # noqa: SLF001
@@ -544,6 +558,7 @@ async def test_a_vote_on_the_thirteen_language_poll_and_the_stable_event_name(wo
     guide = await world.app.store.people.find("matrix", leila.id)
     state = await world.app.store.dialogs.get(guide.id)
     assert state is not None and state.step == "districts"
+    assert state.data["languages"] == ["de", "fr"]  # German best, French (the thirteenth other) after it
 
 
 @dataclass(frozen=True)

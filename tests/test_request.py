@@ -13,6 +13,12 @@ from tests.conftest import Clock, Running, labels, texts
 
 pytestmark = pytest.mark.usefixtures("clock")
 
+BEST_PROMPT = "Which language do you speak best?"
+OTHERS_PROMPT = "Do you speak any other languages? Choose all that fit, then tap Done."
+# The default [area] languages in English, in settings order.
+LANGUAGE_NAMES = ["Arabic", "Persian", "Dari", "Pashto", "Kurdish", "Turkish", "Tigrinya", "Amharic", "Somali",
+                  "Ukrainian", "Russian", "English", "French", "German"]
+
 
 async def onboard(lotse: Running, user: str, language: str = "en") -> list:
     bot = lotse.transport
@@ -22,12 +28,23 @@ async def onboard(lotse: Running, user: str, language: str = "en") -> list:
     return await bot.press(user, 1)  # "I need someone to come with me" starts the request
 
 
+async def speak(lotse: Running, user: str, best: str, *others: str) -> list:
+    """Answer the two language steps: the best language, then the others (by label), then Done;
+    returns what follows (the gender question, or the summary after a change)."""
+    bot = lotse.transport
+    await bot.press(user, best)
+    for name in others:
+        await bot.press(user, name)
+    return await bot.press(user, "Done")
+
+
 async def fill_until(lotse: Running, user: str, step: str) -> list:
-    """Answer the request dialog in English up to (not including) `step`; returns the last answer."""
+    """Answer the request dialog in English up to (not including) `step`; returns the last answer.
+    The languages: English best, no others."""
     bot = lotse.transport
     answers = [("topic", "Doctor or hospital"), ("date", "3.12.2026"), ("time", "9:30"), ("duration", "1 hour"),
                ("district", "Dreieich"), ("place", "Kinderarztpraxis Dr. Weber, Bahnhofstr. 5"),
-               ("languages", "Done"), ("gender", "A woman"), ("note", "Skip")]
+               ("best_language", "English"), ("languages", "Done"), ("gender", "A woman"), ("note", "Skip")]
     shown = await onboard(lotse, user)
     for name, answer in answers:
         if name == step:
@@ -60,12 +77,18 @@ async def test_full_request_transcript(lotse: Running) -> None:
     assert "Dreieich" in labels(town)
     [place] = await bot.press("amira", "Dreieich")
     assert labels(place) == ["Skip"]
-    [langs] = await bot.say("amira", "Kinderarztpraxis <Dr. Weber> & Partner")
-    assert langs.text.startswith("Which languages do you speak?")
-    assert labels(langs)[-1] == "Done" and "✓ English" in labels(langs)  # the UI language preselected
-    await bot.press("amira", "Arabic")  # toggles, the message is edited in place
+    [best] = await bot.say("amira", "Kinderarztpraxis <Dr. Weber> & Partner")
+    # The best language is asked first, a single choice, two to a row, nothing pre-ticked: the
+    # menu language (English) is not taken for a spoken one.
+    assert best.text == BEST_PROMPT
+    assert labels(best) == LANGUAGE_NAMES
+    assert [len(row) for row in best.buttons] == [2] * 7
+    [others] = await bot.press("amira", "Arabic")
+    assert others.text == OTHERS_PROMPT
+    assert labels(others) == [n for n in LANGUAGE_NAMES if n != "Arabic"] + ["Done"]  # the best one not again
+    await bot.press("amira", "English")  # toggles, the message is edited in place
     edited = bot.sent[-1]
-    assert edited.edited and "✓ Arabic" in labels(edited.message)
+    assert edited.edited and [label for label in labels(edited.message) if label.startswith("✓")] == ["✓ English"]
     [gender] = await bot.press("amira", "Done")
     assert labels(gender) == ["A woman", "A man", "No preference"]
     [note] = await bot.press("amira", "A woman")
@@ -79,7 +102,7 @@ async def test_full_request_transcript(lotse: Running) -> None:
         "Duration: 1 hour",
         "Town: Dreieich",
         "Place: Kinderarztpraxis <Dr. Weber> & Partner",
-        "Languages: English, Arabic",
+        "Languages: Arabic, English",
         "Guide: A woman",
         "Note: —",
     ]
@@ -93,7 +116,7 @@ async def test_full_request_transcript(lotse: Running) -> None:
     assert row["starts_at"] == "2026-12-01T08:30:00+00:00"  # 9:30 in Berlin, stored in UTC
     assert row["note"] is None and row["place"] == "Kinderarztpraxis <Dr. Weber> & Partner"
     langs_rows = await lotse.store.db.fetchall("SELECT language, position FROM request_languages ORDER BY position")
-    assert [tuple(r) for r in langs_rows] == [("en", 0), ("ar", 1)]
+    assert [tuple(r) for r in langs_rows] == [("ar", 0), ("en", 1)]  # the best language first
     assert await lotse.store.dialogs.get(row["person_id"]) is None
 
 
@@ -149,7 +172,7 @@ async def test_overlong_place_and_note_are_refused(lotse: Running, settings: Set
     problem, again = await bot.say("amira", "x" * 201)
     assert problem.text == "Please write at most 200 characters."
     await bot.say("amira", "Rathaus")
-    await bot.press("amira", "Done")
+    await speak(lotse, "amira", "Arabic")
     await bot.press("amira", "No preference")
     problem, again = await bot.say("amira", "y" * 301)
     assert problem.text == "Please write at most 300 characters."
@@ -161,7 +184,7 @@ async def test_place_and_note_lose_control_and_bidi_characters(lotse: Running) -
     bot = lotse.transport
     await fill_until(lotse, "amira", "place")
     await bot.say("amira", "Rathaus\u202e\x1b[31m\nZimmer\t3\u2069")
-    await bot.press("amira", "Done")
+    await speak(lotse, "amira", "Arabic")
     await bot.press("amira", "No preference")
     # the note keeps its line break, Dari's zero-width non-joiner and right-to-left mark
     [summary] = await bot.say("amira", "\u2066Bitte\x00 langsam\u202d\r\nsprechen\u200b\x7f – می\u200cخواهم\u200f")
@@ -173,18 +196,53 @@ async def test_place_and_note_lose_control_and_bidi_characters(lotse: Running) -
     assert row["note"] == "Bitte langsam\nsprechen – می\u200cخواهم\u200f"
 
 
-async def test_languages_need_one_and_take_typed_numbers(lotse: Running) -> None:
+async def test_languages_need_a_best_one_and_take_typed_numbers(lotse: Running) -> None:
     bot = lotse.transport
-    [langs] = await fill_until(lotse, "amira", "languages")
-    await bot.press("amira", "✓ English")  # unselect the preselected language
-    problem, again = await bot.press("amira", "Done")
-    assert problem.text == "Please choose at least one."
-    names = [label.removeprefix("✓ ") for label in labels(langs)]
-    [shown] = await bot.say("amira", f"{names.index('Arabic') + 1} {names.index('Kurdish') + 1}")
-    assert "✓ Arabic" in labels(shown) and "✓ Kurdish" in labels(shown)
+    [best] = await fill_until(lotse, "amira", "best_language")
+    assert best.text == BEST_PROMPT and "Done" not in labels(best)
+    problem, again = await bot.say("amira", "Done")  # one best language is needed
+    assert problem.text == "Please choose one of the options below."
+    assert again.text == BEST_PROMPT
+    [others] = await bot.say("amira", str(LANGUAGE_NAMES.index("Arabic") + 1))  # a typed number
+    assert others.text == OTHERS_PROMPT
+    names = [label.removeprefix("✓ ") for label in labels(others)]
+    [shown] = await bot.say("amira", f"{names.index('Kurdish') + 1} {names.index('German') + 1}")
+    assert [label for label in labels(shown) if label.startswith("✓")] == ["✓ Kurdish", "✓ German"]
     [gender] = await bot.press("amira", "Done")
+    assert gender.text.startswith("Would you prefer a guide who is a woman or a man?")
     state = await lotse.store.dialogs.get((await lotse.store.people.find("test", "amira")).id)
-    assert state.data["languages"] == ["ar", "ku"]
+    assert state.data["languages"] == ["ar", "ku", "de"]
+
+
+async def test_no_other_language_is_needed(lotse: Running) -> None:
+    bot = lotse.transport
+    await fill_until(lotse, "amira", "best_language")
+    await bot.press("amira", "Tigrinya")
+    [gender] = await bot.press("amira", "Done")  # Done with none chosen: only the best language
+    assert gender.text.startswith("Would you prefer a guide who is a woman or a man?")
+    state = await lotse.store.dialogs.get((await lotse.store.people.find("test", "amira")).id)
+    assert state.data["languages"] == ["ti"]
+
+
+async def test_a_dari_speaker_who_reads_english_menus(lotse: Running) -> None:
+    """Hamid speaks Dari best and some English; he reads Lotse in English because Lotse has no
+    Dari menus.  He is recorded Dari-first, not English-first."""
+    bot = lotse.transport
+    [best] = await fill_until(lotse, "hamid", "best_language")
+    hamid = await lotse.store.people.find("test", "hamid")
+    assert hamid is not None and hamid.language == "en"  # the menus are English
+    assert best.text == BEST_PROMPT and not any(label.startswith("✓") for label in labels(best))
+    [others] = await bot.press("hamid", "Dari")
+    assert "Dari" not in labels(others) and not any(label.startswith("✓") for label in labels(others))
+    await bot.press("hamid", "English")
+    await bot.press("hamid", "Done")
+    await bot.press("hamid", "A man")
+    [summary] = await bot.press("hamid", "Skip")
+    assert "Languages: Dari, English" in summary.text.splitlines()
+    [received] = await bot.press("hamid", "Send request")
+    assert received.text.startswith("Thank you! Your request was received.")
+    langs_rows = await lotse.store.db.fetchall("SELECT language, position FROM request_languages ORDER BY position")
+    assert [tuple(r) for r in langs_rows] == [("prs", 0), ("en", 1)]
 
 
 async def test_change_a_field_from_the_summary(lotse: Running) -> None:
@@ -202,6 +260,28 @@ async def test_change_a_field_from_the_summary(lotse: Running) -> None:
     assert hour.text.startswith("At what time")
     [summary] = await bot.say("amira", "11:00")
     assert "Date: Wednesday, 2 December 2026" in summary.text and "Time: 11:00" in summary.text
+
+
+async def test_change_the_languages_from_the_summary_asks_both_steps(lotse: Running) -> None:
+    bot = lotse.transport
+    await fill_until(lotse, "amira", "note")
+    [summary] = await bot.press("amira", "Skip")
+    assert "Languages: English" in summary.text.splitlines()
+    await bot.press("amira", "Change something")
+    [best] = await bot.press("amira", "Languages")
+    assert best.text == BEST_PROMPT and labels(best) == LANGUAGE_NAMES  # a single choice again
+    [others] = await bot.press("amira", "Arabic")
+    assert others.text == OTHERS_PROMPT and "Arabic" not in labels(others)
+    # the languages chosen before are still ticked; English stays as another language
+    assert [label for label in labels(others) if label.startswith("✓")] == ["✓ English"]
+    await bot.press("amira", "Kurdish")
+    [summary] = await bot.press("amira", "Done")  # back to the summary, not on to the guide's gender
+    assert summary.text.startswith("Please check your request:")
+    assert "Languages: Arabic, English, Kurdish" in summary.text.splitlines()
+    assert "Guide: A woman" in summary.text.splitlines()
+    await bot.press("amira", "Send request")
+    langs_rows = await lotse.store.db.fetchall("SELECT language, position FROM request_languages ORDER BY position")
+    assert [tuple(r) for r in langs_rows] == [("ar", 0), ("en", 1), ("ku", 2)]
 
 
 async def test_discard_keeps_nothing(lotse: Running) -> None:

@@ -54,7 +54,8 @@ async def test_language_change_and_help(world: TelegramWorld) -> None:
     await olena.press("English")
     await olena.press("I agree", expect=3)
     thanks, languages = await olena.press(2, expect=2)  # volunteering leads into the registration
-    assert thanks["text"].startswith("Thank you for volunteering!") and labels(languages)[-1] == "Done"
+    assert thanks["text"].startswith("Thank you for volunteering!")
+    assert languages["text"] == "Which language do you speak best?" and "English" in labels(languages)
     [question] = await olena.send("/language")
     assert question["text"] == "Which language should Lotse use?"
     [changed] = await olena.press("Deutsch")
@@ -275,9 +276,14 @@ async def test_amira_files_a_request(world: TelegramWorld, clock) -> None:  # no
     await amira.press(2)  # one hour
     await amira.press("Dreieich")
     await amira.press(1)  # no place given
-    langs_message = amira.messages[-1]
-    assert "✓ العربية" in labels(langs_message)  # her language is preselected
-    [gender] = await amira.press(labels(langs_message)[-1])  # Done
+    best = amira.messages[-1]
+    assert labels(best)[0] == "العربية"  # the best language first, her menu language not pre-ticked
+    assert not any(label.startswith("✓") for label in labels(best))
+    [others] = await amira.press("العربية")
+    assert "العربية" not in labels(others)
+    await amira.press("الألمانية", expect=0)  # German: the message is edited in place, no new one
+    await world.server.wait_for(lambda: "✓ الألمانية" in labels(amira.messages[-1]) or None, what="German ticked")
+    [gender] = await amira.press(labels(others)[-1])  # Done (the edited message's button)
     await amira.press(1)  # a woman
     [summary] = await amira.press(1)  # no note
     assert "Dreieich" in summary["text"] and "<" not in summary["text"]
@@ -285,6 +291,8 @@ async def test_amira_files_a_request(world: TelegramWorld, clock) -> None:  # no
     assert "Lotse" in received["text"]
     [row] = await world.app.store.db.fetchall("SELECT topic, starts_at, district, preferred_gender, state FROM requests")
     assert tuple(row) == ("doctor", "2026-12-01T08:30:00+00:00", "Dreieich", "female", "open")
+    langs_rows = await world.app.store.db.fetchall("SELECT language FROM request_languages ORDER BY position")
+    assert [r["language"] for r in langs_rows] == ["ar", "de"]  # the best language first
 
 
 async def test_appointment_file_reminders_and_follow_up_on_telegram(world: TelegramWorld, clock) -> None:  # noqa: ANN001
