@@ -29,9 +29,13 @@ def steps(best: str, others: str) -> tuple[Step, Step]:
     async def best_answered(ctx: Context, value: Any, data: dict[str, Any]) -> Step:
         return others_step  # also after a jump from the summary: both steps, then back
 
-    async def others_answered(ctx: Context, value: Any, data: dict[str, Any]) -> None:
-        first = data[BEST]
+    async def others_answered(ctx: Context, value: Any, data: dict[str, Any]) -> Step | None:
+        first = data.get(BEST) or (value[0] if value else None)  # a dialog saved before the two steps
+        if first is None:
+            return best_step
+        data[BEST] = first
         data[OTHERS] = [first, *(code for code in value if code != first)]
+        return None
 
     best_step = Step(BEST, best, options=_options, on_answer=best_answered)
     others_step = Step(OTHERS, others, options=lambda ctx, data: _options(ctx, data, without=data.get(BEST)),

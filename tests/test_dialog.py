@@ -85,3 +85,24 @@ def test_typed_answers_are_compared_folded(typed: str, label: str) -> None:
 
     assert fold(typed) == fold(label)
     assert fold("نعم") != fold("لا") and fold("й") == "й"  # Cyrillic letters keep their marks
+
+
+async def test_a_languages_step_saved_before_the_best_language_was_asked_still_finishes(lotse: Running) -> None:
+    """A request dialog saved by the version that asked all languages in one step (no best
+    language in its answers): the first language chosen counts as the best."""
+    from bot.clock import utcnow
+    from bot.store.store import DialogState
+
+    bot = lotse.transport
+    await bot.say("hamid", "/start", language="en", name="Hamid")
+    await bot.press("hamid", "English")
+    await bot.press("hamid", "I agree")
+    hamid = await lotse.store.people.find("test", "hamid")
+    answers = {"topic": "doctor", "date": "2026-12-01", "time": 600, "duration": 60, "district": "Langen",
+               "place": None}
+    await lotse.store.dialogs.save(hamid.id, DialogState("request", "old1", "languages", answers, utcnow()))
+    await bot.say("hamid", "3")                    # Dari, among all the languages (none excluded)
+    [gender] = await bot.say("hamid", "Done")
+    assert gender.text.startswith("Would you prefer a guide who is a woman or a man?")
+    state = await lotse.store.dialogs.get(hamid.id)
+    assert state.data["languages"] == ["prs"] and state.data["best_language"] == "prs"
