@@ -30,6 +30,9 @@ def make_settings(db_path: Path, coordinators: tuple[str, ...] = ()) -> Settings
 
 Clock = ManualClock  # the `clock` fixture's type
 
+# The language picker in the default order of [bot] languages, each name in its own script.
+LANGUAGE_NAMES = ["Deutsch", "English", "العربية", "فارسی", "دری", "پښتو", "Kurdî (kurmancî)", "Türkçe", "ትግርኛ", "Soomaali", "Українська", "Русский", "Français"]
+
 # Wednesday 25 November 2026, 10:00 in Berlin.
 WEDNESDAY_10AM = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 

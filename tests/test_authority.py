@@ -201,7 +201,7 @@ async def test_a_suspended_guide_cannot_accept_an_offer(lotse: Running) -> None:
     before = await snapshot(lotse)
     [refused] = await bot.press_token("samira", accept.token, message_id=offer.message_id)
     await settle(lotse)
-    assert refused.text == "عملك كمرافق متطوع موقوف. يرجى التواصل مع أحد المنسقين."
+    assert refused.text == "عملك في المرافقة التطوعية موقوف. يرجى التواصل مع أحد المنسقين."
     assert await snapshot(lotse) == before
     assert (await lotse.store.requests.get(request_id)).state == "open"  # type: ignore[union-attr]
     assert not bot.messages("amira")  # no "good news"

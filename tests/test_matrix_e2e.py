@@ -9,7 +9,7 @@ import pytest
 
 from bot.config import Settings
 from bot.core.payloads import Payload
-from tests.conftest import make_settings, run_lotse
+from tests.conftest import LANGUAGE_NAMES, make_settings, run_lotse
 from tests.matrix_harness import MatrixWorld, matrix_world, options, said_bodies
 from tests.synapse_server import SynapseServer
 
@@ -29,9 +29,10 @@ async def test_onboarding_by_number_reply(world: MatrixWorld) -> None:
     hamid = await world.person("hamid")
     [welcome] = await hamid.send("!start")
     assert welcome.source["type"] == "org.matrix.msc3381.poll.start" and welcome.poll is not None
-    assert options(welcome) == ["Deutsch", "English", "العربية"]  # no hint on Matrix: the default first
+    assert options(welcome) == LANGUAGE_NAMES  # no hint on Matrix: the default first
     # clients without polls show the fallback: the text and the numbered list
-    assert welcome.body.split("\n")[-4:-1] == ["1. Deutsch", "2. English", "3. العربية"]
+    numbered = [f"{n}. {name}" for n, name in enumerate(LANGUAGE_NAMES, start=1)]
+    assert welcome.body.split("\n")[-len(numbered) - 1:-1] == numbered
     [notice] = await hamid.press("English")  # a Matrix reply carrying "2"
     assert notice.body.startswith("Privacy notice")
     assert notice.poll["question"]["org.matrix.msc1767.text"].startswith("Privacy notice")
@@ -595,7 +596,7 @@ async def test_without_polls_choices_are_numbered_notices(mx_settings: Settings,
         hamid = await world.person("hamid")
         [welcome] = await hamid.send("!start")
         assert welcome.poll is None and welcome.source["content"]["msgtype"] == "m.notice"
-        assert options(welcome) == ["Deutsch", "English", "العربية"]
+        assert options(welcome) == LANGUAGE_NAMES
         assert "<ol><li>Deutsch</li>" in welcome.source["content"]["formatted_body"]
         [notice] = await hamid.press("English")
         assert notice.body.startswith("Privacy notice") and notice.poll is None
