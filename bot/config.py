@@ -150,7 +150,16 @@ class RemindersSettings:
 
 @dataclass(frozen=True)
 class PrivacySettings:
-    notice_version: str = "2026-11"
+    notice_version: str = "2026-12"     # raise it and everyone is asked again at their next message
+    controller: str = ""                # who is responsible (Art. 13(1)(a)): the Träger's name …
+    contact: str = ""                   # … and how to reach it (address, e-mail or phone)
+    dpo: str = ""                       # the data protection officer's contact, if there is one
+    authority: str = "Der Hessische Beauftragte für Datenschutz und Informationsfreiheit, poststelle@datenschutz.hessen.de"
+    notice_url: str = ""                # a longer notice on the web, if any
+    text_days: int = 30                 # place, note and feedback text: purged this many days after the appointment
+    inactive_months: int = 24           # no activity this long: the person is asked whether to keep their data …
+    erase_after_days: int = 14          # … and erased this many days later without an answer
+    declined_days: int = 30             # the record that someone declined the notice: kept this long
 
 
 @dataclass(frozen=True)
@@ -359,6 +368,15 @@ def _validate_area_and_requests(settings: Settings) -> None:
     if r.horizon < timedelta(minutes=10) or r.retry_after < timedelta(seconds=10) or not 1 <= r.max_attempts <= 50:
         raise ConfigError("config: [reminders] horizon (at least 10m), retry_after (at least 10s), "
                           "max_attempts (1 to 50): out of range")
+    p = settings.privacy
+    if not p.notice_version.strip():
+        raise ConfigError("config: [privacy] notice_version: must not be empty")
+    for name, low, high in (("text_days", 1, 3650), ("inactive_months", 1, 120), ("erase_after_days", 1, 365),
+                            ("declined_days", 1, 3650)):
+        if not low <= getattr(p, name) <= high:
+            raise ConfigError(f"config: [privacy] {name}: must be between {low} and {high}")
+    if p.notice_url and not re.match(r"^https?://\S+$", p.notice_url):
+        raise ConfigError(f"config: [privacy] notice_url: not an http(s) URL: {p.notice_url!r}")
     b = settings.broadcast
     for name in ("retry_backoff", "retry_backoff_cap", "progress_interval"):
         if not 0 <= getattr(b, name) <= 3600:

@@ -41,17 +41,11 @@ async def _set_language(ctx: Context, value: Any, data: dict[str, Any]) -> Step 
 AGREE, DECLINE = "agree", "decline"
 
 
-MSG_PRIVACY = N_(
-    "Privacy notice (version %(version)s)\n"
-    "To find a volunteer who comes with you, Lotse stores your name on this app, your "
-    "language and what you tell it about your appointments. Only the coordinators and the "
-    "guide who accompanies you see these details. You can ask to see or delete your data at "
-    "any time.\n"
-    "Do you agree?")
+def _privacy_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    """The notice; when it changed since the person agreed, saying so first."""
+    from handlers import privacy
 
-
-def _notice_version(ctx: Context, data: dict[str, Any]) -> dict[str, object]:
-    return {"version": ctx.settings.privacy.notice_version}
+    return "\n".join(([ctx._(privacy.MSG_NOTICE_CHANGED), ""] if data.get(REASK) else []) + [privacy.notice(ctx)])
 
 
 def _consent_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
@@ -59,16 +53,24 @@ def _consent_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
 
 
 async def _consent_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | _End | None:
-    now = utcnow()
+    from handlers import privacy
+
+    now, version = utcnow(), ctx.settings.privacy.notice_version
+    if value == DECLINE and ctx.person.consented:  # withdrawing consent: the same path as deleteme
+        await ctx.store.privacy.record(ctx.person.id, version, "withdrawn", now)
+        privacy.erase_later(ctx)
+        return END
     if value == DECLINE:
         await ctx.store.people.record_decline(ctx.person.id, now)
+        await ctx.store.privacy.record(ctx.person.id, version, "declined", now)
         ctx.reply(ctx._("Understood. Lotse has not kept anything about you except that you "
                         "declined. If you change your mind, send %(start)s.", start=ctx.cmd("start")))
         return END
-    await ctx.store.people.record_consent(
-        ctx.person.id, ctx.settings.privacy.notice_version, now, free_text.name(ctx.event.display_name)
-    )
+    await ctx.store.people.record_consent(ctx.person.id, version, now, free_text.name(ctx.event.display_name))
+    await ctx.store.privacy.record(ctx.person.id, version, "agreed", now)
     ctx.reply(ctx._("Thank you. Your consent was recorded on %(date)s.", date=ctx.i18n.datetime(now, "short")))
+    if data.get(REASK):
+        return END  # back to what they were doing: no emergency note, no menu
     ctx.reply(ctx._("Important: Lotse is not an emergency service and may take days to answer. "
                     "In an emergency call 112."))
     return None
@@ -96,6 +98,8 @@ async def _after_menu(ctx: Context, data: dict[str, Any]) -> None:
         await guide.guide(ctx)
 
 
+REASK = "reask"  # data key: the notice changed since the person agreed
+CONSENT_STEP = Step("consent", _privacy_prompt, options=_consent_options, on_answer=_consent_answer)
 LANGUAGE_STEP = Step("language", N_("Welcome to Lotse! Volunteers here come with you to appointments.\n"
                                     "Please choose your language."),
                      options=_language_options, on_answer=_set_language)
@@ -103,7 +107,7 @@ MENU_STEP = Step("menu", N_("What would you like to do?"), options=_menu_options
 
 ONBOARDING = Dialog("onboarding", (
     LANGUAGE_STEP,
-    Step("consent", MSG_PRIVACY, values=_notice_version, options=_consent_options, on_answer=_consent_answer),
+    CONSENT_STEP,
     MENU_STEP,
 ), on_finish=_after_menu)
 MENU = Dialog("menu", (MENU_STEP,), on_finish=_after_menu)
@@ -143,19 +147,30 @@ async def help_(ctx: Context, router: Router) -> None:
 
 
 async def before_consent(ctx: Context) -> bool:
-    """Nothing but onboarding, language and help before a person agreed to the privacy notice."""
-    if ctx.person.consented:
+    """Nothing but onboarding, language, help and the person's data rights before they agreed to
+    the current privacy notice: someone who agreed to an older version is asked again, and nothing
+    else happens (no command, no button) before they answer."""
+    person, version = ctx.person, ctx.settings.privacy.notice_version
+    if person.consented and person.consent_version == version:
         return False
     event = ctx.event
-    if event.kind == "command" and event.command in ("start", "language", "help"):
-        return False
-    if event.kind == "text" and ctx.dialog is not None:
-        return False  # answering the onboarding or language dialog
+    if event.kind == "command" and event.command in ("start", "language", "help", "mydata", "deleteme"):
+        return event.command == "start" and person.consented and await _reask(ctx)
+    answering = ctx.dialog is not None and ctx.dialog.dialog in (ONBOARDING.name, CHANGE_LANGUAGE.name, "deleteme")
+    if event.kind in ("text", "button") and (answering or (ctx.dialog is not None and not person.consented)):
+        return False  # answering the onboarding, language or deleteme dialog
+    if person.consented:
+        return await _reask(ctx)
     if ctx.person.declined_at is not None and event.kind == "text":
         ctx.reply(ctx._("Without your agreement to the privacy notice Lotse cannot help you. "
                         "If you change your mind, send %(start)s.", start=ctx.cmd("start")))
         return True
     await ctx.services.dialogs.start(ctx, ONBOARDING)
+    return True
+
+
+async def _reask(ctx: Context) -> bool:
+    await ctx.services.dialogs.start(ctx, ONBOARDING, {REASK: True}, at=CONSENT_STEP)
     return True
 
 

@@ -78,8 +78,8 @@ class Router:
         self._buttons[kind] = (handler, authority)
 
     def guard(self, guard: Callable[[Context], Awaitable[bool]]) -> None:
-        """Runs before commands and text; returning True means the guard handled the event
-        (onboarding uses it: nothing else happens before consent)."""
+        """Runs before buttons, commands and text; returning True means the guard handled the event
+        (onboarding uses it: nothing else happens before consent to the current notice)."""
         self._guard = guard
 
     def fallback(self, handler: Fallback) -> None:
@@ -180,10 +180,10 @@ class Router:
         if state is not None and utcnow() - state.updated_at > self.services.settings.bot.dialog_expiry:
             await self.dialogs.cancel(ctx)
             state = ctx.dialog = None
+        if self._guard is not None and await self._guard(ctx):
+            return
         if event.kind == "button":
             await self._button(ctx)
-            return
-        if self._guard is not None and await self._guard(ctx):
             return
         if event.kind == "command":
             await self._command(ctx)

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.clock import utcnow
 from bot.store.inbox import Inbox
+from bot.store.privacy import Privacy
 from bot.store.db import Database, from_db_time, to_db_time
 from bot.store import migrations
 from bot.store.bookings import Bookings
@@ -306,6 +307,7 @@ class Store:
         self.broadcasts = Broadcasts(db)
         self.stats = Stats(db)
         self.inbox = Inbox(db)
+        self.privacy = Privacy(db)
 
     @classmethod
     async def open(cls, path: Path | str) -> "Store":
