@@ -179,3 +179,58 @@ def test_tokens_fit_telegram_callback_data() -> None:
     tokens = {Buttons.new_token() for _ in range(1000)}
     assert len(tokens) == 1000
     assert all(1 <= len(t.encode()) <= 64 for t in tokens)
+
+
+# -- migrations that run with foreign keys off --------------------------------
+
+async def test_a_foreign_keys_off_migration_that_leaves_a_dangling_key_is_rolled_back(
+        tmp_path: Path, db_path: Path) -> None:
+    store = await Store.open(db_path)
+    person = await store.people.get_or_create("telegram", "1", "1")
+    await store.close()
+    directory = _copy_migrations(tmp_path / "m", {
+        "9001_dangling.sql": "-- foreign_keys: off\n"
+                             "CREATE TABLE half (x INTEGER);\n"
+                             "DELETE FROM people;\n"
+                             "INSERT INTO button_tokens (token, person_id, action, created_at) "
+                             "VALUES ('t', 999, 'x', '2026-01-01');",
+        "9002_never.sql": "CREATE TABLE never (x INTEGER);",
+    })
+    db = await Database.open(db_path)
+    try:
+        with pytest.raises(MigrationError, match="9001_dangling.sql.*foreign key check failed: button_tokens"):
+            await migrations.upgrade(db, directory)
+        assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1
+        assert await db.fetchone("SELECT name FROM sqlite_master WHERE name IN ('half', 'never')") is None
+        assert await db.fetchone("SELECT 1 FROM schema_migrations WHERE version > 9000") is None
+        assert [r[0] for r in await db.fetchall("SELECT id FROM people")] == [person.id]
+        assert (await db.fetchone("SELECT count(*) FROM button_tokens"))[0] == 0
+        with pytest.raises(sqlite3.IntegrityError):  # enforced again on this connection
+            await db.execute("INSERT INTO button_tokens (token, person_id, action, created_at) "
+                             "VALUES ('t', 999, 'x', '2026-01-01')")
+    finally:
+        await db.close()
+
+
+async def test_a_foreign_keys_off_migration_that_fails_leaves_foreign_keys_on(tmp_path: Path, db_path: Path) -> None:
+    store = await Store.open(db_path)
+    await store.close()
+    directory = _copy_migrations(tmp_path / "m", {
+        "9001_broken.sql": "-- foreign_keys: off\nCREATE TABLE half (x INTEGER); INSERT INTO no_such_table VALUES (1);",
+    })
+    db = await Database.open(db_path)
+    try:
+        with pytest.raises(MigrationError, match="9001_broken.sql"):
+            await migrations.upgrade(db, directory)
+        assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1
+        assert await db.fetchone("SELECT name FROM sqlite_master WHERE name = 'half'") is None
+    finally:
+        await db.close()
+
+
+def test_only_the_first_line_turns_foreign_keys_off() -> None:
+    assert migrations.foreign_keys_off("-- foreign_keys: off\nDROP TABLE x;")
+    assert migrations.foreign_keys_off("--  Foreign_Keys: OFF  \r\nDROP TABLE x;")
+    assert not migrations.foreign_keys_off("-- a comment\n-- foreign_keys: off\n")
+    assert not migrations.foreign_keys_off("CREATE TABLE x (y);")
+

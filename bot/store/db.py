@@ -38,6 +38,10 @@ def from_db_time(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
+class ForeignKeyCheckError(sqlite3.IntegrityError):
+    """`PRAGMA foreign_key_check` found rows whose parent is missing."""
+
+
 class Database:
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
@@ -125,6 +129,32 @@ class Database:
         """Run a script as it is (it manages its own transaction, as migrations do)."""
         async with self._lock:
             await self._conn.executescript(script)
+
+    async def executescript_without_foreign_keys(self, script: str) -> None:
+        """Run a script that opens its own transaction (BEGIN without COMMIT) with foreign keys off,
+        as rebuilding a table others reference needs (with them on, DROP TABLE deletes every row
+        first, and the children's ON DELETE actions with them).  The pragma cannot change inside a
+        transaction, so it is set around it: OFF before, `PRAGMA foreign_key_check` before the
+        COMMIT (any violating row rolls everything back: ForeignKeyCheckError), ON again afterwards
+        in every case."""
+        async with self._lock:
+            if self._conn.in_transaction:
+                raise RuntimeError("executescript_without_foreign_keys inside an open transaction")
+            await self._conn.execute("PRAGMA foreign_keys = OFF")
+            try:
+                await self._conn.executescript(script)
+                violations = await self._conn.execute_fetchall("PRAGMA foreign_key_check")
+                if violations:
+                    found = ", ".join(f"{r[0]} row {r[1]} -> {r[2]}" for r in list(violations)[:5])
+                    raise ForeignKeyCheckError(f"foreign key check failed: {found}")
+                if self._conn.in_transaction:
+                    await self._conn.commit()
+            except BaseException:
+                if self._conn.in_transaction:
+                    await self._conn.rollback()
+                raise
+            finally:
+                await self._conn.execute("PRAGMA foreign_keys = ON")
 
     async def rollback_script(self) -> None:
         """After a failed script: roll back what it left open."""
