@@ -367,3 +367,11 @@ def test_only_the_first_line_turns_foreign_keys_off() -> None:
     assert not migrations.foreign_keys_off("-- a comment\n-- foreign_keys: off\n")
     assert not migrations.foreign_keys_off("CREATE TABLE x (y);")
 
+
+
+async def test_secure_delete_is_on(db_path: Path) -> None:
+    store = await Store.open(db_path)
+    try:
+        assert (await store.db.fetchone("PRAGMA secure_delete"))[0] == 1
+    finally:
+        await store.close()

@@ -72,6 +72,9 @@ class Database:
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA synchronous = NORMAL")
         await conn.execute("PRAGMA foreign_keys = ON")
+        # A deleted or overwritten value is zeroed in the file, not left behind in free space:
+        # erasure must really erase (checkpoint() then clears the write-ahead log).
+        await conn.execute("PRAGMA secure_delete = ON")
         # Matching reads five tables for thousands of guides: keep them in a 64 MiB page cache
         # (an upper bound, filled only as pages are read).
         await conn.execute("PRAGMA cache_size = -65536")
@@ -155,6 +158,13 @@ class Database:
                 raise
             finally:
                 await self._conn.execute("PRAGMA foreign_keys = ON")
+
+    async def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file and truncate the log to zero bytes, so
+        the old versions of changed pages (an erased name, say) are gone from it too.  Readers on
+        other connections can keep it from finishing; the next checkpoint completes it."""
+        async with self._access():
+            await self._conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def rollback_script(self) -> None:
         """After a failed script: roll back what it left open."""
