@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -179,3 +181,197 @@ def test_tokens_fit_telegram_callback_data() -> None:
     tokens = {Buttons.new_token() for _ in range(1000)}
     assert len(tokens) == 1000
     assert all(1 <= len(t.encode()) <= 64 for t in tokens)
+
+
+# -- 0013: requests and assignments rebuilt with foreign keys off --------------------------------
+
+T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+CHILDREN = ("requests", "request_languages", "offers", "assignments", "reminders")
+
+
+def _migrations_before(target: Path, version: int) -> Path:
+    target.mkdir()
+    for source in MIGRATIONS_DIR.glob("*.sql"):
+        if int(source.name[:4]) < version:
+            (target / source.name).write_text(source.read_text())
+    return target
+
+
+async def _populate(store: Store) -> dict[str, int]:
+    """People, a guide, requests with languages, offers, assignments and reminders, written by the
+    store's own methods as production writes them."""
+    from bot.store.guides import Profile, Slot
+    from bot.store.reminders import Planned
+    from bot.store.requests import NewRequest
+
+    amira = await store.people.get_or_create("telegram", "1", "1")
+    await store.people.record_consent(amira.id, "2026-11", T0, "Amira")
+    leila = await store.people.get_or_create("telegram", "2", "2")
+    await store.people.record_consent(leila.id, "2026-11", T0 + timedelta(minutes=1), "Leila")
+    other = await store.people.get_or_create("telegram", "3", "3")
+    await store.people.record_consent(other.id, "2026-11", T0, "Omar")
+    nobody = await store.people.get_or_create("telegram", "4", "4")
+    await store.people.record_decline(nobody.id, T0 + timedelta(minutes=2))
+    for guide in (leila.id, other.id):
+        await store.guides.save_profile(guide, Profile(("ar", "de"), ("Mitte",), ("doctor",), (Slot(0, 480, 720),),
+                                                       3, "female"), T0)
+        await store.guides.decide(guide, True, None, T0)
+    requests = []
+    for day in range(3):
+        requests.append(await store.requests.create(amira.id, NewRequest(
+            "doctor", T0 + timedelta(days=day + 2), 60, "Mitte", "Praxis Dr. Berg", "female", "knee",
+            ("ar", "de")), T0))
+    for request_id in requests:
+        offers = [await store.bookings.add_offer(request_id, guide, 1, T0, T0 + timedelta(hours=2))
+                  for guide in (leila.id, other.id)]
+        if request_id == requests[-1]:
+            continue  # this one stays open, with open offers
+        async with store.transaction():
+            assignment = await store.bookings.claim(request_id, leila.id, T0, offer_id=offers[0])
+            assert assignment is not None
+            await store.bookings.close_all(request_id, "taken", T0)
+            await store.reminders.plan(assignment, [
+                Planned(leila.id, "before", 60, T0 + timedelta(days=1)),
+                Planned(amira.id, "followup", 0, T0 + timedelta(days=3))])
+    first = (await store.bookings.active_assignment(requests[0]))
+    assert first is not None
+    await store.bookings.report_outcome(first.id, leila.id, "done", T0 + timedelta(days=3))
+    await store.bookings.report_hours(first.id, leila.id, 1.5)
+    counts = {table: (await store.db.fetchone(f"SELECT count(*) FROM {table}"))[0] for table in CHILDREN}
+    assert all(counts.values()), counts
+    return counts
+
+
+async def _rows(db: Database, table: str) -> list[tuple[object, ...]]:
+    return [tuple(r) for r in await db.fetchall(f"SELECT * FROM {table} ORDER BY 1, 2")]
+
+
+def _checks(sql: str) -> list[str]:
+    """The CHECK clauses of a CREATE TABLE, whitespace normalised."""
+    found = []
+    for match in re.finditer(r"CHECK\s*\(", sql):
+        depth, i = 1, match.end()
+        while depth:
+            depth += {"(": 1, ")": -1}.get(sql[i], 0)
+            i += 1
+        found.append(" ".join(sql[match.start():i].split()))
+    return found
+
+
+async def _shape(db: Database, table: str) -> dict[str, object]:
+    sql = (await db.fetchone("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)))[0]
+    return {
+        "columns": [tuple(r) for r in await db.fetchall(f"PRAGMA table_info({table})")],
+        "checks": _checks(sql),
+        "foreign_keys": sorted((r["from"], r["table"], r["to"]) for r in
+                               await db.fetchall(f"PRAGMA foreign_key_list({table})")),
+    }
+
+
+async def test_0013_rebuilds_requests_and_assignments_keeping_every_row_and_index(
+        tmp_path: Path, db_path: Path) -> None:
+    db = await Database.open(db_path)
+    try:
+        await migrations.upgrade(db, _migrations_before(tmp_path / "m", 13))
+        counts = await _populate(Store(db))
+        before = {table: await _rows(db, table) for table in CHILDREN}
+        indexes = await db.fetchall("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")
+        shapes = {table: await _shape(db, table) for table in ("requests", "assignments")}
+
+        applied = await migrations.upgrade(db)
+        assert [m.version for m in applied] == [13]
+
+        assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1
+        assert await db.fetchall("PRAGMA foreign_key_check") == []
+        for table in CHILDREN:
+            assert await _rows(db, table) == before[table], table
+            assert len(before[table]) == counts[table]
+        after = await db.fetchall("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")
+        assert [tuple(r) for r in after if r["name"] != "consents_person"] == [tuple(r) for r in indexes]
+        for table, shape in shapes.items():  # the same columns, defaults, checks; only ON DELETE changed
+            assert await _shape(db, table) == shape, table
+        for table, expected in (("requests", {"person_id": "RESTRICT"}),
+                                ("assignments", {"request_id": "RESTRICT", "guide_id": "RESTRICT",
+                                                 "assigned_by": "SET NULL"})):
+            keys = {r["from"]: r["on_delete"] for r in await db.fetchall(f"PRAGMA foreign_key_list({table})")}
+            assert keys == expected, table
+        # the children keep their own definitions (and their cascades)
+        offers = {r["from"]: (r["table"], r["on_delete"]) for r in await db.fetchall("PRAGMA foreign_key_list(offers)")}
+        assert offers == {"request_id": ("requests", "CASCADE"), "guide_id": ("guides", "CASCADE")}
+
+        # what the keys now refuse: deleting a person, guide or request an assignment needs
+        for sql, value in (("DELETE FROM people WHERE id = ?", 1), ("DELETE FROM people WHERE id = ?", 2),
+                           ("DELETE FROM requests WHERE id = ?", 1)):
+            with pytest.raises(sqlite3.IntegrityError):
+                await db.execute(sql, (value,))
+
+        consents = [tuple(r) for r in await db.fetchall("SELECT person_id, version, action, at FROM consents ORDER BY id")]
+        assert consents == [(1, "2026-11", "agreed", "2026-11-25T09:00:00+00:00"),
+                            (3, "2026-11", "agreed", "2026-11-25T09:00:00+00:00"),
+                            (2, "2026-11", "agreed", "2026-11-25T09:01:00+00:00"),
+                            (4, None, "declined", "2026-11-25T09:02:00+00:00")]
+        people = await db.fetchall("SELECT erased_at, retention_asked_at FROM people")
+        assert {tuple(r) for r in people} == {(None, None)}
+    finally:
+        await db.close()
+
+
+async def test_a_foreign_keys_off_migration_that_leaves_a_dangling_key_is_rolled_back(
+        tmp_path: Path, db_path: Path) -> None:
+    store = await Store.open(db_path)
+    person = await store.people.get_or_create("telegram", "1", "1")
+    await store.close()
+    directory = _copy_migrations(tmp_path / "m", {
+        "9001_dangling.sql": "-- foreign_keys: off\n"
+                             "CREATE TABLE half (x INTEGER);\n"
+                             "DELETE FROM people;\n"
+                             "INSERT INTO button_tokens (token, person_id, action, created_at) "
+                             "VALUES ('t', 999, 'x', '2026-01-01');",
+        "9002_never.sql": "CREATE TABLE never (x INTEGER);",
+    })
+    db = await Database.open(db_path)
+    try:
+        with pytest.raises(MigrationError, match="9001_dangling.sql.*foreign key check failed: button_tokens"):
+            await migrations.upgrade(db, directory)
+        assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1
+        assert await db.fetchone("SELECT name FROM sqlite_master WHERE name IN ('half', 'never')") is None
+        assert await db.fetchone("SELECT 1 FROM schema_migrations WHERE version > 9000") is None
+        assert [r[0] for r in await db.fetchall("SELECT id FROM people")] == [person.id]
+        assert (await db.fetchone("SELECT count(*) FROM button_tokens"))[0] == 0
+        with pytest.raises(sqlite3.IntegrityError):  # enforced again on this connection
+            await db.execute("INSERT INTO button_tokens (token, person_id, action, created_at) "
+                             "VALUES ('t', 999, 'x', '2026-01-01')")
+    finally:
+        await db.close()
+
+
+async def test_a_foreign_keys_off_migration_that_fails_leaves_foreign_keys_on(tmp_path: Path, db_path: Path) -> None:
+    store = await Store.open(db_path)
+    await store.close()
+    directory = _copy_migrations(tmp_path / "m", {
+        "9001_broken.sql": "-- foreign_keys: off\nCREATE TABLE half (x INTEGER); INSERT INTO no_such_table VALUES (1);",
+    })
+    db = await Database.open(db_path)
+    try:
+        with pytest.raises(MigrationError, match="9001_broken.sql"):
+            await migrations.upgrade(db, directory)
+        assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1
+        assert await db.fetchone("SELECT name FROM sqlite_master WHERE name = 'half'") is None
+    finally:
+        await db.close()
+
+
+def test_only_the_first_line_turns_foreign_keys_off() -> None:
+    assert migrations.foreign_keys_off("-- foreign_keys: off\nDROP TABLE x;")
+    assert migrations.foreign_keys_off("--  Foreign_Keys: OFF  \r\nDROP TABLE x;")
+    assert not migrations.foreign_keys_off("-- a comment\n-- foreign_keys: off\n")
+    assert not migrations.foreign_keys_off("CREATE TABLE x (y);")
+
+
+
+async def test_secure_delete_is_on(db_path: Path) -> None:
+    store = await Store.open(db_path)
+    try:
+        assert (await store.db.fetchone("PRAGMA secure_delete"))[0] == 1
+    finally:
+        await store.close()

@@ -38,6 +38,10 @@ def from_db_time(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
+class ForeignKeyCheckError(sqlite3.IntegrityError):
+    """`PRAGMA foreign_key_check` found rows whose parent is missing."""
+
+
 class Database:
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
@@ -68,6 +72,9 @@ class Database:
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA synchronous = NORMAL")
         await conn.execute("PRAGMA foreign_keys = ON")
+        # A deleted or overwritten value is zeroed in the file, not left behind in free space:
+        # erasure must really erase (checkpoint() then clears the write-ahead log).
+        await conn.execute("PRAGMA secure_delete = ON")
         # Matching reads five tables for thousands of guides: keep them in a 64 MiB page cache
         # (an upper bound, filled only as pages are read).
         await conn.execute("PRAGMA cache_size = -65536")
@@ -125,6 +132,39 @@ class Database:
         """Run a script as it is (it manages its own transaction, as migrations do)."""
         async with self._lock:
             await self._conn.executescript(script)
+
+    async def executescript_without_foreign_keys(self, script: str) -> None:
+        """Run a script that opens its own transaction (BEGIN without COMMIT) with foreign keys off,
+        as rebuilding a table others reference needs (with them on, DROP TABLE deletes every row
+        first, and the children's ON DELETE actions with them).  The pragma cannot change inside a
+        transaction, so it is set around it: OFF before, `PRAGMA foreign_key_check` before the
+        COMMIT (any violating row rolls everything back: ForeignKeyCheckError), ON again afterwards
+        in every case."""
+        async with self._lock:
+            if self._conn.in_transaction:
+                raise RuntimeError("executescript_without_foreign_keys inside an open transaction")
+            await self._conn.execute("PRAGMA foreign_keys = OFF")
+            try:
+                await self._conn.executescript(script)
+                violations = await self._conn.execute_fetchall("PRAGMA foreign_key_check")
+                if violations:
+                    found = ", ".join(f"{r[0]} row {r[1]} -> {r[2]}" for r in list(violations)[:5])
+                    raise ForeignKeyCheckError(f"foreign key check failed: {found}")
+                if self._conn.in_transaction:
+                    await self._conn.commit()
+            except BaseException:
+                if self._conn.in_transaction:
+                    await self._conn.rollback()
+                raise
+            finally:
+                await self._conn.execute("PRAGMA foreign_keys = ON")
+
+    async def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file and truncate the log to zero bytes, so
+        the old versions of changed pages (an erased name, say) are gone from it too.  Readers on
+        other connections can keep it from finishing; the next checkpoint completes it."""
+        async with self._access():
+            await self._conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def rollback_script(self) -> None:
         """After a failed script: roll back what it left open."""

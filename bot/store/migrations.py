@@ -11,6 +11,7 @@ from bot.store.db import Database, to_db_time
 from bot.store.files import DatabaseFileError
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_FOREIGN_KEYS_OFF = re.compile(r"--\s*foreign_keys:\s*off", re.IGNORECASE)  # "-- foreign_keys: off"
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
@@ -44,6 +45,12 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return found
 
 
+def foreign_keys_off(sql: str) -> bool:
+    """The file asks to run with foreign keys off: its first line is `-- foreign_keys: off`."""
+    first = sql.lstrip("\ufeff").split("\n", 1)[0]
+    return _FOREIGN_KEYS_OFF.fullmatch(first.strip()) is not None
+
+
 async def applied_versions(db: Database) -> set[int]:
     await db.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -71,7 +78,9 @@ async def upgrade(db: Database, directory: Path = MIGRATIONS_DIR) -> list[Migrat
     newer Lotse is refused (NewerDatabaseError) before anything is written.
 
     Each file runs inside its own transaction together with its schema_migrations row, so a
-    failing migration leaves the database exactly as it was before that file.
+    failing migration leaves the database exactly as it was before that file.  A file whose first
+    line is `-- foreign_keys: off` (one that rebuilds a table other tables reference) runs with
+    foreign keys off, and `PRAGMA foreign_key_check` must find nothing before its COMMIT.
     """
     await check_known(db, directory)
     done = await applied_versions(db)
@@ -86,10 +95,12 @@ async def upgrade(db: Database, directory: Path = MIGRATIONS_DIR) -> list[Migrat
             f"{sql}\n;\n"
             "INSERT INTO schema_migrations (version, name, applied_at) "
             f"VALUES ({migration.version}, '{migration.name}', '{stamp}');\n"
-            "COMMIT;"
         )
         try:
-            await db.executescript(script)
+            if foreign_keys_off(sql):
+                await db.executescript_without_foreign_keys(script)  # checks, then commits
+            else:
+                await db.executescript(script + "COMMIT;")
         except Exception as exc:
             await db.rollback_script()
             raise MigrationError(f"migration {migration.path.name} failed: {exc}") from exc
