@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from bot.app import App
-from bot.config import Duration, Settings
+from bot.config import Duration, PrivacySettings, Settings
 from bot.transports import registry
 from bot.store import Store
 from bot.clock import utcnow
@@ -132,7 +132,7 @@ async def queued_broadcast(store: Store, user_ids: list[int], coordinator: int, 
     for user_id in [coordinator, *user_ids]:
         person = await store.people.get_or_create("telegram", str(user_id), str(user_id))
         await store.people.set_language(person.id, "en")
-        await store.people.record_consent(person.id, "2026-11", utcnow(), f"User{user_id}")
+        await store.people.record_consent(person.id, PrivacySettings().notice_version, utcnow(), f"User{user_id}")
         if user_id != coordinator:
             await store.people.set_role(person.id, "newcomer")
     sender = await store.people.find("telegram", str(coordinator))

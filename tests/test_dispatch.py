@@ -25,7 +25,7 @@ async def person(lotse: Running, user: str, language: str = "en", role: str = "g
     store = lotse.store
     found = await store.people.get_or_create("test", user, user)
     await store.people.set_language(found.id, language)
-    await store.people.record_consent(found.id, "2026-11", datetime(2026, 11, 1, tzinfo=UTC), user.capitalize())
+    await store.people.record_consent(found.id, lotse.settings.privacy.notice_version, datetime(2026, 11, 1, tzinfo=UTC), user.capitalize())
     await store.people.set_role(found.id, role)
     return found.id
 

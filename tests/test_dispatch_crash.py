@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from bot.config import PrivacySettings
 from bot.clock import utcnow
 from bot.services import guides as standing
 from bot.store import Store
@@ -47,7 +48,7 @@ async def prepare(path: Path, server: BotApiServer) -> None:
         now = utcnow()
         leila = await store.people.get_or_create("telegram", str(LEILA), str(LEILA))
         await store.people.set_language(leila.id, "en")
-        await store.people.record_consent(leila.id, "2026-11", now, "Leila")
+        await store.people.record_consent(leila.id, PrivacySettings().notice_version, now, "Leila")
         await store.people.set_role(leila.id, "guide")
         await store.guides.save_profile(leila.id, Profile(("en", "ar"), ("Dreieich",), ("doctor",),
                                                           tuple(Slot(d, 7 * 60, 20 * 60) for d in range(7)), 5,

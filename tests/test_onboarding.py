@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from bot.config import PrivacySettings
 from bot.clock import utcnow
 from bot.core.payloads import Payload
 from bot.store.store import DialogState
@@ -36,7 +37,7 @@ async def test_onboarding_in_english_transcript(lotse: Running) -> None:
     person = await lotse.store.people.find("test", "amira")
     assert person is not None
     assert person.language == "en" and person.role == "newcomer"
-    assert person.consent_version == "2026-11"
+    assert person.consent_version == PrivacySettings().notice_version
     assert person.consent_at is not None and abs((utcnow() - person.consent_at).total_seconds()) < 60
     assert person.display_name == "Amira"
     assert (await lotse.store.dialogs.get(person.id)).dialog == "request"
@@ -81,7 +82,7 @@ async def test_onboarding_in_arabic_is_translated_and_isolates_values(lotse: Run
     # The welcome is in the hint's language already.
     assert any("\u0600" <= ch <= "\u06ff" for ch in welcome.text)
     [notice] = await bot.press("amira", "العربية")
-    assert "2026-11" in notice.text and any("\u0600" <= ch <= "\u06ff" for ch in notice.text)
+    assert PrivacySettings().notice_version in notice.text and any("\u0600" <= ch <= "\u06ff" for ch in notice.text)
     # the version number is wrapped in bidi isolates so it reads left to right
     assert "\u20682026-11\u2069" in notice.text
     recorded, emergency, menu = await bot.press("amira", 1)

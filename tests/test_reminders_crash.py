@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import PrivacySettings
 from bot.store import Store
 from bot.clock import utcnow
 from bot.store.guides import Profile, Slot
@@ -41,7 +42,7 @@ async def prepare(path: Path, server: BotApiServer) -> set[int]:
                 server.user(base + i, name)
                 person = await store.people.get_or_create("telegram", str(base + i), str(base + i))
                 await store.people.set_language(person.id, "en")
-                await store.people.record_consent(person.id, "2026-11", now, name)
+                await store.people.record_consent(person.id, PrivacySettings().notice_version, now, name)
                 await store.people.set_role(person.id, role)
                 ids.append(person.id)
                 chats.add(base + i)
