@@ -20,7 +20,7 @@ async def test_onboarding_in_english_transcript(lotse: Running) -> None:
     assert labels(welcome) == ["English", "Deutsch", *LANGUAGE_NAMES[2:]]  # the hint first
 
     [notice] = await bot.press("amira", "English")
-    assert notice.text.startswith("Privacy notice (version 2026-11)")
+    assert notice.text.startswith(f"Privacy notice (version {PrivacySettings().notice_version})")
     assert labels(notice) == ["I agree", "I do not agree"]
 
     recorded, emergency, menu = await bot.press("amira", "I agree")
