@@ -85,14 +85,15 @@ class Privacy:
         for table in ("dialog_states", "button_tokens", "consents", "reminders"):
             await run(f"DELETE FROM {table} WHERE person_id = ?", (person_id,))
         await run("DELETE FROM broadcast_outbox WHERE person_id = ? AND state IN ('pending', 'claimed')", (person_id,))
-        await run("UPDATE requests SET place = NULL, note = NULL WHERE person_id = ?", (person_id,))
+        await run("UPDATE requests SET place = NULL, note = NULL, preferred_gender = NULL WHERE person_id = ?",
+                  (person_id,))
         await run("UPDATE assignments SET feedback_comment = NULL WHERE guide_id = ? OR request_id IN "
                   "(SELECT id FROM requests WHERE person_id = ?)", (person_id, person_id))
         await run("UPDATE offers SET message_id = NULL WHERE guide_id = ?", (person_id,))
         for table in ("guide_languages", "guide_districts", "guide_topics", "guide_slots"):
             await run(f"DELETE FROM {table} WHERE guide_id = ?", (person_id,))
         await run("UPDATE guides SET state = CASE WHEN state IN ('pending', 'approved') THEN 'suspended' ELSE state END, "
-                  "gender = NULL, paused_from = NULL, paused_until = NULL, training_on = NULL, pledge_on = NULL, "
+                  "gender = NULL, all_districts = 0, paused_from = NULL, paused_until = NULL, training_on = NULL, pledge_on = NULL, "
                   "police_certificate_on = NULL WHERE person_id = ?", (person_id,))
         for value in {person["platform_user_id"], person["chat_id"]}:  # keys that name them ("dm:@x", "menu:!room")
             await run("DELETE FROM transport_state WHERE platform = ? AND substr(key, -length(?) - 1) = ':' || ?",
