@@ -69,7 +69,7 @@ class TgPerson:
                                          what=f"answer to callback {query_id}")
         return result
 
-    async def onboard(self, language_label: str = "English", agree: str = "I agree", role: int = 1) -> None:
+    async def onboard(self, language_label: str = "English", agree: str | int = "I agree", role: int = 1) -> None:
         await self.send("/start")
         await self.press(language_label)
         await self.press(agree, expect=3)

@@ -642,3 +642,18 @@ async def test_a_vote_answers_the_poll_it_was_cast_on(world: MatrixWorld, clock)
     assert (await store.requests.get(requests[0])).state == "matched"
     assert (await store.requests.get(requests[1])).state == "open"
     await leila.poll_end(first.event_id)                              # the answered poll is ended
+
+
+async def test_mydata_arrives_as_a_file_on_matrix(world: MatrixWorld) -> None:
+    import json
+
+    import nio
+
+    hamid = await world.person("hamid")
+    await hamid.onboard()
+    summary, file = await hamid.send("!mydata", expect=2)
+    assert summary.body.startswith("Your data at Lotse:")
+    assert file.source["content"]["msgtype"] == "m.file" and file.body == "lotse-mydata.json"
+    download = await hamid.user.client.download(file.source["content"]["url"])
+    assert isinstance(download, nio.DownloadResponse)
+    assert json.loads(download.body)["person"]["platform_user_id"] == hamid.id

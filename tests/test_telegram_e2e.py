@@ -411,3 +411,23 @@ async def test_a_timeout_on_a_keyed_message_is_uncertain_instead_of_a_second_cop
             assert server.texts(AMIRA)[1:] == ["Thank you!", "Thank you!"]
         finally:
             await transport.stop()
+
+
+async def test_mydata_arrives_as_a_document_and_deleteme_leaves_no_id(world: TelegramWorld) -> None:
+    import json
+
+    olena = world.person(OLENA, "Olena", "uk")
+    await olena.onboard("Українська", agree=1)
+    [summary] = await olena.send("/mydata")
+    assert "Olena" in summary["caption"] and summary["document"]["file_name"] == "lotse-mydata.json"
+    [upload] = world.server.sent(OLENA, "sendDocument")
+    exported = json.loads(upload.files["document"].data)
+    assert exported["person"]["platform_user_id"] == str(OLENA) and exported["person"]["language"] == "uk"
+    await olena.send("/deleteme")
+    [last] = await olena.press(1)
+    assert "/start" in last["text"]
+    await world.app.inbox.idle()                 # the erasure runs once the last message has gone out
+    store = world.app.store
+    assert await store.people.find("telegram", str(OLENA)) is None
+    rows = await store.db.fetchall("SELECT platform_user_id, chat_id, display_name FROM people")
+    assert all(str(OLENA) not in (r[0], r[1]) and r[2] != "Olena" for r in rows)
