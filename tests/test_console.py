@@ -190,3 +190,16 @@ def test_coordinator_approves_a_guide_and_a_newcomer_files_a_request(tmp_path: P
     assert districts == [("Dreieich",), ("Neu-Isenburg",)]
     assert request == ("doctor", "Dreieich", "open")
     assert languages == [("ar",), ("en",)]  # Arabic best ("1"), English another ("11" of the others)
+
+
+def test_mydata_in_the_terminal_is_a_file_only_its_owner_can_read(tmp_path: Path) -> None:
+    import json
+    import stat
+
+    result = run_console(tmp_path, "/start\n1\n1\n1\n/mydata\n", lang="en_GB.UTF-8")
+    assert result.returncode == 0, result.stderr
+    [line] = [ln for ln in result.stdout.splitlines() if "📎" in ln]
+    path = tmp_path / line.split("📎", 1)[1].strip()
+    assert path.name == "lotse-mydata.json" and path.parent.parent == tmp_path / "data" / "console-files"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert json.loads(path.read_text(encoding="utf-8"))["person"]["language"] == "en"

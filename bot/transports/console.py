@@ -18,11 +18,12 @@ import itertools
 import os
 import sys
 import threading
+from pathlib import Path
 from typing import TextIO
 
 from bot.core.i18n import N_
 from bot.core.transport import Receiver, Traits
-from bot.core.types import Event, Message, parse_command
+from bot.core.types import Attachment, Event, Message, parse_command
 from bot.transports import numbered
 
 DEFAULT_USER = "you"
@@ -47,8 +48,10 @@ class ConsoleTransport:
     traits = TRAITS
 
     def __init__(self, stdin: TextIO | None = None, stdout: TextIO | None = None,
-                 user: str = DEFAULT_USER, language_hint: str | None = None) -> None:
+                 user: str = DEFAULT_USER, language_hint: str | None = None,
+                 files: Path = Path("data") / "console-files") -> None:
         self._in = stdin or sys.stdin
+        self.files = files  # attachments are written here (only the owner may read them) and their path shown
         self._out = stdout or sys.stdout
         self.current = user
         self.language_hint = language_hint if language_hint is not None else _language_from_environment()
@@ -125,11 +128,21 @@ class ConsoleTransport:
         return Event(kind="text", text=text, **base)
 
     # -- output -----------------------------------------------------------------------------------
+    def _save(self, chat_id: str, attachment: Attachment) -> Path:
+        """The file as the person receives it: written with mode 0600 under `files`/<person>/."""
+        folder = self.files / "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in chat_id)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = folder / Path(attachment.filename).name
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(attachment.content)
+        return path
+
     def _print(self, chat_id: str, message: Message, marker: str = "") -> None:
         lines = [f"[to {chat_id}] {marker}{message.text}"]
         lines += numbered.option_lines(message.flat_buttons, BUTTON_LINE)
         if message.attachment is not None:
-            lines.append(f"  📎 {message.attachment.filename}")
+            lines.append(f"  📎 {self._save(chat_id, message.attachment)}")
         try:
             self._out.write("\n".join(lines) + "\n")
             self._out.flush()
