@@ -657,3 +657,18 @@ async def test_mydata_arrives_as_a_file_on_matrix(world: MatrixWorld) -> None:
     download = await hamid.user.client.download(file.source["content"]["url"])
     assert isinstance(download, nio.DownloadResponse)
     assert json.loads(download.body)["person"]["platform_user_id"] == hamid.id
+
+
+async def test_deleteme_forgets_the_matrix_room_and_menu_of_the_person(world: MatrixWorld) -> None:
+    hamid = await world.person("hamid")
+    await hamid.onboard()
+    store = world.app.store
+    keys = [r[0] for r in await store.db.fetchall("SELECT key FROM transport_state WHERE platform = 'matrix'")]
+    assert f"dm:{hamid.id}" in keys and f"menu:{hamid.room}" in keys
+    await hamid.send("!deleteme")
+    [last] = await hamid.press(1)
+    assert "!start" in last.body
+    await world.app.inbox.idle()
+    keys = [r[0] for r in await store.db.fetchall("SELECT key FROM transport_state WHERE platform = 'matrix'")]
+    assert not [k for k in keys if hamid.id in k or hamid.room in k], keys
+    assert await store.people.find("matrix", hamid.id) is None
