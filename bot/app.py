@@ -48,7 +48,8 @@ class App:
     async def start(self) -> None:
         settings = self.settings
         self.store = await Store.open(settings.database.path)
-        await self.store.prune(utcnow(), keep=retention.token_keep(settings))
+        await self.store.prune(utcnow(), keep=retention.event_keep(settings),
+                               keep_tokens=retention.token_keep(settings))
         catalogs = Catalogs(settings.bot.languages, settings.bot.default_language, settings.zone,
                             region=settings.bot.region)
         messenger = Messenger(self.store)
@@ -156,7 +157,8 @@ class App:
     async def _prune(self) -> None:
         """Forget old de-duplication ids and old button tokens (every 6 hours of the clock)."""
         if self.store is not None:
-            await self.store.prune(utcnow(), keep=retention.token_keep(self.settings))
+            await self.store.prune(utcnow(), keep=retention.event_keep(self.settings),
+                                   keep_tokens=retention.token_keep(self.settings))
 
     async def _retention(self) -> None:
         """Apply the retention rules of [privacy] (every day of the clock): bot/services/retention.py."""

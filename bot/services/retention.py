@@ -64,11 +64,15 @@ def months_before(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month + 1, day=day)
 
 
+def event_keep(settings: Settings) -> timedelta:
+    """How long processed event ids are kept (a redelivery is recognised within it)."""
+    return max(settings.bot.dialog_expiry, timedelta(days=7))
+
+
 def token_keep(settings: Settings) -> timedelta:
     """How long button tokens are kept: a dialog's buttons while it may be answered, and the "keep
     my data" buttons until the erasure they prevent."""
-    return max(settings.bot.dialog_expiry, timedelta(days=7),
-               timedelta(days=settings.privacy.erase_after_days + 1))
+    return max(event_keep(settings), timedelta(days=settings.privacy.erase_after_days + 1))
 
 
 async def purge(services: Any, now: datetime, dry_run: bool = False) -> Purged:
@@ -112,10 +116,11 @@ async def purge(services: Any, now: datetime, dry_run: bool = False) -> Purged:
         if done.declined_deleted or kept:
             await store.db.checkpoint()
 
+    settings = services.settings
     if dry_run:
-        done.tokens, done.events = await store.privacy.prunable(now - token_keep(services.settings))
+        done.tokens, done.events = await store.privacy.prunable(now - token_keep(settings), now - event_keep(settings))
     else:
-        done.tokens, done.events = await store.prune(now, keep=token_keep(services.settings))
+        done.tokens, done.events = await store.prune(now, keep=event_keep(settings), keep_tokens=token_keep(settings))
     if not dry_run and any(done.counts().values()):
         log.info("retention: %s", ", ".join(f"{k} {v}" for k, v in done.counts().items() if v))
     return done

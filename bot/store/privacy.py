@@ -244,11 +244,12 @@ class Privacy:
         row = await self.db.fetchone("SELECT erased_at FROM people WHERE id = ?", (person_id,))
         return row is not None and row[0] is not None
 
-    async def prunable(self, older_than: datetime) -> tuple[int, int]:
+    async def prunable(self, tokens_before: datetime, events_before: datetime) -> tuple[int, int]:
         """How many button tokens and processed event ids Store.prune would delete (a dry run)."""
-        moment = to_db_time(older_than)
-        tokens = await self.db.fetchone("SELECT count(*) FROM button_tokens WHERE created_at < ?", (moment,))
-        events = await self.db.fetchone("SELECT count(*) FROM processed_events WHERE handled_at < ?", (moment,))
+        tokens = await self.db.fetchone("SELECT count(*) FROM button_tokens WHERE created_at < ?",
+                                        (to_db_time(tokens_before),))
+        events = await self.db.fetchone("SELECT count(*) FROM processed_events WHERE handled_at < ?",
+                                        (to_db_time(events_before),))
         return (tokens[0] if tokens else 0), (events[0] if events else 0)
 
 
