@@ -20,10 +20,12 @@ from bot.clock import utcnow
 from bot.services.broadcast import BroadcastSender
 from bot.services.dispatch import Dispatch
 from bot.services.reminders import ReminderService
+from bot.services import retention
 from bot.services.scheduler import Scheduler
 from handlers import COMMANDS, register_all
 from handlers.broadcast import BroadcastNotices
 from handlers.offers import OfferTexts
+from handlers.privacy import RetentionTexts
 from handlers.reminders import ReminderTexts
 
 log = logging.getLogger(__name__)
@@ -40,16 +42,19 @@ class App:
         self.scheduler = Scheduler()
         self.broadcast: BroadcastSender | None = None
         self.inbox: Inbox | None = None
+        self.services: Services | None = None
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
         settings = self.settings
         self.store = await Store.open(settings.database.path)
-        await self.store.prune(utcnow(), keep=max(settings.bot.dialog_expiry, timedelta(days=7)))
+        await self.store.prune(utcnow(), keep=retention.event_keep(settings),
+                               keep_tokens=retention.token_keep(settings))
         catalogs = Catalogs(settings.bot.languages, settings.bot.default_language, settings.zone,
                             region=settings.bot.region)
         messenger = Messenger(self.store)
-        services = Services(settings, self.store, catalogs, messenger)
+        services = self.services = Services(settings, self.store, catalogs, messenger)
+        services.retention_texts = RetentionTexts(services)
         self.router = Router(services, COMMANDS)
         register_all(self.router)
         self.scheduler = Scheduler()
@@ -85,6 +90,9 @@ class App:
             raise
         self.scheduler.start()
         self.scheduler.every("prune", timedelta(hours=6), self._prune)
+        # Retention once a day of the clock, the first a day after the start (never at the start:
+        # a restart does not purge, and a test's clock decides when the day has passed).
+        self.scheduler.every("retention", timedelta(days=1), self._retention)
         await self.dispatch.resume()
         await self.reminders.resume()
         await self.broadcast.resume()
@@ -149,7 +157,13 @@ class App:
     async def _prune(self) -> None:
         """Forget old de-duplication ids and old button tokens (every 6 hours of the clock)."""
         if self.store is not None:
-            await self.store.prune(utcnow(), keep=max(self.settings.bot.dialog_expiry, timedelta(days=7)))
+            await self.store.prune(utcnow(), keep=retention.event_keep(self.settings),
+                                   keep_tokens=retention.token_keep(self.settings))
+
+    async def _retention(self) -> None:
+        """Apply the retention rules of [privacy] (every day of the clock): bot/services/retention.py."""
+        if self.services is not None:
+            await retention.purge(self.services, utcnow())
 
     async def run(self) -> None:
         """Start, serve until a signal or until every transport is done, then stop cleanly."""

@@ -1,4 +1,4 @@
-"""The `lotse` command: run, console, db upgrade, db backup, export.
+"""The `lotse` command: run, console, db upgrade, db backup, export, privacy purge, privacy erase.
 
 Operator errors (a bad config, an unusable database file, a refused token) are one line on stderr
 and exit status 2, never a traceback.  Log lines pass a filter that removes every secret.
@@ -11,8 +11,9 @@ import asyncio
 import logging
 import sqlite3
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot import logsafe
 from bot.config import ConfigError, Settings, load_settings
@@ -45,6 +46,14 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--to", dest="last", required=True, help="last day, YYYY-MM-DD (included)")
     export.add_argument("--out", type=Path, help="file to write (default: standard output)")
     export.add_argument("--decimal-comma", action="store_true", help='hours as "1,5" (German spreadsheets)')
+    privacy = sub.add_parser("privacy", help="data rights and retention")
+    privacy_sub = privacy.add_subparsers(dest="privacy_command", required=True)
+    purge = privacy_sub.add_parser("purge", help="apply the retention rules of [privacy] now (the bot does it daily)")
+    purge.add_argument("--dry-run", action="store_true", help="only count what would be purged; change nothing")
+    purge.add_argument("--config", type=Path, help="TOML file (default: embedded defaults)")
+    erase = privacy_sub.add_parser("erase", help="erase one person, as their `deleteme` would")
+    erase.add_argument("person", metavar="PLATFORM:ID", help="as in [roles] coordinators, e.g. telegram:123456789")
+    erase.add_argument("--config", type=Path, help="TOML file (default: embedded defaults)")
     return parser
 
 
@@ -178,6 +187,95 @@ async def _db_backup(settings: Settings, target: Path, force: bool) -> int:
     return 0
 
 
+@dataclass
+class _Offline:
+    """The services bot/services/privacy.py and retention.py need, without transports: nobody is
+    told anything, and the running bot's dispatch finds reopened requests at its next start."""
+
+    settings: Settings
+    store: Any
+    dispatch: None = None
+    messenger: None = None
+    retention_texts: None = None
+
+
+PURGE_LINES = {
+    "texts": "requests: place and note deleted",
+    "feedback": "appointments: feedback comment deleted",
+    "offer_messages": "offers: message id deleted",
+    "active_again": "people asked earlier and active again",
+    "erased": "people erased after no answer",
+    "asked": "people asked whether to keep their data (marked only: no transports here)",
+    "declined_deleted": "declined records deleted",
+    "declined_anonymised": "declined records anonymised (still referred to)",
+    "tokens": "button tokens pruned",
+    "events": "processed event ids pruned",
+}
+
+
+async def _privacy_purge(settings: Settings, dry_run: bool) -> int:
+    """`lotse privacy purge`: a dry run reads through a read-only connection, so it cannot change
+    anything, not even migrate."""
+    from bot.clock import utcnow
+    from bot.services import retention
+    from bot.store import Store, migrations
+    from bot.store.db import Database
+
+    if not Path(settings.database.path).exists():
+        print(f"privacy purge: no database at {settings.database.path}", file=sys.stderr)
+        return EXIT_CONFIG
+    if dry_run:
+        db = await Database.open(settings.database.path, read_only=True)
+        store = Store(db)
+        try:
+            await migrations.check_known(db)
+            purged = await retention.purge(_Offline(settings, store), utcnow(), dry_run=True)
+        except (LookupError, sqlite3.OperationalError) as exc:
+            print(f"privacy purge: {exc} (run `lotse db upgrade` first)", file=sys.stderr)
+            return EXIT_CONFIG
+        finally:
+            await db.close()
+    else:
+        store = await Store.open(settings.database.path)
+        try:
+            purged = await retention.purge(_Offline(settings, store), utcnow())
+        finally:
+            await store.close()
+    counts = purged.counts()
+    if dry_run:
+        print("dry run: nothing was changed; a purge now would do this:")
+    for name, label in PURGE_LINES.items():
+        print(f"{label}: {counts[name]}")
+    return 0
+
+
+async def _privacy_erase(settings: Settings, who: str) -> int:
+    """`lotse privacy erase PLATFORM:ID`: the same erasure as the person's `deleteme`."""
+    from bot.services import privacy
+    from bot.store import Store
+
+    platform, _, user_id = who.partition(":")
+    if not platform or not user_id:
+        print(f"privacy erase: {who!r} is not PLATFORM:ID (e.g. telegram:123456789)", file=sys.stderr)
+        return EXIT_CONFIG
+    if not Path(settings.database.path).exists():
+        print(f"privacy erase: no database at {settings.database.path}", file=sys.stderr)
+        return EXIT_CONFIG
+    store = await Store.open(settings.database.path)
+    try:
+        person = await store.people.find(platform, user_id)
+        if person is None or await store.privacy.is_erased(person.id):
+            print(f"privacy erase: nobody known as {who} (never here, or erased already)", file=sys.stderr)
+            return EXIT_CONFIG
+        erased = await privacy.erase(_Offline(settings, store), person)
+    finally:
+        await store.close()
+    print(f"erased {who} (person {person.id}): {erased.requests_cancelled} open request(s) cancelled, "
+          f"{erased.appointments_handed_back} future appointment(s) as guide handed back, "
+          f"{erased.offers_withdrawn} open offer(s) withdrawn; nobody was told (no transports here)")
+    return 0
+
+
 async def _serve(settings: Settings, transports: list[Transport]) -> int:
     from bot.app import App
 
@@ -234,6 +332,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "export":
             return asyncio.run(_export(settings, args))
+        if args.command == "privacy" and args.privacy_command == "purge":
+            return asyncio.run(_privacy_purge(settings, args.dry_run))
+        if args.command == "privacy":
+            return asyncio.run(_privacy_erase(settings, args.person))
         if args.command == "db" and args.db_command == "backup":
             return asyncio.run(_db_backup(settings, args.path, args.force))
         if args.command == "db":

@@ -87,15 +87,25 @@ def bot(lotse: Running) -> RecordingTransport:
     return lotse.transport
 
 
+def checkout_env() -> dict[str, str]:
+    """The environment for a `lotse` subprocess that runs this checkout's code: the virtualenv's
+    editable install may point at another worktree, so this one comes first on the path."""
+    import os
+
+    root = str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    return env
+
+
 async def run_lotse(*args: str, cwd: Path, timeout: float = 60) -> tuple[int, str, str]:
     """Run the `lotse` command line in a real subprocess: (exit status, stdout, stderr)."""
     import asyncio
-    import os
     import sys
 
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", *args, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, cwd=cwd, env=dict(os.environ))
+        stderr=asyncio.subprocess.PIPE, cwd=cwd, env=checkout_env())
     out, err = await asyncio.wait_for(process.communicate(), timeout)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()

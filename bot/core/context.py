@@ -42,6 +42,7 @@ class Services:
     dispatch: Any = None  # bot.services.dispatch.Dispatch, set by the app
     reminders: Any = None  # bot.services.reminders.ReminderService, set by the app
     broadcast: Any = None  # bot.services.broadcast.BroadcastSender, set by the app
+    retention_texts: Any = None  # handlers.privacy.RetentionTexts (what retention asks), set by the app
 
 
 @dataclass

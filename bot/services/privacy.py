@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from bot.clock import utcnow
@@ -21,13 +22,26 @@ from bot.store.store import Person
 log = logging.getLogger(__name__)
 
 
-async def erase(services: Any, person: Person) -> None:
+@dataclass(frozen=True)
+class Erased:
+    """What erasing someone changed for others (the command line prints it)."""
+
+    requests_cancelled: int
+    appointments_handed_back: int
+    offers_withdrawn: int
+
+
+async def erase(services: Any, person: Person) -> Erased:
     """Erase `person` (services: the running App's, or the command line's without transports)."""
     store, dispatch, now = services.store, getattr(services, "dispatch", None), utcnow()
+    cancelled = 0
     for request in await store.requests.cancellable(person.id, now):
-        if await store.requests.cancel(request.id, person.id, now) and dispatch is not None:
-            await dispatch.request_cancelled(request)
-    for assignment in await store.bookings.upcoming_of_guide(person.id, now):
+        if await store.requests.cancel(request.id, person.id, now):
+            cancelled += 1
+            if dispatch is not None:
+                await dispatch.request_cancelled(request)
+    handed_back = await store.bookings.upcoming_of_guide(person.id, now)
+    for assignment in handed_back:
         if dispatch is not None:
             await dispatch.guide_cancelled(person, assignment.id)
         else:
@@ -41,6 +55,7 @@ async def erase(services: Any, person: Person) -> None:
             dispatch.kick(request_id)
     await store.db.checkpoint()
     log.info("privacy: person %s erased", person.id)
+    return Erased(cancelled, len(handed_back), len(reopened))
 
 
 async def export(services: Any, person: Person) -> bytes:

@@ -95,11 +95,7 @@ class Privacy:
         await run("UPDATE guides SET state = CASE WHEN state IN ('pending', 'approved') THEN 'suspended' ELSE state END, "
                   "gender = NULL, all_districts = 0, paused_from = NULL, paused_until = NULL, training_on = NULL, pledge_on = NULL, "
                   "police_certificate_on = NULL WHERE person_id = ?", (person_id,))
-        for value in {person["platform_user_id"], person["chat_id"]}:  # keys that name them ("dm:@x", "menu:!room")
-            await run("DELETE FROM transport_state WHERE platform = ? AND substr(key, -length(?) - 1) = ':' || ?",
-                      (person["platform"], value, value))
-        await run("DELETE FROM inbox WHERE platform = ? AND user_id = ?",
-                  (person["platform"], person["platform_user_id"]))
+        await self._forget_platform_traces(person["platform"], person["platform_user_id"], person["chat_id"])
         await run("UPDATE people SET platform_user_id = 'erased-' || id, chat_id = 'erased-' || id, language = NULL, "
                   "display_name = NULL, consent_version = NULL, consent_at = NULL, declined_at = NULL, "
                   "unreachable_at = NULL, retention_asked_at = NULL, erased_at = ? WHERE id = ?",
@@ -123,3 +119,166 @@ class Privacy:
         """A line of the person's consent history: agreed, declined or withdrawn (with the notice version)."""
         await self.db.execute("INSERT INTO consents (person_id, version, action, at) VALUES (?, ?, ?, ?)",
                               (person_id, version, action, to_db_time(at)))
+
+    # -- retention (bot/services/retention.py): each method one rule, one statement where possible --
+    async def clear_texts(self, cutoff: datetime, dry_run: bool = False) -> list[int]:
+        """Requests whose appointment ended before `cutoff`: place and note set to NULL; their ids."""
+        return await self._batched("requests", "place = NULL, note = NULL", "r",
+                                   f"SELECT r.id FROM requests r WHERE {_ENDED_BEFORE} "
+                                   "AND (r.place IS NOT NULL OR r.note IS NOT NULL)", cutoff, dry_run)
+
+    async def clear_feedback_comments(self, cutoff: datetime, dry_run: bool = False) -> list[int]:
+        """Assignments of requests that ended before `cutoff`: the feedback comment set to NULL."""
+        return await self._batched("assignments", "feedback_comment = NULL", "a",
+                                   f"SELECT a.id FROM assignments a JOIN requests r ON r.id = a.request_id "
+                                   f"WHERE {_ENDED_BEFORE} AND a.feedback_comment IS NOT NULL", cutoff, dry_run)
+
+    async def clear_offer_messages(self, cutoff: datetime, dry_run: bool = False) -> list[int]:
+        """Offers of requests that ended before `cutoff`: the id of the message on the guide's
+        platform (nothing edits it any more) set to NULL."""
+        return await self._batched("offers", "message_id = NULL", "o",
+                                   f"SELECT o.id FROM offers o JOIN requests r ON r.id = o.request_id "
+                                   f"WHERE {_ENDED_BEFORE} AND o.message_id IS NOT NULL", cutoff, dry_run)
+
+    async def _batched(self, table: str, assignments: str, alias: str, candidates: str, cutoff: datetime,
+                       dry_run: bool) -> list[int]:
+        """UPDATE `table` SET `assignments` for the rows `candidates` selects (their ids), in
+        batches of BATCH rows in id order (`alias`: the candidates' table), each its own short
+        transaction, so that a first run over years of rows does not hold the writer lock long."""
+        params: dict[str, Any] = {"cutoff": to_db_time(cutoff)}
+        if dry_run:
+            return [r[0] for r in await self.db.fetchall(f"{candidates} ORDER BY {alias}.id", params)]
+        done: list[int] = []
+        after = 0
+        while True:
+            rows = await self.db.fetchall(
+                f"UPDATE {table} SET {assignments} WHERE id IN ({candidates} AND {alias}.id > :after "
+                f"ORDER BY {alias}.id LIMIT :batch) RETURNING id", {**params, "after": after, "batch": BATCH})
+            ids = [r[0] for r in rows]
+            done += ids
+            if len(ids) < BATCH:
+                return sorted(done)
+            after = max(ids)
+
+    async def inactive(self, cutoff: datetime) -> list[int]:
+        """People who agreed and were not asked yet, without activity since `cutoff`."""
+        rows = await self.db.fetchall(
+            f"{_LAST_ACTIVITY} SELECT p.id FROM people p JOIN last_activity l ON l.person_id = p.id "
+            "WHERE p.erased_at IS NULL AND p.consent_at IS NOT NULL AND p.retention_asked_at IS NULL "
+            "AND l.at < ? ORDER BY p.id", (to_db_time(cutoff),))
+        return [r[0] for r in rows]
+
+    async def mark_asked(self, person_ids: list[int], now: datetime) -> None:
+        """The people were asked whether Lotse may keep their data (one statement for all)."""
+        await self.db.executemany(
+            "UPDATE people SET retention_asked_at = ? WHERE id = ? AND retention_asked_at IS NULL "
+            "AND erased_at IS NULL", [(to_db_time(now), person_id) for person_id in person_ids])
+
+    async def silent_since_asked(self, asked_before: datetime, person_id: int | None = None) -> list[int]:
+        """People asked before `asked_before` without any activity since (only `person_id`, if given)."""
+        rows = await self.db.fetchall(
+            f"{_LAST_ACTIVITY} SELECT p.id FROM people p JOIN last_activity l ON l.person_id = p.id "
+            "WHERE p.erased_at IS NULL AND p.retention_asked_at IS NOT NULL AND p.retention_asked_at <= :asked "
+            "AND l.at <= p.retention_asked_at AND (:one IS NULL OR p.id = :one) ORDER BY p.id",
+            {"asked": to_db_time(asked_before), "one": person_id})
+        return [r[0] for r in rows]
+
+    async def active_again(self, dry_run: bool = False) -> list[int]:
+        """People asked who used Lotse since (a request, a dialog, an answer): no longer waiting to
+        be erased, and asked anew after the next long silence."""
+        candidates = (f"{_LAST_ACTIVITY} SELECT p.id FROM people p JOIN last_activity l ON l.person_id = p.id "
+                      "WHERE p.erased_at IS NULL AND p.retention_asked_at IS NOT NULL AND l.at > p.retention_asked_at")
+        if dry_run:
+            return [r[0] for r in await self.db.fetchall(candidates)]
+        rows = await self.db.fetchall(
+            f"UPDATE people SET retention_asked_at = NULL WHERE id IN ({candidates}) RETURNING id")
+        return sorted(r[0] for r in rows)
+
+    async def declined_before(self, cutoff: datetime) -> list[int]:
+        """People who declined the notice before `cutoff` and never agreed (and are not erased)."""
+        rows = await self.db.fetchall(f"SELECT p.id FROM people p WHERE {_DECLINED} ORDER BY p.id",
+                                      (to_db_time(cutoff),))
+        return [r[0] for r in rows]
+
+    async def referenced(self, person_ids: list[int]) -> list[int]:
+        """Those of `person_ids` that a row of another table refers to (beyond their own consents,
+        dialog and buttons): a request, a guide profile, a coordinator's decision, a broadcast…"""
+        if not person_ids:
+            return []
+        references = await self.db.fetchall(
+            "SELECT m.name, f.\"from\" FROM sqlite_schema m JOIN pragma_foreign_key_list(m.name) f "
+            "WHERE m.type = 'table' AND f.\"table\" = 'people' ORDER BY m.name")
+        checks = [f"EXISTS (SELECT 1 FROM {t} WHERE {c} = p.id)" for t, c in references if t not in _OWN_ROWS]
+        marks = ", ".join("?" for _ in person_ids)
+        rows = await self.db.fetchall(
+            f"SELECT p.id FROM people p WHERE p.id IN ({marks}) AND ({' OR '.join(checks) or '0'}) ORDER BY p.id",
+            person_ids)
+        return [r[0] for r in rows]
+
+    async def delete_declined(self, person_ids: list[int], cutoff: datetime) -> list[int]:
+        """Delete the people rows (and consents, dialog, buttons, and transport state and inbox
+        rows that name them) of people who declined before `cutoff` — inside the caller's
+        transaction, for people `referenced` did not return.  Their ids."""
+        if not person_ids:
+            return []
+        marks = ", ".join("?" for _ in person_ids)
+        rows = await self.db.fetchall(f"SELECT p.id, p.platform, p.platform_user_id, p.chat_id FROM people p "
+                                      f"WHERE p.id IN ({marks}) AND {_DECLINED}", [*person_ids, to_db_time(cutoff)])
+        for row in rows:
+            await self._forget_platform_traces(row["platform"], row["platform_user_id"], row["chat_id"])
+        ids = [r["id"] for r in rows]
+        if ids:
+            marks = ", ".join("?" for _ in ids)
+            for table in _OWN_ROWS:
+                await self.db.execute(f"DELETE FROM {table} WHERE person_id IN ({marks})", ids)
+            await self.db.execute(f"DELETE FROM people WHERE id IN ({marks})", ids)
+        return ids
+
+    async def _forget_platform_traces(self, platform: str, user_id: str, chat_id: str) -> None:
+        """Transport state whose key names the person ("dm:@x", "menu:!room") and their raw inbox rows."""
+        for value in {user_id, chat_id}:
+            await self.db.execute("DELETE FROM transport_state WHERE platform = ? AND "
+                                  "substr(key, -length(?) - 1) = ':' || ?", (platform, value, value))
+        await self.db.execute("DELETE FROM inbox WHERE platform = ? AND user_id = ?", (platform, user_id))
+
+    async def is_erased(self, person_id: int) -> bool:
+        row = await self.db.fetchone("SELECT erased_at FROM people WHERE id = ?", (person_id,))
+        return row is not None and row[0] is not None
+
+    async def prunable(self, tokens_before: datetime, events_before: datetime) -> tuple[int, int]:
+        """How many button tokens and processed event ids Store.prune would delete (a dry run)."""
+        tokens = await self.db.fetchone("SELECT count(*) FROM button_tokens WHERE created_at < ?",
+                                        (to_db_time(tokens_before),))
+        events = await self.db.fetchone("SELECT count(*) FROM processed_events WHERE handled_at < ?",
+                                        (to_db_time(events_before),))
+        return (tokens[0] if tokens else 0), (events[0] if events else 0)
+
+
+BATCH = 2000  # rows per UPDATE of the text rules
+
+# A request's appointment ended before :cutoff (the first test lets the index on starts_at narrow the rows).
+_ENDED_BEFORE = ("r.starts_at < :cutoff AND julianday(r.starts_at) + r.duration_minutes / 1440.0 "
+                 "< julianday(:cutoff)")
+
+# The latest activity of every person, as stored times (ISO-8601 UTC text, which sorts as time):
+# joining, agreeing (or answering "keep my data"), a request made, an appointment made or ended as
+# guide or newcomer, an offer answered, a dialog step.  One pass over each table, not a subquery
+# per person.
+_LAST_ACTIVITY = """WITH activity (person_id, at) AS (
+    SELECT id, created_at FROM people
+    UNION ALL SELECT id, consent_at FROM people WHERE consent_at IS NOT NULL
+    UNION ALL SELECT person_id, at FROM consents
+    UNION ALL SELECT person_id, created_at FROM requests
+    UNION ALL SELECT guide_id, max(created_at, ifnull(ended_at, '')) FROM assignments
+    UNION ALL SELECT r.person_id, max(a.created_at, ifnull(a.ended_at, '')) FROM assignments a
+        JOIN requests r ON r.id = a.request_id
+    UNION ALL SELECT guide_id, answered_at FROM offers WHERE answered_at IS NOT NULL
+    UNION ALL SELECT person_id, updated_at FROM dialog_states
+), last_activity (person_id, at) AS (SELECT person_id, max(at) FROM activity GROUP BY person_id)"""
+
+# Declined the notice before ? and never agreed to any version.
+_DECLINED = ("p.erased_at IS NULL AND p.consent_at IS NULL AND p.declined_at IS NOT NULL AND p.declined_at < ? "
+             "AND NOT EXISTS (SELECT 1 FROM consents c WHERE c.person_id = p.id AND c.action = 'agreed')")
+
+# The person's own rows, which go with them rather than keep them.
+_OWN_ROWS = ("consents", "dialog_states", "button_tokens")

@@ -325,9 +325,10 @@ class Store:
     def transaction(self):  # noqa: ANN201 - an async context manager
         return self.db.transaction()
 
-    async def prune(self, now: datetime, keep: timedelta) -> None:
-        await self.buttons.prune(now - keep)
-        await self.events.prune(now - keep)
+    async def prune(self, now: datetime, keep: timedelta, keep_tokens: timedelta | None = None) -> tuple[int, int]:
+        """Processed event ids older than `keep` and button tokens older than `keep_tokens` (default:
+        `keep`): deleted; how many tokens and events."""
+        return await self.buttons.prune(now - (keep_tokens or keep)), await self.events.prune(now - keep)
 
     async def close(self) -> None:
         await self.db.close()
