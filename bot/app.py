@@ -90,9 +90,14 @@ class App:
             raise
         self.scheduler.start()
         self.scheduler.every("prune", timedelta(hours=6), self._prune)
-        # Retention once a day of the clock, the first a day after the start (never at the start:
-        # a restart does not purge, and a test's clock decides when the day has passed).
-        self.scheduler.every("retention", timedelta(days=1), self._retention)
+        # Retention once a day of the clock: a day after the last run, which the database keeps, so
+        # restarts more often than daily do not postpone it for ever; the first a day after the first
+        # start (a test's clock decides when the day has passed).
+        last = await self.store.privacy.last_purge()
+        if last is None:  # a new database: its first retention day starts now
+            last = utcnow()
+            await self.store.privacy.purged(last)
+        self.scheduler.at("retention", last + timedelta(days=1), self._retention)
         await self.dispatch.resume()
         await self.reminders.resume()
         await self.broadcast.resume()
@@ -162,8 +167,14 @@ class App:
 
     async def _retention(self) -> None:
         """Apply the retention rules of [privacy] (every day of the clock): bot/services/retention.py."""
-        if self.services is not None:
-            await retention.purge(self.services, utcnow())
+        if self.services is None or self.store is None:
+            return
+        now = utcnow()
+        try:
+            await retention.purge(self.services, now)
+        finally:
+            await self.store.privacy.purged(now)
+            self.scheduler.at("retention", now + timedelta(days=1), self._retention)
 
     async def run(self) -> None:
         """Start, serve until a signal or until every transport is done, then stop cleanly."""

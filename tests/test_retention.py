@@ -194,3 +194,25 @@ async def test_lotse_privacy_on_a_bad_database_is_one_line(tmp_path: Path) -> No
     (tmp_path / "lotse.db").unlink()
     status, _, err = await run_lotse("privacy", "purge", "--config", str(config), cwd=tmp_path)
     assert status == 2 and err.strip() == f"privacy purge: no database at {tmp_path / 'lotse.db'}"
+
+
+async def test_the_daily_run_is_not_postponed_by_restarts(settings: Settings, clock: Clock) -> None:
+    """The last run is kept in the database: a Lotse restarted every 20 hours still purges daily."""
+    first = await Running(settings).start()             # a new database: its retention day starts now
+    try:
+        await onboard(first, "amira", name="Amira")
+        amira = await first.store.people.find("test", "amira")
+        long_ago = T0 - timedelta(days=settings.privacy.text_days + 1)      # place and note are due
+        await first.store.requests.create(amira.id, NewRequest(
+            "doctor", long_ago, 60, "Dreieich", PLACE, None, NOTE, ("ar",)), long_ago)
+    finally:
+        await first.app.stop()
+    for hours, expected in ((20, (PLACE, NOTE)), (40, (None, None))):
+        clock.now = T0 + timedelta(hours=hours)
+        lotse = await Running(settings).start()
+        try:
+            await lotse.app.scheduler.settle()
+            row = await lotse.store.db.fetchone("SELECT place, note FROM requests")
+            assert tuple(row) == expected, hours       # 20 h: not a day yet; 40 h: overdue, run at the start
+        finally:
+            await lotse.app.stop()

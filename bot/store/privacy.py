@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.store.db import Database, to_db_time
+from bot.store.db import Database, from_db_time, to_db_time
 
 
 def _rows(rows: list[Any]) -> list[dict[str, Any]]:
@@ -108,6 +108,15 @@ class Privacy:
         await self.db.execute("UPDATE offers SET state = 'withdrawn', answered_at = ? WHERE guide_id = ? "
                               "AND state = 'open'", (to_db_time(now), guide_id))
         return [r[0] for r in rows]
+
+    async def last_purge(self) -> datetime | None:
+        """When the retention rules last ran (kept with the app's own values)."""
+        row = await self.db.fetchone("SELECT value FROM app_secrets WHERE name = 'retention_last_run'")
+        return from_db_time(row[0]) if row is not None else None
+
+    async def purged(self, at: datetime) -> None:
+        await self.db.execute("INSERT INTO app_secrets (name, value) VALUES ('retention_last_run', ?) "
+                              "ON CONFLICT (name) DO UPDATE SET value = excluded.value", (to_db_time(at),))
 
     async def kept(self, person_id: int, version: str, now: datetime) -> None:
         """The person answered "keep my data" when asked after a long time without activity: the
