@@ -206,3 +206,33 @@ async def test_mydata_and_deleteme_in_german(lotse: Running) -> None:
     await settle(lotse)
     assert await lotse.store.people.find("test", "weber") is None
 
+
+
+async def test_erasure_does_what_the_privacy_map_says(lotse: Running, clock) -> None:  # noqa: ANN001
+    """Every column the map says erasure sets to NULL is NULL in the erased person's rows, and every
+    table whose rows the map says are deleted holds none of theirs — for a guide with an offer, an
+    appointment and reminders, and for the newcomer who asked."""
+    from bot.services import privacy
+    from bot.store.privacy_map import MAP
+
+    leila_id = await guide(lotse, "leila")
+    await person(lotse, "amira", "en", "newcomer")
+    await request(lotse, "amira")
+    await lotse.transport.press("leila", "Accept")
+    await settle(lotse)
+    links = {"people": "id", "guides": "person_id", "assignments": "guide_id", "offers": "guide_id"}
+    for name in ("leila", "amira"):
+        found = await lotse.store.people.find("test", name)
+        await privacy.erase(lotse.app.services, found)
+        for table, columns in MAP.items():
+            names = [c for c in columns if c in ("person_id", "guide_id")] or ([links[table]] if table in links
+                                                                              else [])
+            link = links.get(table) or (names[0] if names else None)
+            if link is None:
+                continue
+            rows = await lotse.store.db.fetchall(f"SELECT * FROM {table} WHERE {link} = ?", (found.id,))
+            if all(c.erase == "row deleted" for c in columns.values()):
+                assert rows == [], f"{table}: rows of {name} left"
+            for column, rule in columns.items():
+                if rule.erase.startswith("set to NULL"):
+                    assert all(row[column] is None for row in rows), f"{table}.{column} of {name} kept"

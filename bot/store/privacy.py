@@ -84,7 +84,8 @@ class Privacy:
         run = self.db.execute
         for table in ("dialog_states", "button_tokens", "consents", "reminders"):
             await run(f"DELETE FROM {table} WHERE person_id = ?", (person_id,))
-        await run("DELETE FROM broadcast_outbox WHERE person_id = ? AND state IN ('pending', 'claimed')", (person_id,))
+        await run("DELETE FROM broadcast_outbox WHERE person_id = ?", (person_id,))
+        await run("UPDATE broadcasts SET progress_id = NULL WHERE coordinator_id = ?", (person_id,))
         await run("UPDATE requests SET place = NULL, note = NULL, preferred_gender = NULL WHERE person_id = ?",
                   (person_id,))
         await run("UPDATE assignments SET feedback_comment = NULL WHERE guide_id = ? OR request_id IN "
