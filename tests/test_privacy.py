@@ -215,7 +215,7 @@ async def test_erasure_does_what_the_privacy_map_says(lotse: Running, clock) -> 
     from bot.services import privacy
     from bot.store.privacy_map import MAP
 
-    leila_id = await guide(lotse, "leila")
+    await guide(lotse, "leila")
     await person(lotse, "amira", "en", "newcomer")
     await request(lotse, "amira")
     await lotse.transport.press("leila", "Accept")
