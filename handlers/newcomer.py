@@ -16,7 +16,7 @@ from bot.core.dialog import END, NO, YES, Dialog, DialogEngine, Invalid, Option,
 from bot.core.i18n import N_
 from bot.core.router import Router
 from bot.core import text as free_text
-from bot.core.when import ParseError, parse_date, parse_time
+from bot.core.when import ParseError, parse_date, parse_duration, parse_time
 from bot.clock import utcnow
 from bot.store.requests import NewRequest, Request
 from bot.vocabulary import NEWCOMER
@@ -243,7 +243,20 @@ DATE = Step("date", N_("On which day is the appointment? Choose a day or type th
             values=_date_example, options=_date_options, parse=_parse_date, on_answer=_date_answer)
 TIME = Step("time", N_("At what time does it start? Choose or type the time, for example %(example)s."),
             values=_time_example, options=_time_options, parse=_parse_time)
-DURATION = Step("duration", N_("About how long will it take?"), options=_duration_options)
+def _parse_duration(ctx: Context, text: str, data: dict[str, Any]) -> int:
+    """A typed duration ("2" is two hours, "90 min", "1,5"): a quarter of an hour to eight hours."""
+    try:
+        minutes = parse_duration(text)
+    except ParseError:
+        raise Invalid(ctx._("I could not read this duration. Please type it like %(example)s.",
+                            example=ctx.i18n.number(1.5))) from None
+    if not 15 <= minutes <= 8 * 60 or minutes % 15:
+        raise Invalid(ctx._("An appointment can take from %(shortest)s to %(longest)s, in quarter hours.",
+                            shortest=labels.duration(ctx, 15), longest=labels.duration(ctx, 8 * 60)))
+    return minutes
+
+
+DURATION = Step("duration", N_("About how long will it take?"), options=_duration_options, parse=_parse_duration)
 DISTRICT = Step("district", N_("In which town is the appointment?"), options=_district_options)
 PLACE = Step("place", N_("Where exactly? Type the address or the name of the practice or office – or skip this."),
              options=_skip_option, parse=limited(PLACE_MAX, lines=False))

@@ -357,3 +357,42 @@ async def test_typed_german_and_arabic_dates(lotse: Running) -> None:
     state = await lotse.store.dialogs.get((await lotse.store.people.find("test", "amira")).id)
     assert state.data["date"] == "2026-12-03"
     assert texts([hour])[0] != ""
+
+
+async def test_typed_numbers_mean_what_they_say_where_options_are_buttons(lotse: Running) -> None:
+    """With native buttons (Telegram), a typed "2" at the duration is two hours, never button 2, and
+    a typed "1" at the time is one o'clock (refused: outside service hours), never the first button."""
+    bot = lotse.transport
+    [time_step] = await fill_until(lotse, "amira", "time")
+    problem, again = await bot.say("amira", "1")
+    assert problem.text.startswith("Appointments can start between") and again.text == time_step.text
+    await bot.say("amira", "9:30")
+    [district] = await bot.say("amira", "2")
+    assert district.text == "In which town is the appointment?"
+    state = await lotse.store.dialogs.get((await lotse.store.people.find("test", "amira")).id)
+    assert state.data["duration"] == 120                         # "2" = two hours (button 2 is "1 hour")
+    await fill_until(lotse, "olena", "duration")
+    [_] = await bot.say("olena", "90 min")
+    state = await lotse.store.dialogs.get((await lotse.store.people.find("test", "olena")).id)
+    assert state.data["duration"] == 90
+    await fill_until(lotse, "hamid", "duration")
+    wrong, again = await bot.say("hamid", "9 hours")
+    assert wrong.text == "An appointment can take from 15 minutes to 8 hours, in quarter hours."
+    assert again.text == "About how long will it take?"
+
+
+async def test_a_bare_number_picks_the_numbered_option_where_options_are_a_list(lotse: Running) -> None:
+    """Where options are a numbered list (Matrix, the terminal), the number someone reads picks it;
+    a value with its unit ("2 h") or a clock form ("9:30") is always the value."""
+    import dataclasses
+
+    lotse.transport.traits = dataclasses.replace(lotse.transport.traits, native_buttons=False)
+    bot = lotse.transport
+    await fill_until(lotse, "amira", "duration")
+    await bot.say("amira", "2")                                     # option 2: "1 hour"
+    person = await lotse.store.people.find("test", "amira")
+    assert (await lotse.store.dialogs.get(person.id)).data["duration"] == 60
+    await fill_until(lotse, "hamid", "duration")
+    await bot.say("hamid", "2 h")
+    person = await lotse.store.people.find("test", "hamid")
+    assert (await lotse.store.dialogs.get(person.id)).data["duration"] == 120

@@ -256,9 +256,18 @@ class DialogEngine:
         dialog = self._dialogs.get(state.dialog)
         return dialog, (dialog.step(state.step) if dialog else None)
 
+    @staticmethod
+    def numbers_choose(ctx: Context, step: Step) -> bool:
+        """Whether a bare typed number picks the option of that number.  Where options are a
+        numbered list (no native buttons) it does — the person reads the numbers.  Where they are
+        buttons, a number is a value when the step reads typed values ("2" at the duration is two
+        hours, "1" at the time is one o'clock), and an option number only at steps that have none."""
+        traits = ctx.services.messenger.traits(ctx.person.platform)
+        return step.parse is None or (traits is not None and not traits.native_buttons)
+
     def _match_option(self, ctx: Context, step: Step, state: DialogState, text: str) -> Any:
         options = [opt for row in step.options(ctx, state.data) for opt in row]  # type: ignore[misc]
-        if text.isdigit() and 1 <= int(text) <= len(options):
+        if text.isdigit() and 1 <= int(text) <= len(options) and self.numbers_choose(ctx, step):
             return options[int(text) - 1].value
         folded = fold(text)
         for opt in options:

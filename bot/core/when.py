@@ -261,3 +261,41 @@ def parse_time_range(text: str, locale: Locale | str) -> tuple[int, int]:
     if end <= start:
         raise ParseError("range")
     return start, end
+
+
+# Words for hours and minutes as people type them after a duration, in the UI languages (case folded,
+# Arabic vowel signs and Persian/Arabic letter forms as `_clean` leaves them).
+_HOUR_UNITS = frozenset({"h", "hr", "hrs", "hour", "hours", "std", "stunde", "stunden", "ساعة", "ساعات", "ساعت",
+                         "ساعتین", "ساعتان", "ساعه", "گھنټه", "ګړۍ", "saat", "seet", "saacad", "saacadood", "ሰዓት",
+                         "час", "часа", "часов", "годину", "години", "годин", "heure", "heures"})
+_MINUTE_UNITS = frozenset({"m", "min", "mins", "minute", "minutes", "minuten", "دقيقة", "دقائق", "دقیقه", "دقيقه",
+                           "دقیقې", "dakika", "dk", "deqîqe", "daqiiqo", "daqiiqadood", "ደቒቕ", "мин", "минут",
+                           "минуты", "хв", "хвилин", "хвилини"})
+_DURATION = re.compile(r"(?P<n>[0-9]+(?:[.,٫][0-9]+)?)\s*(?P<unit>[^\W0-9_]*)\.?")
+
+
+def parse_duration(text: str) -> int:
+    """How long, as people type it: "2" or "1,5" (hours), "2 h", "90 min", "۲ ساعت", "1 Stunde 30",
+    "1:30" — minutes.  A bare number is hours; with a minute word, minutes."""
+    cleaned = _clean(text).strip()
+    clock = re.fullmatch(r"([0-9]{1,2})[:.h]([0-9]{2})", cleaned)
+    if clock:
+        return int(clock[1]) * 60 + int(clock[2])
+    parts = list(_DURATION.finditer(cleaned))
+    if not parts or "".join(m.group(0) for m in parts).replace(" ", "") != cleaned.replace(" ", ""):
+        raise ParseError("format")
+    total, last_unit = 0.0, None
+    for match in parts:
+        number = float(match["n"].replace(",", ".").replace("٫", "."))
+        unit = match["unit"]
+        if unit in _MINUTE_UNITS or (not unit and last_unit == "hours"):   # "1 Stunde 30": the 30 is minutes
+            total += number
+            last_unit = "minutes"
+        elif unit in _HOUR_UNITS or not unit:
+            total += number * 60
+            last_unit = "hours"
+        else:
+            raise ParseError("format")
+    if total <= 0 or total != int(total):
+        raise ParseError("format")
+    return int(total)
