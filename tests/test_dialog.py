@@ -51,7 +51,9 @@ async def test_stop_typed_in_any_step_ends_the_dialog(lotse: Running) -> None:
     await bot.press("amira", "English")
     await bot.press("amira", "I agree")
     await bot.press("amira", "I need someone to come with me")
-    [stopped] = await bot.say("amira", "Stop")
+    [sure] = await bot.say("amira", "Stop")
+    assert sure.text == "Stop here? Your answers in this form are not kept."
+    [stopped] = await bot.press("amira", "Yes, stop")
     assert stopped.text == "Stopped. Send /help to see what you can do."
     person = await lotse.store.people.find("test", "amira")
     assert await lotse.store.dialogs.get(person.id) is None
@@ -106,3 +108,23 @@ async def test_a_languages_step_saved_before_the_best_language_was_asked_still_f
     assert gender.text.startswith("Would you prefer a guide who is a woman or a man?")
     state = await lotse.store.dialogs.get(hamid.id)
     assert state.data["languages"] == ["prs"] and state.data["best_language"] == "prs"
+
+
+async def test_stop_cancel_and_the_cancel_command_leave_a_form_after_asking(lotse: Running) -> None:
+    bot = lotse.transport
+    await bot.say("amira", "/start", language="en", name="Amira")
+    await bot.press("amira", "English")
+    await bot.press("amira", "I agree")
+    await bot.press("amira", "I need someone to come with me")
+    [day] = await bot.press("amira", "Doctor or hospital")
+    [sure] = await bot.say("amira", "/cancel")                      # the form, not an existing request
+    assert sure.text == "Stop here? Your answers in this form are not kept."
+    assert labels(sure) == ["Yes, stop", "No, go on"]
+    [back] = await bot.press("amira", "No, go on")
+    assert back.text == day.text                                    # where she was, the topic kept
+    person = await lotse.store.people.find("test", "amira")
+    assert (await lotse.store.dialogs.get(person.id)).data["topic"] == "doctor"
+    await bot.say("amira", "cancel")
+    [stopped] = await bot.say("amira", "yes")
+    assert stopped.text == "Stopped. Send /help to see what you can do."
+    assert await lotse.store.dialogs.get(person.id) is None

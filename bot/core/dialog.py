@@ -48,6 +48,7 @@ MSG_DONE = N_("Done")
 # Words a person may type instead of tapping: "stop" ends any dialog; "yes"/"no" choose an option
 # that declares them (Option.typed).  Each in the person's language, and in English everywhere.
 MSG_STOP = N_("stop")
+MSG_CANCEL = N_("cancel")
 MSG_STOPPED = N_("Stopped. Send %(help)s to see what you can do.")
 YES, NO = (N_("yes"),), (N_("no"),)
 MSG_AT_LEAST = N_("Please choose at least one.")
@@ -187,9 +188,8 @@ class DialogEngine:
         if await self._refused(ctx, dialog, state):
             return
         text = text.strip()
-        if fold(text) in (fold(ctx._(MSG_STOP)), MSG_STOP):
-            await ctx.store.dialogs.clear(ctx.person.id)
-            ctx.reply(ctx._(MSG_STOPPED, help=ctx.cmd("help")))
+        if step is not STOP and fold(text) in {fold(ctx._(w)) for w in (MSG_STOP, MSG_CANCEL)} | {MSG_STOP, MSG_CANCEL}:
+            await self.ask_stop(ctx, state)
             return
         if step.multi:
             await self._typed_choices(ctx, dialog, step, state, text)
@@ -252,8 +252,18 @@ class DialogEngine:
             ctx.reply("\n".join([refusal, ctx._(MSG_NOTHING_CHANGED)]))
         return True
 
+    async def ask_stop(self, ctx: Context, state: DialogState) -> None:
+        """"stop", "cancel" (or /cancel in a form): ask before leaving; "No" goes back to the step."""
+        dialog, step = self._resolve(state)
+        if dialog is None or step is None:
+            return
+        data = {**state.data, RETURN_AFTER_STOP: state.step}
+        await self._enter(ctx, dialog, DialogState(state.dialog, state.instance, STOP.name, data, utcnow()))
+
     def _resolve(self, state: DialogState) -> tuple[Dialog | None, Step | None]:
         dialog = self._dialogs.get(state.dialog)
+        if dialog is not None and state.step == STOP.name:
+            return dialog, STOP
         return dialog, (dialog.step(state.step) if dialog else None)
 
     @staticmethod
@@ -326,6 +336,15 @@ class DialogEngine:
 
     # -- answering ------------------------------------------------------------------------------
     async def _answer(self, ctx: Context, dialog: Dialog, step: Step, state: DialogState, value: Any) -> None:
+        if step is STOP:
+            data = dict(state.data)
+            back = data.pop(RETURN_AFTER_STOP, None)
+            if value or dialog.step(back or "") is None:
+                await ctx.store.dialogs.clear(ctx.person.id)
+                ctx.reply(ctx._(MSG_STOPPED, help=ctx.cmd("help")))
+            else:
+                await self._enter(ctx, dialog, DialogState(dialog.name, state.instance, back, data, utcnow()))
+            return
         data = dict(state.data)
         data[step.name] = value
         async with ctx.store.transaction():
@@ -343,7 +362,7 @@ class DialogEngine:
 
     async def _enter(self, ctx: Context, dialog: Dialog, state: DialogState, edit: str | None = None) -> None:
         """Save `state` with fresh button tokens and queue its step's prompt (or edit it in place)."""
-        step = dialog.step(state.step)
+        step = STOP if state.step == STOP.name else dialog.step(state.step)
         assert step is not None
         buttons: list[tuple[Button, ...]] = []
         values: dict[str, Any] = {}
@@ -368,6 +387,12 @@ class DialogEngine:
             ctx.replace(edit, step.text(ctx, state.data), tuple(buttons))
         else:
             ctx.reply(step.text(ctx, state.data), tuple(buttons))
+
+
+RETURN_AFTER_STOP = "_back_from_stop"  # data key: the step to go back to when "No, go on"
+STOP = Step("_stop", N_("Stop here? Your answers in this form are not kept."),
+            options=lambda ctx, data: [[Option(True, N_("Yes, stop"), typed=YES)],
+                                       [Option(False, N_("No, go on"), typed=NO)]])
 
 
 class _NoMatch:

@@ -28,6 +28,7 @@ from bot.vocabulary import COORDINATOR, EVERYONE, GUIDE, NEWCOMER
 log = logging.getLogger(__name__)
 
 CommandHandler = Callable[[Context], Awaitable[None]]
+LEAVE_FORM = "cancel"  # the command that, typed inside any dialog, leaves it (after a confirmation)
 ButtonHandler = Callable[[Context, Any], Awaitable[None]]  # (ctx, the Payload subclass it was registered for)
 Fallback = Callable[[Context], Awaitable[None]]
 
@@ -214,6 +215,9 @@ class Router:
 
     async def _command(self, ctx: Context) -> None:
         name = ctx.event.command
+        if name == LEAVE_FORM and ctx.dialog is not None:  # /cancel inside a form leaves the form (asked first)
+            await self.dialogs.ask_stop(ctx, ctx.dialog)
+            return
         command = self._commands.get(name)
         help_cmd = ctx.cmd("help")
         if command is None:
