@@ -21,6 +21,18 @@ TOPICS = {
     "other": N_("Something else"),
 }
 
+# Words people write when they mean a topic, for recognising free text ("I need help at the doctor").
+# Each catalog translates the whole line into words of its language, separated by spaces; a word
+# matches the start of a typed word ("hospital" matches "hospitals").  The English words always count.
+TOPIC_WORDS = {
+    "doctor": N_("doctor hospital clinic practice dentist pediatrician midwife pregnancy vaccination sick"),
+    "immigration": N_("immigration foreigners residence permit visa passport asylum BAMF"),
+    "jobcentre": N_("jobcentre jobcenter job centre employment agency work benefits"),
+    "school": N_("school kindergarten daycare teacher parents evening"),
+    "housing": N_("housing flat apartment landlord rent"),
+    "authority": N_("authority office town hall registration court"),
+}
+
 PREFERRED_GENDERS = {"female": N_("A woman"), "male": N_("A man"), None: N_("No preference")}
 GENDERS = {"female": N_("Woman"), "male": N_("Man"), "diverse": N_("Diverse"), None: N_("I prefer not to say")}
 

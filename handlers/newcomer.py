@@ -16,6 +16,7 @@ from bot.core.dialog import END, NO, YES, Dialog, DialogEngine, Invalid, Option,
 from bot.core.i18n import N_
 from bot.core.router import Router
 from bot.core import text as free_text
+from bot.core.text import fold
 from bot.core.when import ParseError, parse_date, parse_duration, parse_time
 from bot.clock import utcnow
 from bot.store.requests import NewRequest, Request
@@ -276,6 +277,37 @@ def _fields() -> tuple[tuple[Step, str], ...]:
     return ((TOPIC, N_("Topic")), (DATE, N_("Date")), (TIME, N_("Time")), (DURATION, N_("Duration")),
             (DISTRICT, N_("Town")), (PLACE, N_("Place")), (BEST_LANGUAGE, N_("Languages")), (GENDER, N_("Guide")),
             (NOTE, N_("Note")))
+
+
+ARTICLES = ("بال", "وال", "لل", "ال")  # Arabic article prefixes: "الطبيب" is "طبيب"
+
+
+def topic_in(ctx: Context, text: str) -> str | None:
+    """The topic a free text speaks of, by the words of the person's language and English: the one
+    with the most words found, None if none or a tie."""
+    words = [w for w in fold(text).replace(",", " ").replace(".", " ").split() if len(w) >= 3]
+    words += [w[len(p):] for w in words for p in ARTICLES if w.startswith(p) and len(w) - len(p) >= 3]
+    found: dict[str, int] = {}
+    for code, msgid in labels.TOPIC_WORDS.items():
+        if code not in ctx.settings.requests.topics:
+            continue
+        keys = {fold(k) for k in (ctx._(msgid).split() + msgid.split()) if len(k) >= 3}
+        hits = sum(1 for w in words if any(w.startswith(k) for k in keys))
+        if hits:
+            found[code] = hits
+    best = sorted(found.items(), key=lambda item: -item[1])
+    return best[0][0] if best and (len(best) == 1 or best[0][1] > best[1][1]) else None
+
+
+async def request_from_text(ctx: Context, text: str) -> bool:
+    """Free text that names a topic starts the request with that topic chosen; False if none."""
+    topic = topic_in(ctx, text)
+    if topic is None or await _over_cap(ctx):
+        return topic is not None
+    ctx.reply(ctx._("You need someone to come with you: %(topic)s. Let us arrange it.",
+                    topic=labels.topic(ctx, topic)))
+    await ctx.services.dialogs.start(ctx, REQUEST, {TOPIC.name: topic}, at=DATE)
+    return True
 
 
 async def _over_cap(ctx: Context) -> bool:

@@ -174,9 +174,24 @@ async def _reask(ctx: Context) -> bool:
     return True
 
 
-async def not_understood(ctx: Context) -> None:
+async def not_understood(ctx: Context, router: Router | None = None) -> None:
+    """Free text outside any dialog never dead-ends: a newcomer who names a topic ("I need help at
+    the doctor") gets the request with it chosen, anyone else who is not a guide the menu with a
+    hint; guides and coordinators the list of what they can do."""
+    from handlers import newcomer
+
+    text = ctx.event.text or ""
+    is_staff = ctx.person.role == GUIDE or ctx.is_coordinator
+    if not is_staff and await newcomer.request_from_text(ctx, text):
+        return
+    if is_staff and router is not None:
+        ctx.reply(ctx._("Sorry, I did not understand that."))
+        await help_(ctx, router)
+        return
     ctx.reply(ctx._("Sorry, I did not understand that. Send %(help)s to see what I can do.",
                     help=ctx.cmd("help")))
+    if not is_staff:
+        await ctx.services.dialogs.start(ctx, MENU)
 
 
 def register(router: Router) -> None:
@@ -190,4 +205,7 @@ def register(router: Router) -> None:
 
     router.command("help", _help)
     router.guard(before_consent)
-    router.fallback(not_understood)
+    async def _not_understood(ctx: Context) -> None:
+        await not_understood(ctx, router)
+
+    router.fallback(_not_understood)

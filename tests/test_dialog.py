@@ -128,3 +128,31 @@ async def test_stop_cancel_and_the_cancel_command_leave_a_form_after_asking(lots
     [stopped] = await bot.say("amira", "yes")
     assert stopped.text == "Stopped. Send /help to see what you can do."
     assert await lotse.store.dialogs.get(person.id) is None
+
+
+async def test_free_text_naming_a_topic_starts_the_request_with_it(lotse: Running) -> None:
+    bot = lotse.transport
+    await bot.say("amira", "/start", language="ar", name="Amira")
+    await bot.press("amira", "English")
+    await bot.press("amira", "I agree")
+    person = await lotse.store.people.find("test", "amira")
+    await lotse.store.dialogs.clear(person.id)                       # she left the menu
+    said, day = await bot.say("amira", "I need help at the doctor tomorrow")
+    assert said.text == "You need someone to come with you: Doctor or hospital. Let us arrange it."
+    assert day.text.startswith("On which day is the appointment?")
+    state = await lotse.store.dialogs.get(person.id)
+    assert (state.dialog, state.data["topic"]) == ("request", "doctor")
+
+
+async def test_free_text_in_arabic_and_without_a_topic(lotse: Running) -> None:
+    bot = lotse.transport
+    await bot.say("hamid", "/start", language="ar", name="Hamid")
+    await bot.press("hamid", "العربية")
+    await bot.press("hamid", "أوافق")
+    person = await lotse.store.people.find("test", "hamid")
+    await lotse.store.dialogs.clear(person.id)
+    said, _ = await bot.say("hamid", "أحتاج مرافقة إلى الطبيب")
+    assert (await lotse.store.dialogs.get(person.id)).data["topic"] == "doctor", said.text
+    await lotse.store.dialogs.clear(person.id)
+    sorry, menu = await bot.say("hamid", "مرحبا")                     # no topic: the menu, with a hint
+    assert "/help" in sorry.text and len(menu.flat_buttons) == 2
