@@ -94,7 +94,7 @@ class App:
         # restarts more often than daily do not postpone it for ever; the first a day after the first
         # start (a test's clock decides when the day has passed).
         last = await self.store.privacy.last_purge()
-        if last is None:  # a new database: its first retention day starts now
+        if last is None or last > utcnow():  # a new database (or a clock set back): the day starts now
             last = utcnow()
             await self.store.privacy.purged(last)
         self.scheduler.at("retention", last + timedelta(days=1), self._retention)

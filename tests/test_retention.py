@@ -5,8 +5,11 @@ answer) erased, declined records deleted — by the bot's daily job on the moved
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from bot.clock import utcnow
 from bot.config import Settings
@@ -17,6 +20,15 @@ from tests.test_privacy import NOTE, PLACE, onboard
 from tests.test_reminders import TUESDAY_1230, at, booked
 
 T0 = WEDNESDAY_10AM  # when the tests' people joined (the `clock` fixture's start)
+
+
+@pytest.fixture
+async def lotse(settings: Settings, clock: Clock) -> AsyncIterator[Running]:
+    """Lotse started on the test clock: its retention day is counted from the clock's start, not
+    from the machine's (which libfaketime moves in CI)."""
+    running = await Running(settings).start()
+    yield running
+    await running.app.stop()
 
 
 async def day_passes(lotse: Running, clock: Clock, moment: datetime) -> None:
