@@ -67,6 +67,7 @@ MSG_ASSIGNED = G_("Thank you! You are coming with %(name)s.")
 MSG_GUIDE_CANCELLED = G_("Your guide cannot come after all: %(request)s Lotse is looking for someone else and will "
                          "write to you.")
 MSG_NOW_ACCOMPANIES = G_("%(name)s now accompanies this request.")
+MSG_GUIDE_WITHDREW = G_("%(name)s cancelled this appointment: %(request)s Lotse is asking other guides.")
 MEET_BEFORE = timedelta(minutes=15)
 SHOWN_IN_ESCALATION = 8
 CLOSED = {
@@ -214,6 +215,13 @@ class OfferTexts(Notifier):
         i18n = self._i18n(newcomer)
         await self._send(newcomer, i18n.gendered(await self._gender(guide), MSG_GUIDE_CANCELLED,
                                                  request=what_when_where(i18n, request)))
+
+    async def guide_withdrew(self, coordinators: list[Person], guide: Person, request: Request) -> None:
+        gender = await self._gender(guide)
+        for recipient in coordinators:
+            i18n = self._i18n(recipient)
+            await self._send(recipient, i18n.gendered(gender, MSG_GUIDE_WITHDREW, name=name_of(guide),
+                                                      request=what_when_where(i18n, request)))
 
 
 # -- buttons ------------------------------------------------------------------------------------

@@ -57,6 +57,7 @@ class Notifier(Protocol):
     async def still_searching(self, newcomer: Person, request: Request) -> None: ...
     async def cancelled_by_newcomer(self, guide: Person, newcomer: Person, request: Request) -> None: ...
     async def cancelled_by_guide(self, newcomer: Person, guide: Person, request: Request) -> None: ...
+    async def guide_withdrew(self, coordinators: list[Person], guide: Person, request: Request) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -342,7 +343,9 @@ class Dispatch:
                 await self.notifier.cancelled_by_newcomer(guide, newcomer, request)
 
     async def guide_cancelled(self, guide: Person, assignment_id: int) -> Request | None:
-        """The guide cannot come: the request is open again, the newcomer is told, a new wave starts."""
+        """The guide cannot come: the request is open again, the newcomer and the coordinators are
+        told, a new wave starts — without this guide (matching excludes a guide who cancelled a
+        request from it for good: Need.cancelled)."""
         store, now = self.store, utcnow()
         async with store.transaction():
             request_id = await store.bookings.request_of_assignment(assignment_id, guide.id)
@@ -354,5 +357,6 @@ class Dispatch:
         newcomer = await store.people.get(request.person_id)
         if newcomer is not None:
             await self.notifier.cancelled_by_guide(newcomer, guide, request)
+        await self.notifier.guide_withdrew(await coordinator_people(store, self.settings), guide, request)
         self.kick(request.id)
         return request
