@@ -47,9 +47,17 @@ class DeclineReason(Payload, action="decline-reason"):
 
 @dataclass(frozen=True)
 class Assign(Payload, action="assign"):
-    """A coordinator assigns a guide by hand."""
+    """A coordinator assigns a guide by hand (any approved guide of the escalation card)."""
     request: int
     guide: int
+
+
+@dataclass(frozen=True)
+class AssignAnyway(Payload, action="assign-anyway"):
+    """The answer to "assign anyway?" for a guide matching did not offer the request to."""
+    request: int
+    guide: int
+    confirmed: bool  # True: the guide gets an offer; False: nothing happens
 
 
 @dataclass(frozen=True)
@@ -67,8 +75,13 @@ MSG_ASSIGNED = G_("Thank you! You are coming with %(name)s.")
 MSG_GUIDE_CANCELLED = G_("Your guide cannot come after all: %(request)s Lotse is looking for someone else and will "
                          "write to you.")
 MSG_NOW_ACCOMPANIES = G_("%(name)s now accompanies this request.")
+MSG_ASSIGN_ANYWAY = G_("Assign %(name)s anyway? They receive it as an offer to accept or decline.")
+MSG_ASKED = G_("%(name)s was asked and will answer.")
+MSG_DECLINED_BY_HAND = G_("%(name)s declined the appointment you assigned: %(request)s Send %(command)s to assign "
+                          "someone else.")
+MSG_GUIDE_WITHDREW = G_("%(name)s cancelled this appointment: %(request)s Lotse is asking other guides.")
 MEET_BEFORE = timedelta(minutes=15)
-SHOWN_IN_ESCALATION = 8
+SHOWN_IN_ESCALATION = 8  # guides listed (each with an Assign button), best first
 CLOSED = {
     "taken": N_("Already taken – thank you!"),
     "expired": N_("This offer has expired. Thank you all the same!"),
@@ -90,6 +103,21 @@ def meeting_point(i18n: I18n, request: Request, other: Person | None) -> str:
     return i18n.gettext("Please meet %(name)s on %(date)s at %(time)s at %(place)s.", name=name_of(other),
                         date=i18n.date(meet.date(), "full"), time=i18n.time(meet),
                         place=request.place or request.district)
+
+
+def reasons(i18n: I18n, evaluation: Any) -> str:
+    """A guide's matching explanation as one line of the escalation card."""
+    return "; ".join(reason(i18n, msgid, values) for msgid, values in explain(evaluation))
+
+
+def not_offered(i18n: I18n, name: str, evaluation: Any) -> str:
+    return i18n.gettext("%(name)s – not offered: %(reasons)s", name=name, reasons=reasons(i18n, evaluation))
+
+
+async def assign_rows(store: Any, i18n: I18n, request_id: int, shown: list[Any]) -> list:
+    """One Assign button per guide listed in an escalation card."""
+    return [[(i18n.gettext("Assign %(name)s", name=name_of(await store.people.get(e.guide_id))),
+              Assign(request_id, e.guide_id))] for e in shown]
 
 
 def reason(i18n: I18n, msgid: str, values: dict[str, Any]) -> str:
@@ -174,29 +202,37 @@ class OfferTexts(Notifier):
         return calendar_attachment(content)
 
     async def escalation_text(self, i18n: I18n, request: Request, ranked: list[Any]) -> tuple[str, list[Any]]:
+        """The card and the guides it lists: the approved ones, best first (the eligible with their
+        points, the others with why they were not offered); a suspended, rejected or pending guide
+        cannot be assigned and is left out."""
         people = self.services.store.people
         lines = [i18n.gettext("Nobody has taken this request yet:"), what_when_where(i18n, request),
                  i18n.gettext("Languages: %(value)s", value=labels.languages(i18n, request.languages)), ""]
-        shown = ranked[:SHOWN_IN_ESCALATION]
+        shown = [e for e in ranked if e.candidate.state == "approved"][:SHOWN_IN_ESCALATION]
         for evaluation in shown:
             name = name_of(await people.get(evaluation.guide_id))
-            reasons = "; ".join(reason(i18n, msgid, values) for msgid, values in explain(evaluation))
             if evaluation.eligible:
                 lines.append(i18n.gettext("%(name)s – %(points)s points: %(reasons)s", name=name,
-                                          points=i18n.number(round(evaluation.score, 1)), reasons=reasons))
+                                          points=i18n.number(round(evaluation.score, 1)),
+                                          reasons=reasons(i18n, evaluation)))
             else:
-                lines.append(i18n.gettext("%(name)s – not offered: %(reasons)s", name=name, reasons=reasons))
+                lines.append(not_offered(i18n, name, evaluation))
         if not shown:
             lines.append(i18n.gettext("No guide is registered for this yet."))
-        return "\n".join(lines), [e for e in shown if e.eligible]
+        return "\n".join(lines), shown
 
     async def escalated(self, coordinators: list[Person], request: Request, ranked: list[Any]) -> None:
         for recipient in coordinators:
             i18n = self._i18n(recipient)
-            text, eligible = await self.escalation_text(i18n, request, ranked)
-            rows = [[(i18n.gettext("Assign %(name)s", name=name_of(await self.services.store.people.get(e.guide_id))),
-                      Assign(request.id, e.guide_id))] for e in eligible[:5]]
+            text, shown = await self.escalation_text(i18n, request, ranked)
+            rows = await assign_rows(self.services.store, i18n, request.id, shown)
             await self._send(recipient, text, await self._buttons(recipient, rows))
+
+    async def declined_by_hand(self, coordinator: Person, guide: Person, request: Request) -> None:
+        i18n = self._i18n(coordinator)
+        await self._send(coordinator, i18n.gendered(await self._gender(guide), MSG_DECLINED_BY_HAND,
+                                                    name=name_of(guide), request=what_when_where(i18n, request),
+                                                    command=self._cmd(coordinator, "unmatched")))
 
     async def still_searching(self, newcomer: Person, request: Request) -> None:
         i18n = self._i18n(newcomer)
@@ -214,6 +250,13 @@ class OfferTexts(Notifier):
         i18n = self._i18n(newcomer)
         await self._send(newcomer, i18n.gendered(await self._gender(guide), MSG_GUIDE_CANCELLED,
                                                  request=what_when_where(i18n, request)))
+
+    async def guide_withdrew(self, coordinators: list[Person], guide: Person, request: Request) -> None:
+        gender = await self._gender(guide)
+        for recipient in coordinators:
+            i18n = self._i18n(recipient)
+            await self._send(recipient, i18n.gendered(gender, MSG_GUIDE_WITHDREW, name=name_of(guide),
+                                                      request=what_when_where(i18n, request)))
 
 
 # -- buttons ------------------------------------------------------------------------------------
@@ -255,8 +298,19 @@ async def on_decline_reason(ctx: Context, pressed: DeclineReason) -> None:
 
 
 async def on_assign(ctx: Context, pressed: Assign) -> None:
+    """An eligible guide is booked at once; for one matching did not offer the request to, the
+    coordinator first reads why and confirms (on_assign_anyway)."""
     request_id, guide_id = pressed.request, pressed.guide
-    person, i18n = ctx.person, ctx.i18n
+    person, i18n, dispatch = ctx.person, ctx.i18n, ctx.services.dispatch
+    evaluation = await dispatch.judge(request_id, guide_id)
+    if evaluation is not None and not evaluation.eligible and await dispatch.refusal(request_id, guide_id) is None:
+        guide = await ctx.store.people.get(guide_id)
+        buttons = await ctx.buttons([[(ctx._("Assign anyway"), AssignAnyway(request_id, guide_id, True)),
+                                      (ctx._("Cancel"), AssignAnyway(request_id, guide_id, False))]])
+        ctx.reply("\n".join([not_offered(i18n, name_of(guide), evaluation),
+                             i18n.gendered(await ctx.store.guides.gender(guide_id), MSG_ASSIGN_ANYWAY,
+                                           name=name_of(guide))]), buttons)
+        return
 
     async def assign() -> None:
         outcome = await ctx.services.dispatch.assign_by_hand(person, request_id, guide_id)
@@ -272,6 +326,30 @@ async def on_assign(ctx: Context, pressed: Assign) -> None:
         await ctx.services.messenger.send(person, Message(text))
 
     ctx.later(assign)
+
+
+async def on_assign_anyway(ctx: Context, pressed: AssignAnyway) -> None:
+    request_id, guide_id = pressed.request, pressed.guide
+    ctx.answered = ctx.event.message_id
+    if not pressed.confirmed:
+        ctx.reply(ctx._(MSG_NOTHING_CHANGED))
+        return
+    person, i18n = ctx.person, ctx.i18n
+
+    async def ask() -> None:
+        outcome = await ctx.services.dispatch.offer_by_hand(person, request_id, guide_id)
+        guide = await ctx.store.people.get(guide_id)
+        gender = await ctx.store.guides.gender(guide_id)
+        if outcome.code == "refused":  # paused, suspended or not approved
+            text = "\n".join([i18n.gendered(gender, MSG_CANNOT_TAKE_ON, name=name_of(guide)),
+                              i18n.gettext(MSG_NOTHING_CHANGED)])
+        elif outcome.code == "asked":
+            text = i18n.gendered(gender, MSG_ASKED, name=name_of(guide))
+        else:
+            text = i18n.gettext("This request has a guide already.")
+        await ctx.services.messenger.send(person, Message(text))
+
+    ctx.later(ask)
 
 
 async def on_guide_cancel(ctx: Context, pressed: GuideCancel) -> None:
@@ -321,10 +399,8 @@ async def unmatched(ctx: Context) -> None:
         need = await ctx.store.matching.need(request_id)
         ranked = rank(need, await ctx.store.matching.candidates(need, settings.zone, prefilter=False),
                       settings.matching.weights, settings.zone, settings.matching.travel_buffer)
-        text, eligible = await texts.escalation_text(ctx.i18n, request, ranked)
-        rows = [[(ctx._("Assign %(name)s", name=name_of(await ctx.store.people.get(e.guide_id))),
-                  Assign(request_id, e.guide_id))] for e in eligible[:5]]
-        ctx.reply(text, await ctx.buttons(rows))
+        text, shown = await texts.escalation_text(ctx.i18n, request, ranked)
+        ctx.reply(text, await ctx.buttons(await assign_rows(ctx.store, ctx.i18n, request_id, shown)))
 
 
 async def announce_request(ctx: Context, request_id: int) -> None:
@@ -339,6 +415,7 @@ async def announce_request(ctx: Context, request_id: int) -> None:
 def register(router: Router) -> None:
     router.button(OfferAnswer, on_offer, authority=offer_answer)
     router.button(Assign, on_assign, authority=coordinator)
+    router.button(AssignAnyway, on_assign_anyway, authority=coordinator)
     router.button(GuideCancel, on_guide_cancel)  # no authority: cancelling stays possible (bot/services/authority.py)
     router.button(DeclineReason, on_decline_reason)
     router.command("appointments", appointments)

@@ -11,6 +11,12 @@
   or the appointment is closer than `[matching] escalate_before`, every coordinator gets the
   request with the ranked list and its explanations, and the newcomer hears that a coordinator
   helps.
+- A coordinator may assign any approved guide by hand: one matching finds eligible is booked at
+  once (`assign_by_hand`); one it did not offer the request to gets it as an offer, after the
+  coordinator confirmed (`offer_by_hand`) — the guide still accepts or declines, and a decline is
+  reported to that coordinator.
+- A guide who cancels (`guide_cancelled`) is never offered that request again (matching's
+  "cancelled" exclusion); the coordinators are told.
 - Offer expiries live in the database; a job of the bot's one Scheduler (bot/services/scheduler.py)
   per offer wakes dispatch at the expiry time, and `resume()` at start expires what fell due while Lotse was down and re-arms
   the rest.  Tests call `expire_due()` after moving the clock.
@@ -35,7 +41,7 @@ from bot.core.transport import DeliveryError, DeliveryUncertain
 from bot.core.types import Message
 from bot import faults
 from bot.services.coordinators import coordinator_people
-from bot.services.matching import rank
+from bot.services.matching import Evaluation, rank
 from bot.services.scheduler import Scheduler
 from bot.store import Store
 from bot.clock import utcnow
@@ -54,16 +60,19 @@ class Notifier(Protocol):
     async def matched(self, newcomer: Person, guide: Person, request: Request) -> None: ...
     async def assigned(self, guide: Person, newcomer: Person, request: Request) -> None: ...
     async def escalated(self, coordinators: list[Person], request: Request, ranked: list[Any]) -> None: ...
+    async def declined_by_hand(self, coordinator: Person, guide: Person, request: Request) -> None: ...
     async def still_searching(self, newcomer: Person, request: Request) -> None: ...
     async def cancelled_by_newcomer(self, guide: Person, newcomer: Person, request: Request) -> None: ...
     async def cancelled_by_guide(self, newcomer: Person, guide: Person, request: Request) -> None: ...
+    async def guide_withdrew(self, coordinators: list[Person], guide: Person, request: Request) -> None: ...
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What happened to a guide's answer (the handler phrases it)."""
 
-    code: str  # accepted, already (this guide accepted before), taken, expired, declined, gone, refused
+    code: str  # accepted, already (this guide accepted before), taken, expired, declined, gone, refused,
+    #            asked (offer_by_hand: the offer is out)
     request: Request | None = None
     reason: str | None = None  # refused: the guide's standing (bot/services/authority.py)
 
@@ -242,7 +251,8 @@ class Dispatch:
             refusal = await self._standing(guide.id, request)
             if refusal is not None:  # suspended or paused since the offer went out: the offer stays open
                 return Outcome("refused", request, refusal)
-            assignment_id = await store.bookings.claim(offer.request_id, guide.id, now, offer_id=offer_id)
+            assignment_id = await store.bookings.claim(offer.request_id, guide.id, now, offer_id=offer_id,
+                                                       by=offer.asked_by)
             if assignment_id is None:
                 await store.bookings.close_offer(offer_id, "taken", now)
                 return Outcome("taken", request)
@@ -270,6 +280,46 @@ class Dispatch:
         await self._after_match(request, guide, others)
         return Outcome("accepted", request)
 
+    async def judge(self, request_id: int, guide_id: int) -> Evaluation | None:
+        """How matching sees this guide for this request now: eligible, or why not (None: the
+        request or the guide is gone)."""
+        store, settings = self.store, self.settings
+        need = await store.matching.need(request_id)
+        if need is None:
+            return None
+        ranked = rank(need, await store.matching.candidates(need, settings.zone, prefilter=False),
+                      settings.matching.weights, settings.zone, settings.matching.travel_buffer)
+        return next((e for e in ranked if e.guide_id == guide_id), None)
+
+    async def refusal(self, request_id: int, guide_id: int) -> str | None:
+        """Why this guide may not take on this request now (paused that day, suspended, not
+        approved — bot/services/authority.py), or None."""
+        request = await self.store.requests.get(request_id)
+        return None if request is None else await self._standing(guide_id, request)
+
+    async def offer_by_hand(self, coordinator: Person, request_id: int, guide_id: int) -> Outcome:
+        """A coordinator asks a guide matching did not offer the request to (confirmed after reading
+        why): an offer like a wave's, naming the coordinator — the guide accepts or declines, the
+        newcomer hears only of an accept.  "asked" (also when this guide's offer is out already),
+        "refused" (the guide's standing), or "taken" (the request is not open any more)."""
+        store, now = self.store, utcnow()
+        async with store.transaction():
+            request = await store.requests.get(request_id)
+            guide = await store.people.get(guide_id)
+            if request is None or guide is None or request.state != "open" or request.starts_at <= now:
+                return Outcome("taken", request)
+            refusal = await self._standing(guide_id, request)
+            if refusal is not None:
+                return Outcome("refused", request, refusal)
+            if any(o.guide_id == guide_id for o in await store.bookings.open_offers(request_id)):
+                return Outcome("asked", request)
+            expires = now + self.offer_time(request.starts_at, now)
+            offer_id = await store.bookings.add_offer(request_id, guide_id, await store.bookings.next_wave(request_id),
+                                                      now, expires, asked_by=coordinator.id)
+        await self._send_offer(offer_id, request)
+        self._arm(offer_id, expires)
+        return Outcome("asked", request)
+
     async def _standing(self, guide_id: int, request: Request) -> str | None:
         """May this guide take on `request` now?  Asked inside the booking transaction."""
         day = request.starts_at.astimezone(self.settings.zone).date()
@@ -296,6 +346,9 @@ class Dispatch:
         request = await self.store.requests.get(offer.request_id)
         if not await self.store.bookings.close_offer(offer_id, "declined", utcnow(), reason):
             return Outcome(await self._closed_code(await self.store.bookings.offer(offer_id) or offer), request)
+        coordinator = None if offer.asked_by is None else await self.store.people.get(offer.asked_by)
+        if coordinator is not None and request is not None:
+            await self.notifier.declined_by_hand(coordinator, guide, request)
         if not await self.store.bookings.open_offers(offer.request_id):
             self.kick(offer.request_id)
         return Outcome("declined", request)
@@ -342,7 +395,9 @@ class Dispatch:
                 await self.notifier.cancelled_by_newcomer(guide, newcomer, request)
 
     async def guide_cancelled(self, guide: Person, assignment_id: int) -> Request | None:
-        """The guide cannot come: the request is open again, the newcomer is told, a new wave starts."""
+        """The guide cannot come: the request is open again, the newcomer and the coordinators are
+        told, a new wave starts — without this guide (matching excludes a guide who cancelled a
+        request from it for good: Need.cancelled)."""
         store, now = self.store, utcnow()
         async with store.transaction():
             request_id = await store.bookings.request_of_assignment(assignment_id, guide.id)
@@ -354,5 +409,6 @@ class Dispatch:
         newcomer = await store.people.get(request.person_id)
         if newcomer is not None:
             await self.notifier.cancelled_by_guide(newcomer, guide, request)
+        await self.notifier.guide_withdrew(await coordinator_people(store, self.settings), guide, request)
         self.kick(request.id)
         return request

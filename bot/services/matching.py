@@ -18,6 +18,8 @@ Hard filters — a guide failing any of them is not offered the request; each is
     weekly_max          assignments_in_week >= weekly_max
     gender              the newcomer asked for a gender and the guide's differs (or is unknown)
     declined            the guide declined this request before
+    cancelled           the guide accepted this request (or was assigned it) and cancelled: they
+                        are never offered it again (a coordinator may still ask them by hand)
 
 Score — the sum of named components, each from `[matching.weights]` (WeightsSettings) w.*:
 
@@ -74,7 +76,7 @@ __all__ = [
 ]
 
 REASONS = ("not_approved", "paused", "no_shared_language", "district", "no_slot", "overlap",
-           "weekly_max", "gender", "declined")
+           "weekly_max", "gender", "declined", "cancelled")
 COMPONENTS = ("first_language", "other_language", "district", "topic", "fairness", "continuity",
               "reliability")
 
@@ -94,6 +96,7 @@ _EXCLUSION_TEXT = {
     "weekly_max": N_("already has %(count)s appointments that week (at most %(weekly_max)s)"),
     "gender": N_("the newcomer asked for: %(gender)s"),
     "declined": N_("declined this request"),
+    "cancelled": N_("cancelled this request after taking it on"),
 }
 _COMPONENT_TEXT = {
     "first_language": N_("speaks the first language, %(language)s (+%(points)s)"),
@@ -140,8 +143,8 @@ class _Context:
     """Everything that depends only on the need, computed once per ranking."""
 
     __slots__ = ("need", "weights", "first", "others", "district", "topic", "weekday", "start_minute",
-                 "end_minute", "day", "busy_from", "busy_until", "gender", "declined", "w_first", "w_other",
-                 "w_district", "w_topic", "w_fairness", "w_continuity", "w_reliability")
+                 "end_minute", "day", "busy_from", "busy_until", "gender", "declined", "cancelled", "w_first",
+                 "w_other", "w_district", "w_topic", "w_fairness", "w_continuity", "w_reliability")
 
     def __init__(self, need: Need, weights: WeightsSettings, zone: ZoneInfo, travel_buffer: timedelta) -> None:
         self.need = need
@@ -155,6 +158,7 @@ class _Context:
         self.busy_until = need.ends_at + travel_buffer
         self.gender = need.preferred_gender
         self.declined = need.declined
+        self.cancelled = need.cancelled
         self.w_first = float(weights.first_language)
         self.w_other = float(weights.other_language)
         self.w_district = float(weights.district)
@@ -202,6 +206,8 @@ def _evaluate(x: _Context, c: Candidate) -> Evaluation:
         exclusions = (exclusions or []) + ["gender"]
     if c.guide_id in x.declined:
         exclusions = (exclusions or []) + ["declined"]
+    if c.guide_id in x.cancelled:
+        exclusions = (exclusions or []) + ["cancelled"]
 
     reliability = (c.offers_accepted + PRIOR_ACCEPTED) / (c.offers_total + PRIOR_OFFERS)
     if c.no_shows:

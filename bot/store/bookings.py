@@ -18,6 +18,7 @@ class Offer:
     state: str
     expires_at: datetime
     message_id: str | None
+    asked_by: int | None = None  # the coordinator who sent it by hand; None for an offer of a wave
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Assignment:
 
 def _offer(row: object) -> Offer:
     return Offer(row["id"], row["request_id"], row["guide_id"], row["wave"], row["state"],  # type: ignore[index]
-                 from_db_time(row["expires_at"]), row["message_id"])  # type: ignore[index, arg-type]
+                 from_db_time(row["expires_at"]), row["message_id"], row["asked_by"])  # type: ignore[index, arg-type]
 
 
 class Bookings:
@@ -51,13 +52,16 @@ class Bookings:
                                      (request_id,))
         return int(row[0]) if row else 1
 
-    async def add_offer(self, request_id: int, guide_id: int, wave: int, now: datetime, expires: datetime) -> int:
+    async def add_offer(self, request_id: int, guide_id: int, wave: int, now: datetime, expires: datetime,
+                        asked_by: int | None = None) -> int:
+        """A new offer, or the guide's earlier one for this request opened anew.  `asked_by`: the
+        coordinator who sends it by hand."""
         await self.db.execute(
-            "INSERT INTO offers (request_id, guide_id, wave, sent_at, expires_at) VALUES (?, ?, ?, ?, ?) "
+            "INSERT INTO offers (request_id, guide_id, wave, sent_at, expires_at, asked_by) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (request_id, guide_id) DO UPDATE SET state = 'open', wave = excluded.wave, "
             "sent_at = excluded.sent_at, expires_at = excluded.expires_at, answered_at = NULL, message_id = NULL, "
-            "notified = NULL",
-            (request_id, guide_id, wave, to_db_time(now), to_db_time(expires)))
+            "notified = NULL, asked_by = excluded.asked_by",
+            (request_id, guide_id, wave, to_db_time(now), to_db_time(expires), asked_by))
         row = await self.db.fetchone("SELECT id FROM offers WHERE request_id = ? AND guide_id = ?",
                                      (request_id, guide_id))
         assert row is not None

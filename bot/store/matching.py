@@ -48,6 +48,7 @@ class Need:
     duration_minutes: int
     preferred_gender: str | None      # 'female' / 'male' / None
     declined: frozenset[int] = frozenset()  # guides who declined this request
+    cancelled: frozenset[int] = frozenset()  # guides who accepted this request and then cancelled it
 
     @property
     def ends_at(self) -> datetime:
@@ -188,7 +189,9 @@ class Matching:
             "SELECT r.id, r.person_id, r.topic, r.starts_at, r.duration_minutes, r.district, r.preferred_gender, "
             " (SELECT group_concat(language, ' ') FROM "
             "   (SELECT language FROM request_languages WHERE request_id = r.id ORDER BY position)), "
-            " (SELECT group_concat(guide_id, ' ') FROM offers WHERE request_id = r.id AND state = 'declined') "
+            " (SELECT group_concat(guide_id, ' ') FROM offers WHERE request_id = r.id AND state = 'declined'), "
+            " (SELECT group_concat(guide_id, ' ') FROM assignments "
+            "   WHERE request_id = r.id AND state = 'cancelled_by_guide') "
             "FROM requests r WHERE r.id = ?", (request_id,))
         if row is None:
             return None
@@ -198,6 +201,7 @@ class Matching:
             duration_minutes=row[4], district=row[5], preferred_gender=row[6],
             languages=tuple((row[7] or "").split()),
             declined=frozenset(int(g) for g in (row[8] or "").split()),
+            cancelled=frozenset(int(g) for g in (row[9] or "").split()),
         )
 
     async def candidates(self, need: Need, zone: ZoneInfo, *, prefilter: bool = True) -> list[Candidate]:

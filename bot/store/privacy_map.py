@@ -203,6 +203,7 @@ MAP: dict[str, dict[str, Column]] = {
         "decline_reason": Column("statistical", "kept (no identity); an open offer to an erased guide is withdrawn", "with its request"),
         "message_id": Column("pseudonymous", NULL, "[privacy] text_days after the appointment"),
         "notified": Column("technical", "kept (no identity); an open offer to an erased guide is withdrawn", "with its request"),
+        "asked_by": Column("pseudonymous", "kept (a coordinator's id)", "with its request"),
     },
     "assignments": {
         "id": Column("technical", ACCOUNTS, ACCOUNTS_RETAIN),
