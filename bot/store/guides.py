@@ -164,6 +164,17 @@ class Guides:
             (to_state, to_db_time(now), by, person_id, *from_states))
         return changed == 1
 
+    async def set_decision_reason(self, person_id: int, reason: str | None) -> None:
+        """Keep the reason of the decision just made (a rejection's, in the coordinator's words), or
+        none: decision_reason always belongs to the latest decision (bot/services/guides.py)."""
+        await self.db.execute("UPDATE guides SET decision_reason = ? WHERE person_id = ? "
+                              "AND decision_reason IS NOT ?", (reason, person_id, reason))
+
+    async def decision_reason(self, person_id: int) -> str | None:
+        """The reason given with the latest decision (a rejection), if any."""
+        row = await self.db.fetchone("SELECT decision_reason FROM guides WHERE person_id = ?", (person_id,))
+        return None if row is None else row[0]
+
     async def pause(self, person_id: int, start: date, until: date | None) -> None:
         await self.db.execute("UPDATE guides SET paused_from = ?, paused_until = ? WHERE person_id = ?",
                               (start.isoformat(), until.isoformat() if until else None, person_id))
