@@ -135,6 +135,13 @@ class Guides:
         rows = await self.db.fetchall("SELECT person_id FROM guides WHERE state = 'pending' ORDER BY registered_at")
         return [r[0] for r in rows]
 
+    async def in_states(self, states: tuple[str, ...]) -> list[tuple[int, str]]:
+        """(person id, state) of every guide in one of `states`, the longest registered first."""
+        marks = ", ".join("?" * len(states))
+        rows = await self.db.fetchall(f"SELECT person_id, state FROM guides WHERE state IN ({marks}) "
+                                      "ORDER BY registered_at, person_id", states)
+        return [(r[0], r[1]) for r in rows]
+
     async def decide(self, person_id: int, approve: bool, by: int | None, now: datetime,
                      vetting: dict[str, date] | None = None) -> bool:
         """Approve (with vetting dates) or reject a pending guide; False if not pending any more."""
