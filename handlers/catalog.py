@@ -27,6 +27,8 @@ COMMANDS: list[CommandSpec] = [
     CommandSpec("broadcast", COORDINATOR, N_("Send a notice to guides or newcomers")),
     CommandSpec("approve", COORDINATOR, N_("Approve a guide")),
     CommandSpec("pending", COORDINATOR, N_("Guides waiting for approval")),
+    CommandSpec("guides", COORDINATOR, N_("Suspend or reactivate a guide")),
     CommandSpec("stats", COORDINATOR, N_("Statistics for reports")),
     CommandSpec("unmatched", COORDINATOR, N_("Requests nobody has taken yet")),
+    CommandSpec("reoffer", COORDINATOR, N_("Offer a waiting request again")),
 ]

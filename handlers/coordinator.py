@@ -28,6 +28,7 @@ from bot.clock import utcnow
 from bot.store.store import Person
 from bot.vocabulary import POLICE_CERTIFICATE, PLEDGE, TRAINING, VETTING
 from handlers import labels
+from handlers.newcomer import SKIP, limited
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ MSG_TYPE_DATE = N_("Please type the date, for example %(example)s.")
 MSG_REGISTERED = G_("%(name)s registered as a guide and waits for your approval.")
 MSG_APPROVE = G_("Approve %(name)s as a guide?")
 MSG_APPROVED = G_("%(name)s is now an approved guide.")
+MSG_REASON_GIVEN = N_("Reason: %(reason)s")
 MSG_YOU_ARE_APPROVED = G_("Good news: you are approved as a guide! Lotse will offer you requests that fit your "
                           "languages, districts and times. Send %(command)s to see or change when you are available.")
 
@@ -106,7 +108,26 @@ async def _confirmed(ctx: Context, value: Any, data: dict[str, Any]) -> Step | _
         ctx.reply(ctx._("Nothing was changed."))
         data["cancelled"] = True
         return END
-    return _after(ctx, None) if data["approve"] else END
+    return _after(ctx, None) if data["approve"] else REASON
+
+
+def _reason_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    return ctx.ngettext(
+        "Why is %(name)s not approved? They will read your answer. At most %(count)s character – or skip this.",
+        "Why is %(name)s not approved? They will read your answer. At most %(count)s characters – or skip this.",
+        ctx.settings.requests.note_max_length, name=data["name"])
+
+
+def _reason_parse(ctx: Context, text: str, data: dict[str, Any]) -> str:
+    return limited(ctx.settings.requests.note_max_length)(ctx, text, data)
+
+
+def _skip_option(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    return [[Option(None, SKIP)]]
+
+
+# A rejection's reason: free text, limited like a request's note; the guide reads it.
+REASON = Step("reason", _reason_prompt, options=_skip_option, parse=_reason_parse, next=END)
 
 
 def _name_and_example(ctx: Context, data: dict[str, Any]) -> dict[str, object]:
@@ -149,7 +170,7 @@ async def _decided(ctx: Context, data: dict[str, Any]) -> None:
     if approve:
         changed = await standing.approve(ctx.store, guide_id, ctx.person.id, utcnow(), vetting)
     else:
-        changed = await standing.reject(ctx.store, guide_id, ctx.person.id, utcnow())
+        changed = await standing.reject(ctx.store, guide_id, ctx.person.id, utcnow(), data.get("reason") or None)
     if not changed:
         ctx.reply(ctx._("Another coordinator decided this in the meantime. Nothing was changed."))
         return
@@ -162,14 +183,17 @@ async def _decided(ctx: Context, data: dict[str, Any]) -> None:
             data.get("gender"), MSG_YOU_ARE_APPROVED, command=ctx.cmd("availability", guide))))
     else:
         ctx.reply(ctx._("The registration of %(name)s was rejected.", name=data["name"]))
-        ctx.send_to(guide, ctx.message_for(guide, i18n.gettext(
-            "Your registration as a guide was not approved. A coordinator will contact you if there are "
-            "questions.")))
+        told = [i18n.gettext("Your registration as a guide was not approved. A coordinator will contact you if "
+                             "there are questions.")]
+        if data.get("reason"):
+            told.append(i18n.gettext(MSG_REASON_GIVEN, reason=data["reason"]))
+        ctx.send_to(guide, ctx.message_for(guide, "\n".join(told)))
 
 
 DECIDE = Dialog("decide_guide", (
     Step("confirm", _confirm_prompt, options=_confirm_options, on_answer=_confirmed),
     *VETTING_STEPS.values(),
+    REASON,
 ), on_finish=_decided, authority=coordinator)
 
 

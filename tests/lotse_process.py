@@ -4,13 +4,13 @@ the shared set-up of the tests that kill it (SIGKILL) or stop it (SIGTERM) and s
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from tests.botapi_server import BotApiServer
+from tests.conftest import checkout_env
 
 
 def write_config(tmp_path: Path, server: BotApiServer) -> Path:
@@ -44,7 +44,7 @@ async def start(config: Path, crash_at: str | None = None) -> asyncio.subprocess
     command = ["-m", "bot.cli"] if crash_at is None else ["-c", _KILLED_AT, crash_at]
     return await asyncio.create_subprocess_exec(
         sys.executable, *command, "run", "--config", str(config),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=dict(os.environ))
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=checkout_env())
 
 
 def polls(server: BotApiServer) -> int:

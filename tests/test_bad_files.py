@@ -22,6 +22,7 @@ import pytest
 
 from bot.store import Store
 from bot.store.migrations import discover
+from tests.conftest import checkout_env
 
 RUN = ("run",)
 CONSOLE = ("console",)
@@ -43,7 +44,7 @@ async def lotse(*args: str, cwd: Path, as_user: bool = False) -> tuple[int, str,
         prefix = [setpriv, "--bounding-set", "-dac_override,-dac_read_search", "--"]
     process = await asyncio.create_subprocess_exec(
         *prefix, sys.executable, "-m", "bot.cli", *args, cwd=cwd, stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=checkout_env())
     try:
         out, err = await asyncio.wait_for(process.communicate(), 60)
     except TimeoutError:

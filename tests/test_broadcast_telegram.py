@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 import signal
 import sqlite3
 import sys
@@ -18,7 +17,7 @@ from bot.config import BroadcastSettings, Settings
 from bot.transports.registry import TelegramSettings
 from bot.store import Store
 from tests.botapi_server import BotApiServer
-from tests.conftest import make_settings
+from tests.conftest import checkout_env, make_settings
 from tests.telegram_harness import queued_broadcast, telegram_world
 
 WEBER = 9001
@@ -100,7 +99,7 @@ async def test_a_send_whose_answer_times_out_is_uncertain_not_sent_twice(tg_sett
 
 async def _lotse_run(config: Path, cwd: Path) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", "--config", str(config), cwd=cwd, env=dict(os.environ),
+        sys.executable, "-m", "bot.cli", "run", "--config", str(config), cwd=cwd, env=checkout_env(),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
 
 

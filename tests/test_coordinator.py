@@ -84,10 +84,14 @@ async def test_reject_after_confirmation(lotse: Running) -> None:
     assert kept.text == "Nothing was changed."
     assert (await lotse.store.guides.get(guide_id)).state == "pending"
     await bot.press_token("weber", bot.current("weber")[-3].message.flat_buttons[1].token)
-    [done] = await bot.press("weber", "Yes")
+    [why] = await bot.press("weber", "Yes")
+    assert why.text.startswith("Why is Nasrin not approved?") and labels(why) == ["Skip"]
+    [done] = await bot.press("weber", "Skip")
     assert done.text == "The registration of Nasrin was rejected."
     assert (await lotse.store.guides.get(guide_id)).state == "rejected"
-    assert any(m.text.startswith("Your registration as a guide was not approved.") for m in bot.messages("nasrin"))
+    [told] = [m for m in bot.messages("nasrin") if m.text.startswith("Your registration as a guide was not approved.")]
+    assert "Reason:" not in told.text
+    assert await lotse.store.guides.decision_reason(guide_id) is None
 
 
 async def test_pending_and_approve_commands(lotse: Running) -> None:

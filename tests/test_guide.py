@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from bot.config import Settings
 from bot.core.types import Message
 from bot.clock import utcnow
+from bot.services import guides as standing
 from tests.conftest import Clock, Running, labels
 
 TODAY = date(2026, 11, 25)  # the `clock` fixture's day in Berlin
@@ -412,9 +413,11 @@ async def test_a_rejected_guide_who_registers_again_waits_for_approval_again(lot
     await bot.say("leila", "Confirm")
     leila = await person_id(lotse, "leila")
     await bot.press("weber", "Reject")
-    [done] = await bot.press("weber", "Yes")
+    await bot.press("weber", "Yes")
+    [done] = await bot.say("weber", "Please do the basic training first.")
     assert done.text == "The registration of Leila was rejected."
     assert (await lotse.store.guides.get(leila)).state == "rejected"  # type: ignore[union-attr]
+    assert bot.messages("leila")[-1].text.endswith("\nReason: Please do the basic training first.")
     announced = len(sent_to(lotse, "weber"))
 
     [profile] = await bot.say("leila", "/guide")
@@ -429,6 +432,10 @@ async def test_a_rejected_guide_who_registers_again_waits_for_approval_again(lot
     [announcement] = sent_to(lotse, "weber")[announced:]
     assert announcement.text.startswith("Leila registered as a guide") and labels(announcement) == ["Approve",
                                                                                                   "Reject"]
+    # approved this time: the reason of the rejection goes with it
+    assert await lotse.store.guides.decision_reason(leila) == "Please do the basic training first."
+    assert await standing.approve(lotse.store, leila, None, utcnow())
+    assert await lotse.store.guides.decision_reason(leila) is None
 
 
 # -- availability -----------------------------------------------------------------------------------

@@ -284,7 +284,7 @@ async def test_0013_rebuilds_requests_and_assignments_keeping_every_row_and_inde
         shapes = {table: await _shape(db, table) for table in ("requests", "assignments")}
 
         applied = await migrations.upgrade(db)
-        assert [m.version for m in applied] == [13]
+        assert [m.version for m in applied][0] == 13  # and any later ones
 
         assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1
         assert await db.fetchall("PRAGMA foreign_key_check") == []

@@ -19,9 +19,10 @@ the same answer `decide` gives.  decided_by / decided_at record who made the lat
 
 `by` is the coordinator's person id (None: nobody to name, e.g. a setup script); `now` comes from
 the caller, who reads it from `bot.clock.utcnow()`.  The coordinator's decision dialog
-(handlers/coordinator.py) approves and rejects through here.  The schema has no place for a reason, so
-`reject` takes none.  Nothing here talks to anyone: telling the guide and the coordinator is the
-caller's job, in their languages.
+(handlers/coordinator.py) approves and rejects through here (a rejection with the reason the
+coordinator typed, kept in guides.decision_reason); handlers/standing.py suspends and reactivates.
+Nothing here talks to anyone: telling the guide and the coordinator is the caller's job, in their
+languages.
 """
 
 from __future__ import annotations
@@ -34,13 +35,23 @@ from bot.store import Store
 async def approve(store: Store, guide_id: int, by: int | None, now: datetime,
                   vetting: dict[str, date] | None = None) -> bool:
     """pending → approved, recording the vetting dates given ("training", "pledge",
-    "police_certificate"); False if the guide is not pending."""
-    return await store.guides.decide(guide_id, True, by, now, vetting)
+    "police_certificate"); False if the guide is not pending.  The reason of an earlier rejection
+    (the guide registered again since) goes."""
+    async with store.transaction():
+        changed = await store.guides.decide(guide_id, True, by, now, vetting)
+        if changed:
+            await store.guides.set_decision_reason(guide_id, None)
+    return changed
 
 
-async def reject(store: Store, guide_id: int, by: int | None, now: datetime) -> bool:
-    """pending → rejected; False if the guide is not pending (an approved guide is suspended)."""
-    return await store.guides.decide(guide_id, False, by, now)
+async def reject(store: Store, guide_id: int, by: int | None, now: datetime, reason: str | None = None) -> bool:
+    """pending → rejected, keeping the coordinator's `reason` (free text the guide reads; None: none
+    given); False if the guide is not pending (an approved guide is suspended)."""
+    async with store.transaction():
+        changed = await store.guides.decide(guide_id, False, by, now)
+        if changed:
+            await store.guides.set_decision_reason(guide_id, reason)
+    return changed
 
 
 async def suspend(store: Store, guide_id: int, by: int | None, now: datetime) -> bool:

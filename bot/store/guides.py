@@ -135,6 +135,13 @@ class Guides:
         rows = await self.db.fetchall("SELECT person_id FROM guides WHERE state = 'pending' ORDER BY registered_at")
         return [r[0] for r in rows]
 
+    async def in_states(self, states: tuple[str, ...]) -> list[tuple[int, str]]:
+        """(person id, state) of every guide in one of `states`, the longest registered first."""
+        marks = ", ".join("?" * len(states))
+        rows = await self.db.fetchall(f"SELECT person_id, state FROM guides WHERE state IN ({marks}) "
+                                      "ORDER BY registered_at, person_id", states)
+        return [(r[0], r[1]) for r in rows]
+
     async def decide(self, person_id: int, approve: bool, by: int | None, now: datetime,
                      vetting: dict[str, date] | None = None) -> bool:
         """Approve (with vetting dates) or reject a pending guide; False if not pending any more."""
@@ -163,6 +170,17 @@ class Guides:
             f"UPDATE guides SET state = ?, decided_at = ?, decided_by = ? WHERE person_id = ? AND state IN ({marks})",
             (to_state, to_db_time(now), by, person_id, *from_states))
         return changed == 1
+
+    async def set_decision_reason(self, person_id: int, reason: str | None) -> None:
+        """Keep the reason of the decision just made (a rejection's, in the coordinator's words), or
+        none: decision_reason always belongs to the latest decision (bot/services/guides.py)."""
+        await self.db.execute("UPDATE guides SET decision_reason = ? WHERE person_id = ? "
+                              "AND decision_reason IS NOT ?", (reason, person_id, reason))
+
+    async def decision_reason(self, person_id: int) -> str | None:
+        """The reason given with the latest decision (a rejection), if any."""
+        row = await self.db.fetchone("SELECT decision_reason FROM guides WHERE person_id = ?", (person_id,))
+        return None if row is None else row[0]
 
     async def pause(self, person_id: int, start: date, until: date | None) -> None:
         await self.db.execute("UPDATE guides SET paused_from = ?, paused_until = ? WHERE person_id = ?",

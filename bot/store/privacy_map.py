@@ -167,6 +167,7 @@ MAP: dict[str, dict[str, Column]] = {
         "registered_at": Column("statistical", KEPT, ACCOUNTS_RETAIN),
         "decided_at": Column("statistical", KEPT, ACCOUNTS_RETAIN),
         "decided_by": Column("pseudonymous", "kept (a coordinator's id)", ACCOUNTS_RETAIN),
+        "decision_reason": Column("personal", NULL, "while the guide is registered"),
         "languages_text": Column("pseudonymous", NULL + " (the triggers, as guide_languages rows go)", WHILE_USED),
         "districts_text": Column("pseudonymous", NULL + " (the triggers, as guide_districts rows go)", WHILE_USED),
         "topics_text": Column("pseudonymous", NULL + " (the triggers, as guide_topics rows go)", WHILE_USED),
