@@ -221,7 +221,7 @@ async def test_typed_numbers_all_districts_and_discard(lotse: Running, clock: Cl
     for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday"):
         await bot.say("nasrin", "1")  # Add a time
         await bot.say("nasrin", day)
-        await bot.say("nasrin", "1")  # 8–12
+        await bot.say("nasrin", "8-12")  # typed as a range: a number would be a time here
     await bot.say("nasrin", "Done")
     await bot.say("nasrin", "5")
     [summary] = await bot.say("nasrin", "Woman")
