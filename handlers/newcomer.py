@@ -279,7 +279,8 @@ def _fields() -> tuple[tuple[Step, str], ...]:
             (NOTE, N_("Note")))
 
 
-ARTICLES = ("بال", "وال", "لل", "ال")  # Arabic article prefixes: "الطبيب" is "طبيب"
+ARTICLES = ("بال", "وال", "لل", "ال")
+GENERAL_TOPIC = "authority"  # the catch-all: another topic found as well wins  # Arabic article prefixes: "الطبيب" is "طبيب"
 
 
 def topic_in(ctx: Context, text: str) -> str | None:
@@ -295,6 +296,8 @@ def topic_in(ctx: Context, text: str) -> str | None:
         hits = sum(1 for w in words if any(w.startswith(k) for k in keys))
         if hits:
             found[code] = hits
+    if len(found) > 1:
+        found.pop(GENERAL_TOPIC, None)  # "immigration office" is the immigration office, not "another authority"
     best = sorted(found.items(), key=lambda item: -item[1])
     return best[0][0] if best and (len(best) == 1 or best[0][1] > best[1][1]) else None
 

@@ -156,3 +156,14 @@ async def test_free_text_in_arabic_and_without_a_topic(lotse: Running) -> None:
     await lotse.store.dialogs.clear(person.id)
     sorry, menu = await bot.say("hamid", "مرحبا")                     # no topic: the menu, with a hint
     assert "/help" in sorry.text and len(menu.flat_buttons) == 2
+
+
+async def test_a_specific_topic_wins_over_the_general_authority(lotse: Running) -> None:
+    bot = lotse.transport
+    await bot.say("olena", "/start", language="en", name="Olena")
+    await bot.press("olena", "English")
+    await bot.press("olena", "I agree")
+    person = await lotse.store.people.find("test", "olena")
+    await lotse.store.dialogs.clear(person.id)
+    await bot.say("olena", "I have to go to the immigration office")   # "office" is also an authority word
+    assert (await lotse.store.dialogs.get(person.id)).data["topic"] == "immigration"
