@@ -286,7 +286,10 @@ GENERAL_TOPIC = "authority"  # the catch-all: another topic found as well wins  
 def topic_in(ctx: Context, text: str) -> str | None:
     """The topic a free text speaks of, by the words of the person's language and English: the one
     with the most words found, None if none or a tie."""
-    words = [w for w in fold(text).replace(",", " ").replace(".", " ").split() if len(w) >= 3]
+    spaced = fold(text)
+    for mark in ",.'’!?;:":  # "l'hôpital" is "hôpital"
+        spaced = spaced.replace(mark, " ")
+    words = [w for w in spaced.split() if len(w) >= 3]
     words += [w[len(p):] for w in words for p in ARTICLES if w.startswith(p) and len(w) - len(p) >= 3]
     found: dict[str, int] = {}
     for code, msgid in labels.TOPIC_WORDS.items():

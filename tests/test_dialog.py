@@ -57,7 +57,7 @@ async def test_stop_typed_in_any_step_ends_the_dialog(lotse: Running) -> None:
     assert stopped.text == "Stopped. Send /help to see what you can do."
     person = await lotse.store.people.find("test", "amira")
     assert await lotse.store.dialogs.get(person.id) is None
-    [not_understood] = await bot.say("amira", "Doctor or hospital")  # no step is waiting any more
+    [not_understood, _menu] = await bot.say("amira", "hello there")  # no step is waiting any more
     assert not_understood.text.startswith("Sorry, I did not understand that.")
 
 

@@ -316,7 +316,10 @@ async def test_myrequests_and_cancel(lotse: Running, clock: Clock) -> None:
     [listing] = await bot.say("olena", "/myrequests")
     assert listing.text.splitlines() == ["Your requests:",
                                          "Immigration office – Thu, 3 Dec, 14:00, Dietzenbach: searching for a guide"]
-    [which] = await bot.say("olena", "/cancel")
+    [leave] = await bot.say("olena", "/cancel")              # still in the request form of her onboarding:
+    assert labels(leave) == ["Yes, stop", "No, go on"]      # /cancel leaves the form first …
+    await bot.press("olena", "Yes, stop")
+    [which] = await bot.say("olena", "/cancel")              # … and then offers to cancel a request
     assert labels(which) == ["Immigration office – Thu, 3 Dec, 14:00, Dietzenbach"]
     [sure] = await bot.press("olena", 1)
     assert labels(sure) == ["Yes, cancel it", "No, keep it"]
