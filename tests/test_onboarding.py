@@ -268,8 +268,9 @@ async def test_redelivered_event_is_handled_once(lotse: Running) -> None:
 
 async def test_text_outside_any_dialog_gets_a_hint(lotse: Running) -> None:
     await _onboard(lotse, "amira")
-    [hint] = await lotse.transport.say("amira", "I need help on Tuesday")
+    hint, menu = await lotse.transport.say("amira", "I need help on Tuesday")   # no topic named
     assert hint.text == "Sorry, I did not understand that. Send /help to see what I can do."
+    assert menu.text == "What would you like to do?"                          # and never a dead end
 
 
 async def test_start_after_onboarding_shows_the_menu_again(lotse: Running) -> None:
@@ -363,6 +364,6 @@ async def test_a_failed_event_is_not_marked_handled_so_a_redelivery_is_served(lo
     assert sorry.text.startswith("Sorry, something went wrong")
     assert (await lotse.store.people.find("test", "amira")).role == "newcomer"  # rolled back
     monkeypatch.setattr(lotse.app.router, "_fallback", original)
-    [served] = await lotse.transport.say("amira", "hello", event_id="update-7")  # the redelivery
+    served, _menu = await lotse.transport.say("amira", "hello", event_id="update-7")  # the redelivery
     assert served.text.startswith("Sorry, I did not understand that.")
     assert await lotse.transport.say("amira", "hello", event_id="update-7") == []  # now it is handled
