@@ -66,9 +66,11 @@ def shorten(text: str, limit: int = 32) -> str:
     return text if len(text) <= limit else text[:limit] + ELLIPSIS
 
 
-# Keyboards write the same letter differently: Arabic yeh/kaf vs the Persian ones; a ZWNJ may be
-# typed or not ("سه‌شنبه"); Arabic vowel signs and tatweel are optional.
-_SAME_LETTERS = str.maketrans({"ي": "ی", "ك": "ک", "\u200c": None, "\u0640": None})
+# Keyboards write the same letter differently: Arabic yeh/kaf vs the Persian ones, alef with or
+# without hamza ("الغاء" for "إلغاء"); a ZWNJ may be typed or not ("سه‌شنبه"); Arabic vowel signs and
+# tatweel are optional.
+_SAME_LETTERS = str.maketrans({"ي": "ی", "ك": "ک", "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "\u200c": None,
+                               "\u0640": None})
 
 
 def _latin_without_accents(text: str) -> str:
