@@ -20,7 +20,7 @@ from bot.core.i18n import G_, I18n, N_
 from bot.core.payloads import Payload
 from bot.core.router import Router
 from bot.core.types import Attachment, Message
-from bot.services.calendar import appointment_ics, attachment as calendar_attachment
+from bot.services.calendar import appointment_ics, attachment as calendar_attachment, cancellation_ics
 from bot.services.matching import explain
 from bot.clock import utcnow
 from bot.store.bookings import Offer
@@ -191,13 +191,23 @@ class OfferTexts(Notifier):
                                   command=self._cmd(guide, "appointments")))
         await self._send(guide, "\n".join(lines), attachment=self.calendar_file(i18n, request, newcomer, details))
 
+    def _summary(self, i18n: I18n, request: Request, other: Person | None) -> str:
+        return i18n.gettext("%(topic)s with %(name)s (Lotse)", topic=labels.topic(i18n, request.topic),
+                            name=name_of(other))
+
+    def cancelled_file(self, i18n: I18n, request: Request, other: Person | None) -> Attachment:
+        """The calendar entry sent with the match, cancelled (same UID, a later SEQUENCE)."""
+        content = cancellation_ics(f"request-{request.id}@lotse", request.starts_at, request.ends_at,
+                                   self.services.settings.zone, summary=self._summary(i18n, request, other),
+                                   stamp=utcnow())
+        return calendar_attachment(content, "appointment-cancelled.ics")
+
     def calendar_file(self, i18n: I18n, request: Request, other: Person, lines: list[str]) -> Attachment:
         """The appointment as an .ics file for the phone's calendar, in the reader's language.  One
         UID per request: a file sent again after a new guide was found updates the entry."""
         content = appointment_ics(
             f"request-{request.id}@lotse", request.starts_at, request.ends_at, self.services.settings.zone,
-            summary=i18n.gettext("%(topic)s with %(name)s (Lotse)", topic=labels.topic(i18n, request.topic),
-                                 name=name_of(other)),
+            summary=self._summary(i18n, request, other),
             location=request.place or request.district, description="\n".join(lines), stamp=utcnow())
         return calendar_attachment(content)
 
@@ -244,12 +254,14 @@ class OfferTexts(Notifier):
         i18n = self._i18n(guide)
         await self._send(guide, i18n.gettext(
             "%(name)s cancelled this appointment; you do not need to go. Thank you! %(request)s",
-            name=name_of(newcomer), request=what_when_where(i18n, request)))
+            name=name_of(newcomer), request=what_when_where(i18n, request)),
+            attachment=self.cancelled_file(i18n, request, newcomer))
 
     async def cancelled_by_guide(self, newcomer: Person, guide: Person, request: Request) -> None:
         i18n = self._i18n(newcomer)
         await self._send(newcomer, i18n.gendered(await self._gender(guide), MSG_GUIDE_CANCELLED,
-                                                 request=what_when_where(i18n, request)))
+                                                 request=what_when_where(i18n, request)),
+                         attachment=self.cancelled_file(i18n, request, guide))
 
     async def guide_withdrew(self, coordinators: list[Person], guide: Person, request: Request) -> None:
         gender = await self._gender(guide)
