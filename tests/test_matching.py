@@ -664,3 +664,17 @@ async def test_candidates_see_a_profile_edit_at_once(store: Store) -> None:
     [found] = await store.matching.candidates(need, BERLIN)
     assert (found.languages, found.all_districts, found.districts, found.topics) == (
         {"ar"}, True, frozenset(), frozenset())
+
+
+async def test_continuity_counts_only_appointments_that_took_place(store: Store) -> None:
+    """A guide booked with the newcomer for later (active) or who cancelled has not helped her yet."""
+    amira = await person(store, "amira")
+    leila_id = await guide(store, "leila")
+    await assign(store, leila_id, amira, at(10, day=date(2026, 12, 14)), "active")
+    await assign(store, leila_id, amira, at(10, day=date(2026, 11, 18)), "cancelled_by_guide")
+    need = await store.matching.need(await request(store, amira))
+    (c,) = await store.matching.candidates(need, BERLIN)
+    assert c.helped_newcomer == 0
+    await assign(store, leila_id, amira, at(10, day=date(2026, 11, 10)), "done", "positive")
+    (c,) = await store.matching.candidates(need, BERLIN)
+    assert c.helped_newcomer == 1

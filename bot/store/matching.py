@@ -148,7 +148,7 @@ _ASSIGNMENT_SQL = (
     "SELECT a.guide_id, "
     " sum(a.state IN ('active', 'done') AND r.starts_at >= :week_start AND r.starts_at < :week_end), "
     " sum(a.state IN ('active', 'done') AND r.starts_at >= :month_start AND r.starts_at < :starts_at), "
-    " sum(a.state IN ('active', 'done') AND r.person_id = :newcomer), "
+    " sum(a.state = 'done' AND r.person_id = :newcomer), "  # continuity: appointments that took place
     " max(r.person_id = :newcomer AND (a.feedback = 'negative' OR a.state = 'no_show')), "
     " sum(a.state = 'no_show'), "
     " group_concat(CASE WHEN a.state = 'active' AND r.starts_at >= :busy_from AND r.starts_at < :busy_to "
