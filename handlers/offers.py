@@ -216,7 +216,12 @@ class OfferTexts(Notifier):
         points, the others with why they were not offered); a suspended, rejected or pending guide
         cannot be assigned and is left out."""
         people = self.services.store.people
+        newcomer = await people.get(request.person_id)
+        nothing = i18n.gettext(labels.NOTHING)
         lines = [i18n.gettext("Nobody has taken this request yet:"), what_when_where(i18n, request),
+                 i18n.gettext("Name: %(value)s", value=name_of(newcomer)),
+                 i18n.gettext("Place: %(value)s", value=request.place or nothing),
+                 i18n.gettext("Note: %(value)s", value=request.note or nothing),
                  i18n.gettext("Languages: %(value)s", value=labels.languages(i18n, request.languages)), ""]
         shown = [e for e in ranked if e.candidate.state == "approved"][:SHOWN_IN_ESCALATION]
         for evaluation in shown:

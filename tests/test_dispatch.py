@@ -175,6 +175,9 @@ async def test_escalation_when_nobody_is_left_and_assignment_by_hand(lotse: Runn
     assert len(alert) == 1
     assert "Nasrin – not offered:" in alert[0].text and "Mehmet – not offered:" in alert[0].text
     assert "Wednesday" in alert[0].text and "('" not in alert[0].text  # readable reasons, no raw values
+    card = alert[0].text.splitlines()
+    assert card[2:6] == ["Name: Hamid", "Place: Kinderarztpraxis Dr. Weber", "Note: bring the vaccination card",
+                         "Languages: Persian"]                                # who, where, what to know
     assert [m.text for m in bot.messages("hamid")][-1].startswith("Lotse is still looking for a guide")
     [listing] = await bot.say("weber", "/unmatched")
     assert listing.text.startswith("Nobody has taken this request yet:")
