@@ -21,23 +21,32 @@ PRODID = "-//Lotse//Lotse appointment//EN"
 ALARM_BEFORE = timedelta(hours=1)  # the phone's own alert, besides Lotse's reminders
 
 
-def _sequence(stamp: datetime) -> int:
-    return int(stamp.timestamp() // 60)
-
-
-def appointment_ics(uid: str, starts_at: datetime, ends_at: datetime, zone: ZoneInfo, *, summary: str,
-                    location: str, description: str, stamp: datetime) -> bytes:
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+def _event(uid: str, starts_at: datetime, ends_at: datetime, zone: ZoneInfo, summary: str,
+           stamp: datetime) -> Event:
+    """The appointment as one VEVENT; its SEQUENCE is the minute the file was made."""
     event = Event()
     event.add("uid", uid)
-    event.add("sequence", _sequence(stamp))
+    event.add("sequence", int(stamp.timestamp() // 60))
     event.add("dtstamp", stamp)
     event.add("dtstart", starts_at.astimezone(zone))
     event.add("dtend", ends_at.astimezone(zone))
     event.add("summary", summary)
+    return event
+
+
+def _file(method: str, event: Event) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", method)
+    calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def appointment_ics(uid: str, starts_at: datetime, ends_at: datetime, zone: ZoneInfo, *, summary: str,
+                    location: str, description: str, stamp: datetime) -> bytes:
+    event = _event(uid, starts_at, ends_at, zone, summary, stamp)
     event.add("location", location)
     event.add("description", description)
     alarm = Alarm()
@@ -45,29 +54,15 @@ def appointment_ics(uid: str, starts_at: datetime, ends_at: datetime, zone: Zone
     alarm.add("description", summary)
     alarm.add("trigger", -ALARM_BEFORE)
     event.add_component(alarm)
-    calendar.add_component(event)
-    calendar.add_missing_timezones()
-    return calendar.to_ical()
+    return _file("PUBLISH", event)
 
 
 def cancellation_ics(uid: str, starts_at: datetime, ends_at: datetime, zone: ZoneInfo, *, summary: str,
                      stamp: datetime) -> bytes:
     """The same appointment (same UID), cancelled: a phone's calendar removes or strikes the entry."""
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL")
-    event = Event()
-    event.add("uid", uid)
-    event.add("sequence", _sequence(stamp))
-    event.add("dtstamp", stamp)
-    event.add("dtstart", starts_at.astimezone(zone))
-    event.add("dtend", ends_at.astimezone(zone))
-    event.add("summary", summary)
+    event = _event(uid, starts_at, ends_at, zone, summary, stamp)
     event.add("status", "CANCELLED")
-    calendar.add_component(event)
-    calendar.add_missing_timezones()
-    return calendar.to_ical()
+    return _file("CANCEL", event)
 
 
 def attachment(content: bytes, name: str = "appointment.ics") -> Attachment:
