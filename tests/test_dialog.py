@@ -9,6 +9,15 @@ from bot.core.dialog import END, Dialog, Option, Step, rows
 from tests.conftest import Running, labels
 
 
+async def agreed(lotse: Running, user: str, hint: str = "en", language: str = "English",
+                 agree: str = "I agree") -> None:
+    """/start, the language, the privacy notice agreed (the menu is shown next)."""
+    bot = lotse.transport
+    await bot.say(user, "/start", language=hint, name=user.capitalize())
+    await bot.press(user, language)
+    await bot.press(user, agree)
+
+
 def test_a_step_that_leads_outside_its_dialog_is_refused_when_the_dialog_is_built() -> None:
     elsewhere = Step("elsewhere", "Where?")
     with pytest.raises(ValueError, match="leads to elsewhere"):
@@ -35,9 +44,7 @@ def test_rows_lays_out_options_and_keeps_every_one() -> None:
 async def test_a_msgid_prompt_with_values_reads_in_the_persons_language(lotse: Running) -> None:
     """The request's date step is a msgid with an example date as its value: German words, a German date."""
     bot = lotse.transport
-    await bot.say("amira", "/start", language="de", name="Amira")
-    await bot.press("amira", "Deutsch")
-    await bot.press("amira", "Ich bin einverstanden")
+    await agreed(lotse, "amira", hint="de", language="Deutsch", agree="Ich bin einverstanden")
     [topic] = await bot.press("amira", "Ich brauche eine Begleitung")
     assert topic.text == "Worum geht es bei dem Termin?" and "Arztpraxis oder Krankenhaus" in labels(topic)
     [day] = await bot.press("amira", "Arztpraxis oder Krankenhaus")
@@ -47,9 +54,7 @@ async def test_a_msgid_prompt_with_values_reads_in_the_persons_language(lotse: R
 
 async def test_stop_typed_in_any_step_ends_the_dialog(lotse: Running) -> None:
     bot = lotse.transport
-    await bot.say("amira", "/start", language="en", name="Amira")
-    await bot.press("amira", "English")
-    await bot.press("amira", "I agree")
+    await agreed(lotse, "amira")
     await bot.press("amira", "I need someone to come with me")
     [sure] = await bot.say("amira", "Stop")
     assert sure.text == "Stop here? Your answers in this form are not kept."
@@ -97,9 +102,7 @@ async def test_a_languages_step_saved_before_the_best_language_was_asked_still_f
     from bot.store.store import DialogState
 
     bot = lotse.transport
-    await bot.say("hamid", "/start", language="en", name="Hamid")
-    await bot.press("hamid", "English")
-    await bot.press("hamid", "I agree")
+    await agreed(lotse, "hamid")
     hamid = await lotse.store.people.find("test", "hamid")
     answers = {"topic": "doctor", "date": "2026-12-01", "time": 600, "duration": 60, "district": "Langen",
                "place": None}
@@ -113,9 +116,7 @@ async def test_a_languages_step_saved_before_the_best_language_was_asked_still_f
 
 async def test_stop_cancel_and_the_cancel_command_leave_a_form_after_asking(lotse: Running) -> None:
     bot = lotse.transport
-    await bot.say("amira", "/start", language="en", name="Amira")
-    await bot.press("amira", "English")
-    await bot.press("amira", "I agree")
+    await agreed(lotse, "amira")
     await bot.press("amira", "I need someone to come with me")
     [day] = await bot.press("amira", "Doctor or hospital")
     [sure] = await bot.say("amira", "/cancel")                      # the form, not an existing request
@@ -133,9 +134,7 @@ async def test_stop_cancel_and_the_cancel_command_leave_a_form_after_asking(lots
 
 async def test_free_text_naming_a_topic_starts_the_request_with_it(lotse: Running) -> None:
     bot = lotse.transport
-    await bot.say("amira", "/start", language="ar", name="Amira")
-    await bot.press("amira", "English")
-    await bot.press("amira", "I agree")
+    await agreed(lotse, "amira", hint="ar")
     person = await lotse.store.people.find("test", "amira")
     await lotse.store.dialogs.clear(person.id)                       # she left the menu
     said, day = await bot.say("amira", "I need help at the doctor tomorrow")
@@ -147,9 +146,7 @@ async def test_free_text_naming_a_topic_starts_the_request_with_it(lotse: Runnin
 
 async def test_free_text_in_arabic_and_without_a_topic(lotse: Running) -> None:
     bot = lotse.transport
-    await bot.say("hamid", "/start", language="ar", name="Hamid")
-    await bot.press("hamid", "العربية")
-    await bot.press("hamid", "أوافق")
+    await agreed(lotse, "hamid", hint="ar", language="العربية", agree="أوافق")
     person = await lotse.store.people.find("test", "hamid")
     await lotse.store.dialogs.clear(person.id)
     said, _ = await bot.say("hamid", "أحتاج مرافقة إلى الطبيب")
@@ -161,9 +158,7 @@ async def test_free_text_in_arabic_and_without_a_topic(lotse: Running) -> None:
 
 async def test_a_specific_topic_wins_over_the_general_authority(lotse: Running) -> None:
     bot = lotse.transport
-    await bot.say("olena", "/start", language="en", name="Olena")
-    await bot.press("olena", "English")
-    await bot.press("olena", "I agree")
+    await agreed(lotse, "olena")
     person = await lotse.store.people.find("test", "olena")
     await lotse.store.dialogs.clear(person.id)
     await bot.say("olena", "I have to go to the immigration office")   # "office" is also an authority word
