@@ -275,7 +275,7 @@ def _change_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
 async def _change_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step:
     if value == BACK:
         return SUMMARY
-    return DialogEngine.jump(data, REGISTRATION.own(Step(value, "")), SUMMARY)
+    return DialogEngine.jump(data, REGISTRATION.own(value), SUMMARY)
 
 
 async def _registration_finished(ctx: Context, data: dict[str, Any]) -> None:

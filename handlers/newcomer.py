@@ -230,7 +230,7 @@ def _change_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
 async def _change_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | None:
     if value == DATE.name:  # a new date may make the time impossible: ask both again
         data["_then"] = TIME.name
-    return DialogEngine.jump(data, REQUEST.own(Step(value, "")), SUMMARY)
+    return DialogEngine.jump(data, REQUEST.own(value), SUMMARY)
 
 
 async def _date_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | None:

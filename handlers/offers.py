@@ -32,7 +32,6 @@ from handlers.coordinator import name_of
 from handlers.notify import Notifier
 
 
-
 @dataclass(frozen=True)
 class OfferAnswer(Payload, action="offer"):
     offer: int

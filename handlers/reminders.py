@@ -31,7 +31,6 @@ from handlers.notify import Notifier
 from handlers.offers import meeting_point, what_when_where
 
 
-
 @dataclass(frozen=True)
 class StillNeeded(Payload, action="still-needed"):
     request: int

@@ -137,11 +137,13 @@ class Dialog:
     def step(self, name: str) -> Step | None:
         return next((s for s in self.steps if s.name == name), None)
 
-    def own(self, step: Step) -> Step:
-        """This dialog's step of that name (a step may be shared by several dialogs)."""
-        found = self.step(step.name)
+    def own(self, step: Step | str) -> Step:
+        """This dialog's step of that name (a step may be shared by several dialogs, and an answer
+        or the state row names one by its stored name)."""
+        name = step if isinstance(step, str) else step.name
+        found = self.step(name)
         if found is None:
-            raise KeyError(f"dialog {self.name}: no step {step.name!r}")
+            raise KeyError(f"dialog {self.name}: no step {name!r}")
         return found
 
     def after(self, step: Step) -> Step | _End:
@@ -351,7 +353,7 @@ class DialogEngine:
             chosen = await step.on_answer(ctx, value, data) if step.on_answer else None
             following = chosen if chosen is not None else dialog.after(step)
             if chosen is None and RETURN in data and following is not END:
-                following = dialog.own(Step(data.pop(RETURN), ""))
+                following = dialog.own(data.pop(RETURN))
             if isinstance(following, _End):
                 await ctx.store.dialogs.clear(ctx.person.id)
                 if dialog.on_finish:

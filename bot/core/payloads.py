@@ -17,6 +17,8 @@ in the person's dialog state (bot/core/dialog.py).
 from __future__ import annotations
 
 import dataclasses
+import functools
+import types
 import typing
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -49,17 +51,22 @@ class Payload:
         kind = _KINDS.get(action)
         if kind is None or not isinstance(stored, dict):
             return None
-        hints = typing.get_type_hints(kind)
-        names = {f.name for f in dataclasses.fields(kind)}  # type: ignore[arg-type]
+        hints, names = _shape(kind)
         if set(stored) != names or not all(_fits(stored[name], hints[name]) for name in names):
             return None
         return kind(**stored)
 
 
+@functools.cache
+def _shape(kind: type) -> tuple[dict[str, Any], frozenset[str]]:
+    """A payload class's field types and names, resolved once (not at every press)."""
+    return typing.get_type_hints(kind), frozenset(f.name for f in dataclasses.fields(kind))
+
+
 def _fits(value: Any, hint: Any) -> bool:
     if hint in _SIMPLE:
         return isinstance(value, _SIMPLE[hint]) and (hint is bool or not isinstance(value, bool))
-    if typing.get_origin(hint) in (typing.Union, getattr(__import__("types"), "UnionType")):
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
         return any(_fits(value, h) for h in typing.get_args(hint))
     if hint is type(None):
         return value is None

@@ -19,12 +19,12 @@ from functools import lru_cache
 
 from babel import Locale
 
+from bot.core.text import fold
+
 __all__ = ["ParseError", "normalize_digits", "parse_date", "parse_time", "parse_time_range"]
 
 # Marks that only steer display direction: LRM, RLM, ALM, embeddings/overrides, isolates.
 _BIDI = dict.fromkeys(map(ord, "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
-# Arabic tatweel and vowel signs: "مساءً" and "مساء" are the same word.
-_HARAKAT = re.compile("[\u0640\u064b-\u065f\u0670]")
 _DATE_SEPARATORS = re.compile(r"[\s./\-\u2010-\u2015\u2212]+")
 _TIME = re.compile(
     r"(?:(?:um|at|الساعة|الساعه)\s*)?"                        # "um 9", "at 9", "الساعة ٩"
@@ -65,14 +65,10 @@ def normalize_digits(text: str) -> str:
     return " ".join(digits.split())
 
 
-# Arabic and Persian keyboards write yeh and kaf differently; no zero-width non-joiner ("سه‌شنبه").
-_LETTER_FORMS = str.maketrans({"ي": "ی", "ك": "ک", "\u200c": ""})
-
-
 def _clean(text: str) -> str:
-    """normalize_digits, then NFKC (fullwidth punctuation), case folding, no Arabic vowel signs,
-    one form of yeh and kaf, no zero-width non-joiner."""
-    return _HARAKAT.sub("", unicodedata.normalize("NFKC", normalize_digits(text)).casefold()).translate(_LETTER_FORMS)
+    """normalize_digits, then folded as every typed answer is (bot/core/text.py `fold`: NFKC, case,
+    Arabic vowel signs and tatweel, yeh/kaf/alef forms, ZWNJ, accents on Latin letters)."""
+    return fold(normalize_digits(text))
 
 
 def _locale(locale: Locale | str) -> Locale:
