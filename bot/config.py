@@ -163,6 +163,17 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
+class ReferralSettings:
+    """Where a newcomer who needs a professional interpreter is sent (the local language-mediator
+    pool); empty `name`: no pool is named, the newcomer is only told to ask for an interpreter."""
+    name: str = ""
+    phone: str = ""
+    hours: str = ""                           # office hours as the pool writes them, e.g. "Mo–Fr 9–15 Uhr"
+    url: str = ""
+    ask_topics: tuple[str, ...] = ()          # topics whose request asks "is an interpreter needed?" (example: doctor)
+
+
+@dataclass(frozen=True)
 class BroadcastSettings:
     max_attempts: int = 5                     # tries of one message on temporary errors (5xx, network)
     retry_backoff: float = 2.0                # seconds before the first retry; doubled each time
@@ -183,6 +194,7 @@ class Settings:
     matching: MatchingSettings = field(default_factory=MatchingSettings)
     reminders: RemindersSettings = field(default_factory=RemindersSettings)
     broadcast: BroadcastSettings = field(default_factory=BroadcastSettings)
+    referral: ReferralSettings = field(default_factory=ReferralSettings)
     # The transports' sections ([telegram], [matrix], …), by name, as bot/transports/registry.py
     # declares them.
     transports: typing.Mapping[str, typing.Any] = field(default_factory=lambda: _transport_defaults())
@@ -377,6 +389,14 @@ def _validate_area_and_requests(settings: Settings) -> None:
             raise ConfigError(f"config: [privacy] {name}: must be between {low} and {high}")
     if p.notice_url and not re.match(r"^https?://\S+$", p.notice_url):
         raise ConfigError(f"config: [privacy] notice_url: not an http(s) URL: {p.notice_url!r}")
+    ref = settings.referral
+    if ref.url and not re.match(r"^https?://\S+$", ref.url):
+        raise ConfigError(f"config: [referral] url: not an http(s) URL: {ref.url!r}")
+    if (ref.phone or ref.hours or ref.url) and not ref.name.strip():
+        raise ConfigError("config: [referral] name: needed when phone, hours or url are given")
+    for topic in ref.ask_topics:
+        if topic not in settings.requests.topics:
+            raise ConfigError(f"config: [referral] ask_topics: {topic!r} is not one of [requests] topics")
     b = settings.broadcast
     for name in ("retry_backoff", "retry_backoff_cap", "progress_interval"):
         if not 0 <= getattr(b, name) <= 3600:

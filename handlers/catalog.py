@@ -31,4 +31,6 @@ COMMANDS: list[CommandSpec] = [
     CommandSpec("stats", COORDINATOR, N_("Statistics for reports")),
     CommandSpec("unmatched", COORDINATOR, N_("Requests nobody has taken yet")),
     CommandSpec("reoffer", COORDINATOR, N_("Offer a waiting request again")),
+    CommandSpec("requestfor", COORDINATOR, N_("File a request for someone without a phone")),
+    CommandSpec("interpreter", COORDINATOR, N_("Mark a request as needing an interpreter")),
 ]

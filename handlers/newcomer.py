@@ -12,7 +12,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot.core.context import Context
-from bot.core.dialog import END, NO, YES, Dialog, DialogEngine, Invalid, Option, Step, rows
+from bot.core.authority import coordinator
+from bot.core.dialog import END, NO, RETURN, YES, Dialog, DialogEngine, Invalid, Option, Step, rows
 from bot.core.i18n import N_
 from bot.core.router import Router
 from bot.core import text as free_text
@@ -21,7 +22,7 @@ from bot.core.when import ParseError, parse_date, parse_duration, parse_time
 from bot.clock import utcnow
 from bot.store.requests import NewRequest, Request
 from bot.vocabulary import NEWCOMER
-from handlers import labels, spoken
+from handlers import labels, referral, spoken
 
 MAX_TIME_BUTTONS = 6  # typed "8" … "17" must read as times, not as button numbers
 PLACE_MAX = 200
@@ -171,7 +172,14 @@ def _note_parse(ctx: Context, text: str, data: dict[str, Any]) -> str:
 def summary_lines(ctx: Context, data: dict[str, Any]) -> list[str]:
     nothing = ctx._(labels.NOTHING)
     day = date.fromisoformat(data["date"])
+    behalf = [ctx._("For: %(value)s", value=data[BEHALF_NAME.name]),
+              ctx._("Contact: %(value)s", value=data.get(BEHALF_CONTACT.name) or ctx._(THROUGH_ME))
+              ] if BEHALF_NAME.name in data else []
+    interpreter = [ctx._("Professional interpreter: %(value)s",
+                         value=ctx._(NEEDED if data[INTERPRETER.name] else NOT_NEEDED))
+                   ] if INTERPRETER.name in data else []
     return [
+        *behalf,
         ctx._("Topic: %(value)s", value=labels.topic(ctx, data["topic"])),
         ctx._("Date: %(value)s", value=ctx.i18n.date(day, "full")),
         ctx._("Time: %(value)s", value=labels.clock(ctx, data["time"])),
@@ -181,6 +189,7 @@ def summary_lines(ctx: Context, data: dict[str, Any]) -> list[str]:
         ctx._("Languages: %(value)s", value=labels.languages(ctx, data["languages"])),
         ctx._("Guide: %(value)s", value=ctx._(labels.PREFERRED_GENDERS[data.get("gender")])),
         ctx._("Note: %(value)s", value=data.get("note") or nothing),
+        *interpreter,
     ]
 
 
@@ -206,31 +215,51 @@ async def _summary_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Ste
     if starts_at < _earliest(ctx):  # time passed while the person was filling in the form
         ctx.reply(_too_soon(ctx))
         return DialogEngine.jump(data, DATE, SUMMARY)
-    if await _over_cap(ctx):
+    behalf = data.get(BEHALF_NAME.name)
+    if behalf is None and await _over_cap(ctx):  # a coordinator files for many people
         return END
     request = NewRequest(
         topic=data["topic"], starts_at=starts_at, duration_minutes=data["duration"], district=data["district"],
         place=data.get("place"), preferred_gender=data.get("gender"), note=data.get("note"),
-        languages=tuple(data["languages"]),
+        languages=tuple(data["languages"]), behalf_name=behalf, behalf_phone=data.get(BEHALF_CONTACT.name),
+        interpreter=bool(data.get(INTERPRETER.name)),
     )
     request_id = await ctx.store.requests.create(ctx.person.id, request, utcnow())
-    if ctx.person.role is None:
-        await ctx.store.people.set_role(ctx.person.id, NEWCOMER)
-    ctx.reply(ctx._("Thank you! Your request was received. Lotse is now looking for a guide and will write to "
-                    "you here. Send %(command)s to see your requests.", command=ctx.cmd("myrequests")))
+    if behalf is not None:
+        ctx.reply(ctx._("Thank you! The request for %(name)s was received. Lotse is now looking for a guide and "
+                        "writes to you here whatever it would write to them.", name=behalf))
+    else:
+        if ctx.person.role is None:
+            await ctx.store.people.set_role(ctx.person.id, NEWCOMER)
+        ctx.reply(ctx._("Thank you! Your request was received. Lotse is now looking for a guide and will write to "
+                        "you here. Send %(command)s to see your requests.", command=ctx.cmd("myrequests")))
+    if request.interpreter and await ctx.store.requests.mark_referred(request_id, utcnow()):
+        ctx.reply(referral.interpreter_text(ctx.i18n, ctx.settings.referral))
     for listener in ctx.services.request_listeners:
         await listener(ctx, request_id)
     return END
 
 
 def _change_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
-    return rows([Option(step.name, label) for step, label in _fields()], 3)
+    return rows([Option(step.name, label) for step, label in _fields(data)], 3)
 
 
 async def _change_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | None:
     if value == DATE.name:  # a new date may make the time impossible: ask both again
         data["_then"] = TIME.name
-    return DialogEngine.jump(data, REQUEST.own(value), SUMMARY)
+    step = next(step for step, _ in _fields(data) if step.name == value)
+    return DialogEngine.jump(data, step, SUMMARY)  # the running dialog's step of that name follows
+
+
+def _asks_interpreter(ctx: Context, topic: str) -> bool:
+    return topic in ctx.settings.referral.ask_topics
+
+
+async def _topic_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | None:
+    if _asks_interpreter(ctx, value):
+        return INTERPRETER  # the step after it: the date (or back to the summary after a change)
+    data.pop(INTERPRETER.name, None)
+    return None if RETURN in data else DATE
 
 
 async def _date_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | None:
@@ -239,7 +268,16 @@ async def _date_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step |
     return None
 
 
-TOPIC = Step("topic", N_("What is the appointment for?"), options=_topic_options)
+def _interpreter_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    return [[Option(True, N_("Yes, an interpreter is needed"), typed=YES)],
+            [Option(False, N_("No, a guide is enough"), typed=NO)]]
+
+
+NEEDED, NOT_NEEDED = N_("needed"), N_("not needed")
+TOPIC = Step("topic", N_("What is the appointment for?"), options=_topic_options, on_answer=_topic_answer)
+INTERPRETER = Step("interpreter", N_("Guides come along but do not interpret. Is a professional interpreter needed, "
+                                     "for example for a diagnosis?"),
+                   options=_interpreter_options)  # then the date, or back to the summary
 DATE = Step("date", N_("On which day is the appointment? Choose a day or type the date, for example %(example)s."),
             values=_date_example, options=_date_options, parse=_parse_date, on_answer=_date_answer)
 TIME = Step("time", N_("At what time does it start? Choose or type the time, for example %(example)s."),
@@ -268,13 +306,53 @@ GENDER = Step("gender", N_("Would you prefer a guide who is a woman or a man? Lo
 NOTE = Step("note", _note_prompt, options=_skip_option, parse=_note_parse)
 SUMMARY = Step("summary", _summary_prompt, options=_summary_options, on_answer=_summary_answer)
 CHANGE_STEP = Step("change", N_("What do you want to change?"), options=_change_options, on_answer=_change_answer)
-REQUEST = Dialog("request", (TOPIC, DATE, TIME, DURATION, DISTRICT, PLACE, BEST_LANGUAGE, LANGUAGES, GENDER, NOTE,
-                             SUMMARY, CHANGE_STEP))
+REQUEST = Dialog("request", (TOPIC, INTERPRETER, DATE, TIME, DURATION, DISTRICT, PLACE, BEST_LANGUAGE, LANGUAGES,
+                             GENDER, NOTE, SUMMARY, CHANGE_STEP))
 
 
-def _fields() -> tuple[tuple[Step, str], ...]:
-    """The answers a person can change from the summary, with their labels."""
-    return ((TOPIC, N_("Topic")), (DATE, N_("Date")), (TIME, N_("Time")), (DURATION, N_("Duration")),
+# -- a request a coordinator files on someone's behalf (`requestfor`) -----------------------------
+# The same form, with the person's name and how the guide reaches them first, and the questions
+# about them asked in the third person.  The request is the coordinator's (requests.person_id):
+# whatever Lotse would write to the newcomer reaches the coordinator, headed with the name.
+THROUGH_ME = N_("Through me")
+PHONE_EXAMPLE = "0151 23456789"
+
+
+def _named(ctx: Context, data: dict[str, Any]) -> dict[str, object]:
+    return {"name": data.get(BEHALF_NAME.name, "?")}
+
+
+def _contact_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    return [[Option(None, THROUGH_ME)]]
+
+
+def _parse_phone(ctx: Context, text: str, data: dict[str, Any]) -> str:
+    phone = free_text.line(text)
+    if sum(c.isdigit() for c in phone) < 5 or len(phone) > 30 or any(not (c.isdigit() or c in "+-/() ") for c in phone):
+        raise Invalid(ctx._("Please type a phone number like %(example)s – or choose “%(button)s”.",
+                            example=PHONE_EXAMPLE, button=ctx._(THROUGH_ME)))
+    return phone
+
+
+BEHALF_NAME = Step("behalf_name", N_("For whom is the request? Please type their name."),
+                   parse=limited(80, lines=False))
+BEHALF_CONTACT = Step("behalf_contact", N_("How can the guide reach %(name)s? Type a phone number – or choose "
+                                           "“Through me” if the guide should reach them through you."),
+                      values=_named, options=_contact_options, parse=_parse_phone)
+BEHALF_BEST, BEHALF_LANGUAGES = spoken.steps(
+    N_("Which language does %(name)s speak best?"),
+    N_("Does %(name)s speak any other languages? Choose all that fit, then tap Done."), values=_named)
+BEHALF_GENDER = Step("gender", N_("Would %(name)s prefer a guide who is a woman or a man? Lotse will try, but it may "
+                                  "take longer."), values=_named, options=_gender_options)
+BEHALF = Dialog("requestfor", (BEHALF_NAME, BEHALF_CONTACT, TOPIC, INTERPRETER, DATE, TIME, DURATION, DISTRICT, PLACE,
+                               BEHALF_BEST, BEHALF_LANGUAGES, BEHALF_GENDER, NOTE, SUMMARY, CHANGE_STEP),
+                authority=coordinator)
+
+
+def _fields(data: dict[str, Any]) -> tuple[tuple[Step, str], ...]:
+    """The answers one can change from the summary, with their labels."""
+    behalf = ((BEHALF_NAME, N_("Name")), (BEHALF_CONTACT, N_("Contact"))) if BEHALF_NAME.name in data else ()
+    return (*behalf, (TOPIC, N_("Topic")), (DATE, N_("Date")), (TIME, N_("Time")), (DURATION, N_("Duration")),
             (DISTRICT, N_("Town")), (PLACE, N_("Place")), (BEST_LANGUAGE, N_("Languages")), (GENDER, N_("Guide")),
             (NOTE, N_("Note")))
 
@@ -312,7 +390,8 @@ async def request_from_text(ctx: Context, text: str) -> bool:
         return topic is not None
     ctx.reply(ctx._("You need someone to come with you: %(topic)s. Let us arrange it.",
                     topic=labels.topic(ctx, topic)))
-    await ctx.services.dialogs.start(ctx, REQUEST, {TOPIC.name: topic}, at=DATE)
+    await ctx.services.dialogs.start(ctx, REQUEST, {TOPIC.name: topic},
+                                     at=INTERPRETER if _asks_interpreter(ctx, topic) else DATE)
     return True
 
 
@@ -333,11 +412,16 @@ async def request(ctx: Context) -> None:
     await ctx.services.dialogs.start(ctx, REQUEST)
 
 
+async def requestfor(ctx: Context) -> None:
+    await ctx.services.dialogs.start(ctx, BEHALF)
+
+
 # -- myrequests and cancel ----------------------------------------------------------------------
 def describe(ctx: Context, item: Request) -> str:
     local = ctx.i18n.local(item.starts_at)
-    return ctx._("%(topic)s – %(day)s, %(time)s, %(town)s", topic=labels.topic(ctx, item.topic),
+    text = ctx._("%(topic)s – %(day)s, %(time)s, %(town)s", topic=labels.topic(ctx, item.topic),
                  day=labels.day(ctx, local.date()), time=ctx.i18n.time(local), town=item.district)
+    return ctx._("%(request)s – for %(name)s", request=text, name=item.behalf_name or "?") if item.on_behalf else text
 
 
 async def myrequests(ctx: Context) -> None:
@@ -410,7 +494,9 @@ async def cancel_one(ctx: Context, request_id: int) -> None:
 
 def register(router: Router) -> None:
     router.dialogs.register(REQUEST)
+    router.dialogs.register(BEHALF)
     router.dialogs.register(CANCEL)
     router.command("request", request)
+    router.command("requestfor", requestfor)
     router.command("myrequests", myrequests)
     router.command("cancel", cancel)

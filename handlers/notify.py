@@ -5,11 +5,14 @@ from __future__ import annotations
 
 
 from bot.core.context import MSG_CHOICE_HINT, Services
-from bot.core.i18n import I18n
+from bot.core.i18n import I18n, N_
 from bot.core import payloads
 from bot.core.payloads import Rows
 from bot.core.types import Attachment, Message
 from bot.store.store import Person
+
+
+MSG_FOR_SOMEONE = N_("For %(name)s, whose request you filed:")
 
 
 class Notifier:
@@ -24,7 +27,10 @@ class Notifier:
 
     def _message(self, person: Person, text: str, buttons: tuple = (), attachment: Attachment | None = None,
                  key: str | None = None) -> Message:
-        hint = self._i18n(person).gettext(MSG_CHOICE_HINT) if buttons else ""
+        i18n = self._i18n(person)
+        hint = i18n.gettext(MSG_CHOICE_HINT) if buttons else ""
+        if person.acting_for:  # a coordinator reads what the person they filed for would
+            text = "\n".join([i18n.gettext(MSG_FOR_SOMEONE, name=person.acting_for), text])
         return Message(text, buttons, attachment, hint, key)
 
     async def _send(self, person: Person, text: str, buttons: tuple = (),

@@ -30,6 +30,7 @@ from handlers import labels
 from handlers.authority import offer_answer, refusal_text
 from handlers.coordinator import name_of
 from handlers.notify import Notifier
+from handlers.referral import MSG_MARK, MSG_NEEDS_INTERPRETER, MarkInterpreter, nobody_found_lines
 
 
 @dataclass(frozen=True)
@@ -113,10 +114,13 @@ def not_offered(i18n: I18n, name: str, evaluation: Any) -> str:
     return i18n.gettext("%(name)s – not offered: %(reasons)s", name=name, reasons=reasons(i18n, evaluation))
 
 
-async def assign_rows(store: Any, i18n: I18n, request_id: int, shown: list[Any]) -> list:
-    """One Assign button per guide listed in an escalation card."""
-    return [[(i18n.gettext("Assign %(name)s", name=name_of(await store.people.get(e.guide_id))),
-              Assign(request_id, e.guide_id))] for e in shown]
+async def assign_rows(store: Any, i18n: I18n, request: Request, shown: list[Any]) -> list:
+    """The escalation card's buttons: Assign for each guide listed, and "Needs an interpreter"."""
+    rows = [[(i18n.gettext("Assign %(name)s", name=name_of(await store.people.get(e.guide_id))),
+              Assign(request.id, e.guide_id))] for e in shown]
+    if not request.interpreter:
+        rows.append([(i18n.gettext(MSG_MARK), MarkInterpreter(request.id))])
+    return rows
 
 
 def reason(i18n: I18n, msgid: str, values: dict[str, Any]) -> str:
@@ -148,14 +152,32 @@ def reason(i18n: I18n, msgid: str, values: dict[str, Any]) -> str:
     return i18n.gettext(msgid, **shown)
 
 
+MSG_CONTACT_PHONE = N_("Contact: %(phone)s")
+MSG_CONTACT_COORDINATOR = N_("Contact: through the coordinator %(name)s")
+
+
 class OfferTexts(Notifier):
     """The Notifier of bot.services.dispatch: every message in its recipient's language."""
+
+    async def request_facts(self, i18n: I18n, request: Request, contact: bool = False) -> list[str]:
+        """What a guide or coordinator must know beyond what, when, where: that an interpreter is
+        needed, and (`contact`, for the guide who takes it on) how to reach someone a coordinator
+        filed for."""
+        lines = [i18n.gettext(MSG_NEEDS_INTERPRETER)] if request.interpreter else []
+        if contact and request.on_behalf:
+            if request.behalf_phone:
+                lines.append(i18n.gettext(MSG_CONTACT_PHONE, phone=request.behalf_phone))
+            else:
+                filer = await self.services.store.people.get(request.person_id)
+                lines.append(i18n.gettext(MSG_CONTACT_COORDINATOR, name=name_of(filer)))
+        return lines
 
     async def offer(self, guide: Person, offer_id: int, request: Request) -> Message:
         """The offer message (dispatch sends it and keeps its state)."""
         i18n = self._i18n(guide)
         text = "\n".join([i18n.gendered(await self._gender(guide), MSG_OFFER), what_when_where(i18n, request),
-                          i18n.gettext("Languages: %(value)s", value=labels.languages(i18n, request.languages))])
+                          i18n.gettext("Languages: %(value)s", value=labels.languages(i18n, request.languages)),
+                          *await self.request_facts(i18n, request)])
         buttons = await self._buttons(guide, [[(i18n.gettext("Accept"), OfferAnswer(offer_id, True)),
                                                (i18n.gettext("Decline"), OfferAnswer(offer_id, False))]])
         return self._message(guide, text, buttons, key=f"offer-{offer_id}")
@@ -182,7 +204,8 @@ class OfferTexts(Notifier):
         i18n = self._i18n(guide)
         lines = [i18n.gendered(await self._gender(guide), MSG_ASSIGNED, name=name_of(newcomer)),
                  what_when_where(i18n, request), meeting_point(i18n, request, newcomer),
-                 i18n.gettext("Languages: %(value)s", value=labels.languages(i18n, request.languages))]
+                 i18n.gettext("Languages: %(value)s", value=labels.languages(i18n, request.languages)),
+                 *await self.request_facts(i18n, request, contact=True)]
         if request.note:
             lines.append(i18n.gettext("Note: %(value)s", value=request.note))
         details = list(lines)
@@ -215,13 +238,14 @@ class OfferTexts(Notifier):
         points, the others with why they were not offered); a suspended, rejected or pending guide
         cannot be assigned and is left out."""
         people = self.services.store.people
-        newcomer = await people.get(request.person_id)
+        newcomer = await self.services.store.newcomer_of(request)
         nothing = i18n.gettext(labels.NOTHING)
         lines = [i18n.gettext("Nobody has taken this request yet:"), what_when_where(i18n, request),
                  i18n.gettext("Name: %(value)s", value=name_of(newcomer)),
                  i18n.gettext("Place: %(value)s", value=request.place or nothing),
                  i18n.gettext("Note: %(value)s", value=request.note or nothing),
-                 i18n.gettext("Languages: %(value)s", value=labels.languages(i18n, request.languages)), ""]
+                 i18n.gettext("Languages: %(value)s", value=labels.languages(i18n, request.languages)),
+                 *await self.request_facts(i18n, request), ""]
         shown = [e for e in ranked if e.candidate.state == "approved"][:SHOWN_IN_ESCALATION]
         for evaluation in shown:
             name = name_of(await people.get(evaluation.guide_id))
@@ -239,7 +263,7 @@ class OfferTexts(Notifier):
         for recipient in coordinators:
             i18n = self._i18n(recipient)
             text, shown = await self.escalation_text(i18n, request, ranked)
-            rows = await assign_rows(self.services.store, i18n, request.id, shown)
+            rows = await assign_rows(self.services.store, i18n, request, shown)
             await self._send(recipient, text, await self._buttons(recipient, rows))
 
     async def declined_by_hand(self, coordinator: Person, guide: Person, request: Request) -> None:
@@ -248,11 +272,14 @@ class OfferTexts(Notifier):
                                                     name=name_of(guide), request=what_when_where(i18n, request),
                                                     command=self._cmd(coordinator, "unmatched")))
 
-    async def still_searching(self, newcomer: Person, request: Request) -> None:
+    async def still_searching(self, newcomer: Person, request: Request, refer: bool) -> None:
+        """`refer`: also the language mediators ([referral]), as one more way to get help."""
         i18n = self._i18n(newcomer)
-        await self._send(newcomer, i18n.gettext(
-            "Lotse is still looking for a guide for your appointment: %(request)s A coordinator has been told and "
-            "will help.", request=what_when_where(i18n, request)))
+        lines = [i18n.gettext("Lotse is still looking for a guide for your appointment: %(request)s A coordinator "
+                              "has been told and will help.", request=what_when_where(i18n, request))]
+        if refer:
+            lines += nobody_found_lines(i18n, self.services.settings.referral)
+        await self._send(newcomer, "\n".join(lines))
 
     async def cancelled_by_newcomer(self, guide: Person, newcomer: Person, request: Request) -> None:
         i18n = self._i18n(guide)
@@ -393,7 +420,7 @@ async def appointments(ctx: Context) -> None:
         return
     for item in items:
         request = await ctx.store.requests.get(item.request_id)
-        newcomer = await ctx.store.people.get(request.person_id) if request else None
+        newcomer = await ctx.store.newcomer_of(request) if request else None
         if request is None:
             continue
         buttons = await ctx.buttons([[(ctx._("Cancel"), GuideCancel(item.id, False))]])
@@ -416,7 +443,7 @@ async def unmatched(ctx: Context) -> None:
         ranked = rank(need, await ctx.store.matching.candidates(need, settings.zone, prefilter=False),
                       settings.matching.weights, settings.zone, settings.matching.travel_buffer)
         text, shown = await texts.escalation_text(ctx.i18n, request, ranked)
-        ctx.reply(text, await ctx.buttons(await assign_rows(ctx.store, ctx.i18n, request_id, shown)))
+        ctx.reply(text, await ctx.buttons(await assign_rows(ctx.store, ctx.i18n, request, shown)))
 
 
 async def announce_request(ctx: Context, request_id: int) -> None:

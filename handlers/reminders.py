@@ -144,7 +144,7 @@ async def on_outcome(ctx: Context, pressed: Outcome) -> None:
     request = await store.requests.get(assignment.request_id) if assignment else None
     if request is None:
         return
-    newcomer = await store.people.get(request.person_id)
+    newcomer = await store.newcomer_of(request)
     for coordinator in await coordinator_people(store, ctx.settings):
         i18n = ctx.i18n_for(coordinator)
         ctx.send_to(coordinator, ctx.message_for(coordinator, i18n.gendered(

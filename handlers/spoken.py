@@ -22,9 +22,9 @@ def _options(ctx: Context, data: dict[str, Any], without: str | None = None) -> 
                  for code in ctx.settings.area.languages if code != without], 2)
 
 
-def steps(best: str, others: str) -> tuple[Step, Step]:
-    """The two steps, with these prompts (msgids); a "change languages" jumps to the first, and the
-    second follows it before the jump returns."""
+def steps(best: str, others: str, values: Any = None) -> tuple[Step, Step]:
+    """The two steps, with these prompts (msgids, filled in by `values` if given); a "change
+    languages" jumps to the first, and the second follows it before the jump returns."""
 
     async def best_answered(ctx: Context, value: Any, data: dict[str, Any]) -> Step:
         return others_step  # also after a jump from the summary: both steps, then back
@@ -37,7 +37,8 @@ def steps(best: str, others: str) -> tuple[Step, Step]:
         data[OTHERS] = [first, *(code for code in value if code != first)]
         return None
 
-    best_step = Step(BEST, best, options=_options, on_answer=best_answered)
-    others_step = Step(OTHERS, others, options=lambda ctx, data: _options(ctx, data, without=data.get(BEST)),
+    best_step = Step(BEST, best, values=values, options=_options, on_answer=best_answered)
+    others_step = Step(OTHERS, others, values=values,
+                       options=lambda ctx, data: _options(ctx, data, without=data.get(BEST)),
                        multi=True, on_answer=others_answered)
     return best_step, others_step

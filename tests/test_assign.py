@@ -36,7 +36,7 @@ async def test_frau_weber_assigns_nasrin_who_was_not_offered_and_hamid_hears_onc
     card = bot.last_with_buttons("weber").message
     assert card.text.startswith("Nobody has taken this request yet:")
     assert "Nasrin – not offered: does not serve Langen" in card.text
-    assert labels(card) == ["Assign Nasrin"]
+    assert labels(card) == ["Assign Nasrin", "Needs an interpreter"]
     # she reads why Nasrin was not offered, and is asked to confirm
     [question] = await bot.press("weber", "Assign Nasrin")
     assert question.text.startswith("Nasrin – not offered: does not serve Langen; ")
@@ -88,7 +88,7 @@ async def test_a_suspended_guide_is_not_listed_and_a_paused_one_is_refused(lotse
     nasrin = await guide(lotse, "nasrin", languages=("fa", "de", "en"))
     await request(lotse, "hamid", languages=("fa",), gender=None, district="Langen")
     card = bot.last_with_buttons("weber").message
-    assert "Parisa" not in card.text and labels(card) == ["Assign Nasrin"]
+    assert "Parisa" not in card.text and labels(card) == ["Assign Nasrin", "Needs an interpreter"]
     # Nasrin pauses between the question and the confirmation: refused, no offer
     await bot.press("weber", "Assign Nasrin")
     await lotse.store.guides.pause(nasrin, date(2026, 11, 30), date(2026, 12, 6))
@@ -98,7 +98,7 @@ async def test_a_suspended_guide_is_not_listed_and_a_paused_one_is_refused(lotse
     assert not offers_to(lotse, "nasrin")
     # paused on that day she is still listed, and pressing Assign refuses at once
     [listing] = await bot.say("weber", "/unmatched")
-    assert "Nasrin – not offered: paused from" in listing.text and labels(listing) == ["Assign Nasrin"]
+    assert "Nasrin – not offered: paused from" in listing.text and labels(listing) == ["Assign Nasrin", "Needs an interpreter"]
     await bot.press("weber", "Assign Nasrin")
     await settle(lotse)
     assert bot.messages("weber")[-1].text == "Nasrin cannot take on this request now.\nNothing was changed."
@@ -112,7 +112,7 @@ async def test_the_card_lists_at_most_eight_approved_guides_best_first(lotse: Ru
         await guide(lotse, f"g{n}", languages=("fa", "de"))
     await request(lotse, "hamid", languages=("fa",), gender=None, district="Langen")
     card = bot.last_with_buttons("weber").message
-    assert len(labels(card)) == 8 and all(label.startswith("Assign G") for label in labels(card))
+    assert len(labels(card)) == 9 and all(label.startswith("Assign G") for label in labels(card)[:-1])
 
 
 async def test_a_guide_who_cancelled_is_not_offered_the_request_again(lotse: Running) -> None:

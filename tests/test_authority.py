@@ -160,8 +160,7 @@ async def test_assign_buttons_after_removal_and_for_a_guide_suspended_since(lots
     for paused in (nasrin, yonas):
         assert await lotse.store.guides.resume(paused)
     [listing] = await bot.say("weber", "/unmatched")
-    assert labels(listing) == ["Assign Nasrin", "Assign Yonas"] or labels(listing) == ["Assign Yonas",
-                                                                                     "Assign Nasrin"]
+    assert labels(listing)[:-1] in (["Assign Nasrin", "Assign Yonas"], ["Assign Yonas", "Assign Nasrin"])
     # Nasrin is suspended after the list was made: assigning her is refused in the booking itself
     await suspend(lotse, nasrin, by=await id_of(lotse, "weber"))
     before = await snapshot(lotse)

@@ -184,7 +184,7 @@ async def test_escalation_when_nobody_is_left_and_assignment_by_hand(lotse: Runn
     # a slot added, the coordinator assigns Nasrin by hand
     await lotse.store.guides.set_slots(nasrin, [Slot(2, 8 * 60, 13 * 60)])
     [listing] = await bot.say("weber", "/unmatched")
-    assert labels(listing) == ["Assign Nasrin", "Assign Mehmet"]  # every approved guide, the eligible first
+    assert labels(listing) == ["Assign Nasrin", "Assign Mehmet", "Needs an interpreter"]  # every approved guide, the eligible first
     await bot.press("weber", "Assign Nasrin")
     await settle(lotse)
     assert bot.messages("weber")[-1].text == "Nasrin now accompanies this request."

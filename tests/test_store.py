@@ -198,7 +198,8 @@ def _migrations_before(target: Path, version: int, also: tuple[int, ...] = ()) -
 
 
 # _populate writes with today's store, which knows columns later migrations added to tables 0013
-# leaves alone: those migrations come first (0014: offers.asked_by).
+# leaves alone: those migrations come first (0014: offers.asked_by); requests, which 0013 rebuilds,
+# it writes as the store did before 0016.
 AFTER_0013_UNTOUCHED = (14,)
 
 
@@ -207,7 +208,7 @@ async def _populate(store: Store) -> dict[str, int]:
     store's own methods as production writes them."""
     from bot.store.guides import Profile, Slot
     from bot.store.reminders import Planned
-    from bot.store.requests import NewRequest
+    from bot.store.db import to_db_time
 
     amira = await store.people.get_or_create("telegram", "1", "1")
     await store.people.record_consent(amira.id, "2026-11", T0, "Amira")
@@ -222,10 +223,13 @@ async def _populate(store: Store) -> dict[str, int]:
                                                        3, "female"), T0)
         await store.guides.decide(guide, True, None, T0)
     requests = []
-    for day in range(3):
-        requests.append(await store.requests.create(amira.id, NewRequest(
-            "doctor", T0 + timedelta(days=day + 2), 60, "Mitte", "Praxis Dr. Berg", "female", "knee",
-            ("ar", "de")), T0))
+    for day in range(3):  # as Requests.create wrote them before 0016 added its columns
+        requests.append(await store.db.insert(
+            "INSERT INTO requests (person_id, topic, starts_at, duration_minutes, district, place, preferred_gender, "
+            "note, created_at) VALUES (?, 'doctor', ?, 60, 'Mitte', 'Praxis Dr. Berg', 'female', 'knee', ?)",
+            (amira.id, to_db_time(T0 + timedelta(days=day + 2)), to_db_time(T0))))
+        await store.db.executemany("INSERT INTO request_languages (request_id, language, position) VALUES (?, ?, ?)",
+                                   [(requests[-1], "ar", 0), (requests[-1], "de", 1)])
     for request_id in requests:
         offers = [await store.bookings.add_offer(request_id, guide, 1, T0, T0 + timedelta(hours=2))
                   for guide in (leila.id, other.id)]
@@ -283,8 +287,9 @@ async def test_0013_rebuilds_requests_and_assignments_keeping_every_row_and_inde
         indexes = await db.fetchall("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")
         shapes = {table: await _shape(db, table) for table in ("requests", "assignments")}
 
-        applied = await migrations.upgrade(db)
-        assert [m.version for m in applied][0] == 13  # and any later ones
+        # 0013 and the ones after it up to 0016, which adds columns to the rebuilt requests
+        applied = await migrations.upgrade(db, _migrations_before(tmp_path / "m2", 16))
+        assert [m.version for m in applied] == [13, 15]
 
         assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1
         assert await db.fetchall("PRAGMA foreign_key_check") == []

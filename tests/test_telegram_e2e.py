@@ -102,8 +102,8 @@ async def test_command_menus_per_language_and_for_coordinators(world: TelegramWo
     assert [c["description"] for c in en][2] == "Change the language"
     assert world.server.commands() == world.server.commands(language_code="de")  # default language
     coordinator = world.server.commands(scope={"type": "chat", "chat_id": WEBER})
-    assert [c["command"] for c in coordinator][-7:] == ["broadcast", "approve", "pending", "guides", "stats",
-                                                         "unmatched", "reoffer"]  # the longer list
+    assert [c["command"] for c in coordinator][-9:] == ["broadcast", "approve", "pending", "guides", "stats",
+                                                         "unmatched", "reoffer", "requestfor", "interpreter"]
 
 
 async def test_blocked_user_is_marked_unreachable_and_back_when_they_write(world: TelegramWorld) -> None:

@@ -321,15 +321,19 @@ class BroadcastSender:
             done = not any(tally.get(state) for state in UNFINISHED)
             if done:
                 await self.store.broadcasts.complete(broadcast_id, utcnow())  # sending → done, once
-            found = await self._coordinator(broadcast_id)
-            if found is None:
-                return
-            broadcast, coordinator = found
-            if done and (broadcast.state == "reported" or broadcast_id in self._reporting):
-                return  # finished and reported before (or being reported right now)
-            if done:
-                self._reporting.add(broadcast_id)  # no await since the check: one report per process
+                if broadcast_id in self._reporting:
+                    return  # being reported right now
+                # Claimed before the state is read (no await since the check): whoever reported
+                # before has marked it 'reported' or failed by then — a state read earlier could be
+                # from before their report and send it a second time.
+                self._reporting.add(broadcast_id)
             try:
+                found = await self._coordinator(broadcast_id)
+                if found is None:
+                    return
+                broadcast, coordinator = found
+                if done and broadcast.state == "reported":
+                    return  # finished and reported before
                 self._last_edit[broadcast_id] = time.monotonic()
                 if broadcast.progress_id is not None:
                     async with self._slot(coordinator.platform):

@@ -61,7 +61,7 @@ class Notifier(Protocol):
     async def assigned(self, guide: Person, newcomer: Person, request: Request) -> None: ...
     async def escalated(self, coordinators: list[Person], request: Request, ranked: list[Any]) -> None: ...
     async def declined_by_hand(self, coordinator: Person, guide: Person, request: Request) -> None: ...
-    async def still_searching(self, newcomer: Person, request: Request) -> None: ...
+    async def still_searching(self, newcomer: Person, request: Request, refer: bool) -> None: ...
     async def cancelled_by_newcomer(self, guide: Person, newcomer: Person, request: Request) -> None: ...
     async def cancelled_by_guide(self, newcomer: Person, guide: Person, request: Request) -> None: ...
     async def guide_withdrew(self, coordinators: list[Person], guide: Person, request: Request) -> None: ...
@@ -211,9 +211,10 @@ class Dispatch:
             full = await store.matching.candidates(wave.need, settings.zone, prefilter=False)
             everyone = rank(wave.need, full, settings.matching.weights, settings.zone, settings.matching.travel_buffer)
             await self.notifier.escalated(await coordinator_people(store, settings), wave.request, everyone)
-            newcomer = None if newcomer_told else await store.people.get(wave.request.person_id)
+            newcomer = None if newcomer_told else await store.newcomer_of(wave.request)
             if newcomer is not None:
-                await self.notifier.still_searching(newcomer, wave.request)
+                refer = bool(settings.referral.name) and await store.requests.mark_referred(wave.request.id, utcnow())
+                await self.notifier.still_searching(newcomer, wave.request, refer)
 
     async def _send_offer(self, offer_id: int, request: Request) -> None:
         """One offer message, at most once on platforms that cannot recognise a repeat: the row is
@@ -334,7 +335,7 @@ class Dispatch:
             other = await self.store.people.get(offer.guide_id)
             if other is not None:
                 await self.notifier.offer_closed(other, offer, request, "taken")
-        newcomer = await self.store.people.get(request.person_id)
+        newcomer = await self.store.newcomer_of(request)
         if newcomer is not None:
             await self.notifier.assigned(guide, newcomer, request)
             await self.notifier.matched(newcomer, guide, request)
@@ -390,7 +391,7 @@ class Dispatch:
         if assignment is not None and await self.store.bookings.end_assignment(assignment.id, "cancelled_by_newcomer",
                                                                                 now):
             guide = await self.store.people.get(assignment.guide_id)
-            newcomer = await self.store.people.get(request.person_id)
+            newcomer = await self.store.newcomer_of(request)
             if guide is not None and newcomer is not None:
                 await self.notifier.cancelled_by_newcomer(guide, newcomer, request)
 
@@ -406,7 +407,7 @@ class Dispatch:
             await store.bookings.reopen(request_id)
             request = await store.requests.get(request_id)
         assert request is not None
-        newcomer = await store.people.get(request.person_id)
+        newcomer = await store.newcomer_of(request)
         if newcomer is not None:
             await self.notifier.cancelled_by_guide(newcomer, guide, request)
         await self.notifier.guide_withdrew(await coordinator_people(store, self.settings), guide, request)

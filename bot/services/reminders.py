@@ -157,8 +157,9 @@ class ReminderService:
         if reminder is None:
             return  # sent by someone else, not due, or its appointment is gone
         faults.point("reminder-claimed")
-        person = await store.people.get(reminder.person_id)
         request = await store.requests.get(reminder.request_id)
+        person = (await store.newcomer_of(request) if request is not None and reminder.person_id == request.person_id
+                  else await store.people.get(reminder.person_id))
         if person is None or request is None or await self._stale(reminder, now):
             await store.reminders.finish(reminder.id, "skipped", now)
             return

@@ -186,7 +186,9 @@ class Matching:
     async def need(self, request_id: int) -> Need | None:
         """The request as a Need (None if there is no such request), in one query."""
         row = await self.db.fetchone(
-            "SELECT r.id, r.person_id, r.topic, r.starts_at, r.duration_minutes, r.district, r.preferred_gender, "
+            # continuity is with the newcomer: for a request filed on someone's behalf Lotse knows
+            # only the coordinator (person_id), so nobody (0)
+            "SELECT r.id, CASE WHEN r.on_behalf = 1 THEN 0 ELSE r.person_id END, r.topic, r.starts_at, r.duration_minutes, r.district, r.preferred_gender, "
             " (SELECT group_concat(language, ' ') FROM "
             "   (SELECT language FROM request_languages WHERE request_id = r.id ORDER BY position)), "
             " (SELECT group_concat(guide_id, ' ') FROM offers WHERE request_id = r.id AND state = 'declined'), "

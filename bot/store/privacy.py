@@ -86,7 +86,8 @@ class Privacy:
             await run(f"DELETE FROM {table} WHERE person_id = ?", (person_id,))
         await run("DELETE FROM broadcast_outbox WHERE person_id = ?", (person_id,))
         await run("UPDATE broadcasts SET progress_id = NULL WHERE coordinator_id = ?", (person_id,))
-        await run("UPDATE requests SET place = NULL, note = NULL, preferred_gender = NULL WHERE person_id = ?",
+        await run("UPDATE requests SET place = NULL, note = NULL, preferred_gender = NULL, behalf_name = NULL, "
+                  "behalf_phone = NULL WHERE person_id = ?",
                   (person_id,))
         await run("UPDATE assignments SET feedback_comment = NULL WHERE guide_id = ? OR request_id IN "
                   "(SELECT id FROM requests WHERE person_id = ?)", (person_id, person_id))
@@ -132,10 +133,12 @@ class Privacy:
 
     # -- retention (bot/services/retention.py): each method one rule, one statement where possible --
     async def clear_texts(self, cutoff: datetime, dry_run: bool = False) -> list[int]:
-        """Requests whose appointment ended before `cutoff`: place and note set to NULL; their ids."""
-        return await self._batched("requests", "place = NULL, note = NULL", "r",
-                                   f"SELECT r.id FROM requests r WHERE {_ENDED_BEFORE} "
-                                   "AND (r.place IS NOT NULL OR r.note IS NOT NULL)", cutoff, dry_run)
+        """Requests whose appointment ended before `cutoff`: place, note and the name and phone of
+        someone a coordinator filed for set to NULL; their ids."""
+        return await self._batched("requests", "place = NULL, note = NULL, behalf_name = NULL, behalf_phone = NULL",
+                                   "r", f"SELECT r.id FROM requests r WHERE {_ENDED_BEFORE} AND (r.place IS NOT NULL "
+                                   "OR r.note IS NOT NULL OR r.behalf_name IS NOT NULL OR r.behalf_phone IS NOT NULL)",
+                                   cutoff, dry_run)
 
     async def clear_feedback_comments(self, cutoff: datetime, dry_run: bool = False) -> list[int]:
         """Assignments of requests that ended before `cutoff`: the feedback comment set to NULL."""

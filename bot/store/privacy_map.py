@@ -147,6 +147,13 @@ MAP: dict[str, dict[str, Column]] = {
         "created_at": Column("statistical", KEPT, ACCOUNTS_RETAIN),
         "cancelled_at": Column("statistical", KEPT, ACCOUNTS_RETAIN),
         "escalated_at": Column("statistical", KEPT, ACCOUNTS_RETAIN),
+        "on_behalf": Column("statistical", KEPT, ACCOUNTS_RETAIN),
+        # the newcomer a coordinator filed for is not a Lotse user: erasing the coordinator (or the
+        # retention rule for free text) clears what identifies them
+        "behalf_name": Column("personal", NULL, TEXT_DAYS),
+        "behalf_phone": Column("personal", NULL, TEXT_DAYS),
+        "interpreter": Column("statistical", KEPT, ACCOUNTS_RETAIN),
+        "referred_at": Column("statistical", KEPT, ACCOUNTS_RETAIN),
     },
     "request_languages": {
         "request_id": Column("technical", KEPT, ACCOUNTS_RETAIN),

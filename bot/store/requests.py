@@ -25,6 +25,11 @@ class Request:
     languages: tuple[str, ...]
     created_at: datetime
     cancelled_at: datetime | None
+    on_behalf: bool = False          # filed by a coordinator (person_id) for behalf_name
+    behalf_name: str | None = None
+    behalf_phone: str | None = None  # None on behalf: reached through the coordinator
+    interpreter: bool = False        # needs a professional interpreter
+    referred_at: datetime | None = None
 
     @property
     def ends_at(self) -> datetime:
@@ -41,6 +46,9 @@ class NewRequest:
     preferred_gender: str | None
     note: str | None
     languages: tuple[str, ...]
+    behalf_name: str | None = None   # set: a coordinator files it for this person
+    behalf_phone: str | None = None
+    interpreter: bool = False
 
 
 class Requests:
@@ -58,9 +66,11 @@ class Requests:
         async with self.db.transaction():
             request_id = await self.db.insert(
                 "INSERT INTO requests (person_id, topic, starts_at, duration_minutes, district, place, "
-                "preferred_gender, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "preferred_gender, note, created_at, on_behalf, behalf_name, behalf_phone, interpreter) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (person_id, new.topic, to_db_time(new.starts_at), new.duration_minutes, new.district, new.place,
-                 new.preferred_gender, new.note, to_db_time(now)),
+                 new.preferred_gender, new.note, to_db_time(now), int(new.behalf_name is not None), new.behalf_name,
+                 new.behalf_phone, int(new.interpreter)),
             )
             await self.db.executemany(
                 "INSERT INTO request_languages (request_id, language, position) VALUES (?, ?, ?)",
@@ -81,6 +91,8 @@ class Requests:
             languages=tuple((row["langs"] or "").split()),
             created_at=from_db_time(row["created_at"]),  # type: ignore[arg-type]
             cancelled_at=from_db_time(row["cancelled_at"]),
+            on_behalf=bool(row["on_behalf"]), behalf_name=row["behalf_name"], behalf_phone=row["behalf_phone"],
+            interpreter=bool(row["interpreter"]), referred_at=from_db_time(row["referred_at"]),
         ) for row in rows]
 
     async def get(self, request_id: int) -> Request | None:
@@ -93,6 +105,20 @@ class Requests:
     async def cancellable(self, person_id: int, now: datetime) -> list[Request]:
         return await self._load("r.person_id = ? AND r.state IN ('open', 'matched') AND r.starts_at > ?",
                                 (person_id, to_db_time(now)))
+
+    async def upcoming(self, now: datetime) -> list[Request]:
+        """Every request still open or matched whose appointment is ahead (coordinators' lists)."""
+        return await self._load("r.state IN ('open', 'matched') AND r.starts_at > ?", (to_db_time(now),))
+
+    async def mark_interpreter(self, request_id: int) -> bool:
+        """Mark it as needing a professional interpreter; False if it already was (or is gone)."""
+        return await self.db.execute("UPDATE requests SET interpreter = 1 WHERE id = ? AND interpreter = 0",
+                                     (request_id,)) == 1
+
+    async def mark_referred(self, request_id: int, now: datetime) -> bool:
+        """Note that the referral went out; False if it had before: it is sent at most once."""
+        return await self.db.execute("UPDATE requests SET referred_at = ? WHERE id = ? AND referred_at IS NULL",
+                                     (to_db_time(now), request_id)) == 1
 
     async def cancel(self, request_id: int, person_id: int, now: datetime) -> bool:
         """Cancel if it is the person's and still open or matched; False if not (already cancelled…)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,9 @@ class Person:
     consent_at: datetime | None
     declined_at: datetime | None
     unreachable_at: datetime | None
+    # Not a column: set on the coordinator who filed a request for someone (Store.newcomer_of); what
+    # is written to "the newcomer" reaches this person, headed with the name they act for.
+    acting_for: str | None = None
 
     @property
     def consented(self) -> bool:
@@ -318,6 +321,15 @@ class Store:
             await db.close()
             raise
         return cls(db)
+
+    async def newcomer_of(self, request: Any) -> Person | None:
+        """Who is written to as the request's newcomer: its person — or, for a request a coordinator
+        filed on someone's behalf, that coordinator standing in for them (named as them to guides)."""
+        person = await self.people.get(request.person_id)
+        if person is None or not request.on_behalf:
+            return person
+        name = request.behalf_name or "?"
+        return replace(person, display_name=name, acting_for=name)
 
     def transport_state(self, platform: str) -> TransportState:
         return TransportState(self.db, platform)
