@@ -6,6 +6,9 @@ field and come back / discard.  Confirming saves the profile; a new (or rejected
 guide is announced to the coordinators and waits for approval, an approved one stays approved.
 A registered guide's `guide` shows their profile and state and opens the same dialog, prefilled.
 
+The weekday step also offers Monday to Friday at once, and the time step copies the times of a
+weekday that has some ("Same as Tuesday").
+
 `availability` reuses the slot editor's steps; `pause` takes "until I resume" or a period of days
 (local dates, inclusive), then asks about each appointment already booked in that time: keep it, or
 cancel it the way `appointments` does (bot/services/dispatch.py guide_cancelled); `resume` ends a
@@ -48,6 +51,11 @@ MSG_DONE_NEEDS_SLOT = N_("Please add at least one time first.")
 MSG_RANGE = N_("%(start)s–%(end)s")
 MSG_BACK = N_("Back")
 MSG_EXAMPLE_RANGE = N_("Please type a time range like 9-13 or 9:00-12:30.")
+MSG_WORKDAYS = N_("%(first)s–%(last)s")      # the weekday step's shortcut: "Mon–Fri" (abbreviated day names)
+MSG_SAME_AS = N_("Same as %(weekday)s")     # the time step's shortcut: copy another weekday's times
+MON_FRI = "mon-fri"                          # the weekday step's value for Monday to Friday
+WORKDAYS = (0, 1, 2, 3, 4)
+SAME_AS = "same_as"                          # key of a "Same as …" option's value
 
 
 def _today(ctx: Context) -> date:
@@ -154,23 +162,40 @@ async def _slots_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step 
     return END if data.get(SLOTS_ONLY) else None
 
 
+def _workdays_label(ctx: Context) -> str:
+    return ctx._(MSG_WORKDAYS, first=labels.weekday(ctx, WORKDAYS[0], "abbreviated"),
+                 last=labels.weekday(ctx, WORKDAYS[-1], "abbreviated"))
+
+
 def _day_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
     days = [Option(day, labels.weekday(ctx, day), translate=False) for day in range(7)]
-    return [*rows(days, 2), [Option(BACK, MSG_BACK)]]
+    return [*rows(days, 2), [Option(MON_FRI, _workdays_label(ctx), translate=False)], [Option(BACK, MSG_BACK)]]
 
 
 async def _day_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | None:
     return SLOTS if value == BACK else SLOT_TIME
 
 
+def _chosen_days(data: dict[str, Any]) -> tuple[int, ...]:
+    """The weekdays the time step adds to: the one chosen, or Monday to Friday."""
+    return WORKDAYS if data["slot_day"] == MON_FRI else (int(data["slot_day"]),)
+
+
 def _slot_weekday(ctx: Context, data: dict[str, Any]) -> dict[str, object]:
+    if data["slot_day"] == MON_FRI:
+        return {"weekday": _workdays_label(ctx)}
     return {"weekday": labels.weekday(ctx, data["slot_day"])}
 
 
 def _time_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
     ranges = [Option([start, end], ctx._(MSG_RANGE, start=labels.clock(ctx, start), end=labels.clock(ctx, end)),
                      translate=False) for start, end in TIME_RANGES]
-    return [ranges, [Option(BACK, MSG_BACK)]]
+    chosen = _chosen_days(data)
+    # Another weekday's times, copied: every day that has some (for Monday to Friday, one of them too).
+    sources = sorted({s.weekday for s in _slots(data)} - (set(chosen) if len(chosen) == 1 else set()))
+    same = [Option({SAME_AS: day}, ctx._(MSG_SAME_AS, weekday=labels.weekday(ctx, day)), translate=False)
+            for day in sources]
+    return [ranges, *rows(same, 2), [Option(BACK, MSG_BACK)]]
 
 
 def _parse_time_range(ctx: Context, text: str, data: dict[str, Any]) -> list[int]:
@@ -185,9 +210,17 @@ def _parse_time_range(ctx: Context, text: str, data: dict[str, Any]) -> list[int
 
 
 async def _time_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | None:
-    if value != BACK:
-        start, end = value
-        data["slot_list"] = _add_slot(data.get("slot_list", []), int(data["slot_day"]), start, end)
+    if value == BACK:
+        return SLOTS
+    if isinstance(value, dict):  # "Same as …": that day's times
+        times = [(s.start_minute, s.end_minute) for s in _slots(data) if s.weekday == value[SAME_AS]]
+    else:
+        times = [tuple(value)]
+    slot_list = data.get("slot_list", [])
+    for day in _chosen_days(data):
+        for start, end in times:
+            slot_list = _add_slot(slot_list, day, start, end)
+    data["slot_list"] = slot_list
     return SLOTS
 
 

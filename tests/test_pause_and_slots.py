@@ -12,9 +12,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.store.guides import Slot
 from tests.conftest import Running, labels
 from tests.test_dispatch import TUESDAY_930, guide, offers_to, person, request, settle
-from tests.test_guide import person_id
+from tests.test_guide import SLOTS_PROMPT, SUMMARY_PROMPT, onboard, others, person_id, rows
 
 pytestmark = pytest.mark.usefixtures("clock")
 
@@ -219,3 +220,83 @@ async def test_resume_offers_a_waiting_request_that_fits(lotse: Running) -> None
     assert await offer_rows(lotse, waiting, leila) == ["open"]
     assert len(offers_to(lotse, "leila")) == 1
 
+
+
+# -- the slot editor's shortcuts ----------------------------------------------------------------------
+async def mehmet_at_the_slots(lotse: Running) -> None:
+    """Mehmet's registration typed up to the weekly availability."""
+    bot = lotse.transport
+    await onboard(lotse, "mehmet")
+    for answer in ("Turkish", others("Turkish", "Kurdish", "German"), "Done", "1 6", "Done", "2 3", "Done"):
+        await bot.say("mehmet", answer)
+
+
+async def test_mon_to_fri_takes_one_time_for_five_days(lotse: Running) -> None:
+    bot = lotse.transport
+    await mehmet_at_the_slots(lotse)
+    [weekdays] = await bot.press("mehmet", "Add a time")
+    assert labels(weekdays)[-2:] == ["Mon–Fri", "Back"]
+    [times] = await bot.press("mehmet", "Mon–Fri")
+    assert times.text.startswith("Mon–Fri: from when until when are you available?")
+    assert labels(times) == ["08:00–12:00", "12:00–16:00", "16:00–20:00", "Back"]  # no times to copy yet
+    [slots] = await bot.say("mehmet", "8-13")                                      # typed, as before
+    assert slots.text.splitlines()[:7] == [SLOTS_PROMPT, "Monday 08:00–13:00", "Tuesday 08:00–13:00",
+                                           "Wednesday 08:00–13:00", "Thursday 08:00–13:00", "Friday 08:00–13:00", ""]
+    # A button works the same; a time that touches one of the five joins it.
+    await bot.press("mehmet", "Add a time")
+    await bot.press("mehmet", "Mon–Fri")
+    [slots] = await bot.press("mehmet", "12:00–16:00")
+    assert slots.text.count("08:00–16:00") == 5 and "13:00" not in slots.text
+    await bot.say("mehmet", "Done")
+    await bot.say("mehmet", "3")
+    [summary] = await bot.say("mehmet", "Man")
+    assert summary.text.startswith(SUMMARY_PROMPT) and summary.text.count("08:00–16:00") == 5
+    await bot.say("mehmet", "Confirm")
+    assert await rows(lotse, "SELECT weekday, start_minute, end_minute FROM guide_slots WHERE guide_id = ?",
+                      "mehmet") == {(day, 480, 960) for day in range(5)}
+
+
+async def test_same_as_tuesday_copies_the_times_of_tuesday(lotse: Running) -> None:
+    bot = lotse.transport
+    await mehmet_at_the_slots(lotse)
+    for day, typed in (("Monday", "8-13"), ("Tuesday", "8-13"), ("Tuesday", "15-18")):
+        await bot.press("mehmet", "Add a time")
+        await bot.press("mehmet", day)
+        await bot.say("mehmet", typed)
+
+    await bot.press("mehmet", "Add a time")
+    [times] = await bot.press("mehmet", "Thursday")
+    assert labels(times) == ["08:00–12:00", "12:00–16:00", "16:00–20:00", "Same as Monday", "Same as Tuesday", "Back"]
+    [slots] = await bot.press("mehmet", "Same as Tuesday")
+    assert slots.text.splitlines()[1:6] == ["Monday 08:00–13:00", "Tuesday 08:00–13:00", "Tuesday 15:00–18:00",
+                                            "Thursday 08:00–13:00", "Thursday 15:00–18:00"]
+    # Typed, the label chooses it too; a day's own times are not offered to copy onto it.
+    await bot.press("mehmet", "Add a time")
+    [times] = await bot.press("mehmet", "Tuesday")
+    assert "Same as Tuesday" not in labels(times) and "Same as Thursday" in labels(times)
+    await bot.press("mehmet", "Back")
+    await bot.press("mehmet", "Add a time")
+    await bot.press("mehmet", "Friday")
+    [slots] = await bot.say("mehmet", "same as monday")
+    assert "Friday 08:00–13:00" in slots.text.splitlines()
+    await bot.say("mehmet", "Done")
+    await bot.say("mehmet", "3")
+    await bot.say("mehmet", "Man")
+    await bot.say("mehmet", "Confirm")
+    assert await rows(lotse, "SELECT weekday, start_minute, end_minute FROM guide_slots WHERE guide_id = ?",
+                      "mehmet") == {(0, 480, 780), (1, 480, 780), (1, 900, 1080), (3, 480, 780), (3, 900, 1080),
+                                    (4, 480, 780)}
+
+
+async def test_same_as_in_availability_is_saved_with_done(lotse: Running) -> None:
+    """Leila (registered: Tuesday 9–12) copies Tuesday to Friday in `availability`."""
+    bot = lotse.transport
+    await guide(lotse, "leila", slots=(Slot(1, 9 * 60, 12 * 60), Slot(2, 15 * 60, 18 * 60)))
+    await bot.say("leila", "/availability")
+    await bot.press("leila", "Add a time")
+    [times] = await bot.press("leila", "Friday")
+    assert labels(times)[3:] == ["Same as Tuesday", "Same as Wednesday", "Back"]
+    await bot.press("leila", "Same as Tuesday")
+    [saved] = await bot.press("leila", "Done")
+    assert saved.text.splitlines() == ["Your weekly availability was saved:", "Tuesday 09:00–12:00",
+                                       "Wednesday 15:00–18:00", "Friday 09:00–12:00"]
