@@ -12,8 +12,8 @@ weekday that has some ("Same as Tuesday").
 `availability` reuses the slot editor's steps; `pause` takes "until I resume" or a period of days
 (local dates, inclusive), then asks about each appointment already booked in that time: keep it, or
 cancel it the way `appointments` does (bot/services/dispatch.py guide_cancelled); `resume` ends a
-pause and lets dispatch offer the guide the requests still waiting that they fit.  Slots live in the dialog data as
-[weekday, start minute, end minute] lists (JSON), weekday 0 = Monday, local minutes.
+pause and lets dispatch offer the guide the requests still waiting that they fit.  Slots live in
+the dialog data as [weekday, start minute, end minute] lists (JSON), weekday 0 = Monday, local minutes.
 """
 
 from __future__ import annotations

@@ -150,7 +150,8 @@ async def test_a_pause_without_appointments_in_it_is_confirmed_at_once(lotse: Ru
     await bot.say("leila", "/pause")
     [question] = await bot.press("leila", "Until I resume")
     assert question.text.splitlines()[:2] == [
-        BOOKED_PROMPT.format(1, 1), "Doctor or hospital on Tuesday, 12 January 2027 at 09:30, about 1 hour, in Dreieich."]
+        BOOKED_PROMPT.format(1, 1),
+        "Doctor or hospital on Tuesday, 12 January 2027 at 09:30, about 1 hour, in Dreieich."]
     [confirmation] = await bot.press("leila", "Keep it")
     assert confirmation.text.splitlines() == [
         "You are paused from 25 Nov 2026 until you send /resume. Lotse offers you no requests until then.",
@@ -167,10 +168,12 @@ async def test_two_appointments_in_the_pause_are_asked_one_after_the_other(lotse
 
     [question] = await pause_holiday(lotse)
     assert question.text.splitlines()[:2] == [
-        BOOKED_PROMPT.format(1, 2), "Doctor or hospital on Tuesday, 22 December 2026 at 09:30, about 1 hour, in Dreieich."]
+        BOOKED_PROMPT.format(1, 2),
+        "Doctor or hospital on Tuesday, 22 December 2026 at 09:30, about 1 hour, in Dreieich."]
     [question] = await bot.press("leila", "Keep it")
     assert question.text.splitlines()[:2] == [
-        BOOKED_PROMPT.format(2, 2), "Doctor or hospital on Tuesday, 29 December 2026 at 09:30, about 1 hour, in Dreieich."]
+        BOOKED_PROMPT.format(2, 2),
+        "Doctor or hospital on Tuesday, 29 December 2026 at 09:30, about 1 hour, in Dreieich."]
     [confirmation] = await bot.press("leila", "Cancel it")
     await settle(lotse)
     assert confirmation.text.splitlines()[1:] == [
@@ -241,7 +244,8 @@ async def test_mon_to_fri_takes_one_time_for_five_days(lotse: Running) -> None:
     assert labels(times) == ["08:00–12:00", "12:00–16:00", "16:00–20:00", "Back"]  # no times to copy yet
     [slots] = await bot.say("mehmet", "8-13")                                      # typed, as before
     assert slots.text.splitlines()[:7] == [SLOTS_PROMPT, "Monday 08:00–13:00", "Tuesday 08:00–13:00",
-                                           "Wednesday 08:00–13:00", "Thursday 08:00–13:00", "Friday 08:00–13:00", ""]
+                                           "Wednesday 08:00–13:00", "Thursday 08:00–13:00", "Friday 08:00–13:00",
+                                           ""]
     # A button works the same; a time that touches one of the five joins it.
     await bot.press("mehmet", "Add a time")
     await bot.press("mehmet", "Mon–Fri")
@@ -266,7 +270,8 @@ async def test_same_as_tuesday_copies_the_times_of_tuesday(lotse: Running) -> No
 
     await bot.press("mehmet", "Add a time")
     [times] = await bot.press("mehmet", "Thursday")
-    assert labels(times) == ["08:00–12:00", "12:00–16:00", "16:00–20:00", "Same as Monday", "Same as Tuesday", "Back"]
+    assert labels(times) == ["08:00–12:00", "12:00–16:00", "16:00–20:00", "Same as Monday", "Same as Tuesday",
+                             "Back"]
     [slots] = await bot.press("mehmet", "Same as Tuesday")
     assert slots.text.splitlines()[1:6] == ["Monday 08:00–13:00", "Tuesday 08:00–13:00", "Tuesday 15:00–18:00",
                                             "Thursday 08:00–13:00", "Thursday 15:00–18:00"]
