@@ -6,9 +6,14 @@ field and come back / discard.  Confirming saves the profile; a new (or rejected
 guide is announced to the coordinators and waits for approval, an approved one stays approved.
 A registered guide's `guide` shows their profile and state and opens the same dialog, prefilled.
 
+The weekday step also offers Monday to Friday at once, and the time step copies the times of a
+weekday that has some ("Same as Tuesday").
+
 `availability` reuses the slot editor's steps; `pause` takes "until I resume" or a period of days
-(local dates, inclusive); `resume` ends a pause.  Slots live in the dialog data as
-[weekday, start minute, end minute] lists (JSON), weekday 0 = Monday, local minutes.
+(local dates, inclusive), then asks about each appointment already booked in that time: keep it, or
+cancel it the way `appointments` does (bot/services/dispatch.py guide_cancelled); `resume` ends a
+pause and lets dispatch offer the guide the requests still waiting that they fit.  Slots live in
+the dialog data as [weekday, start minute, end minute] lists (JSON), weekday 0 = Monday, local minutes.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from bot.vocabulary import GUIDE, PLEDGE, POLICE_CERTIFICATE, TRAINING
 from handlers import labels, spoken
 from handlers.authority import MSG_NOT_A_GUIDE, guide_edit, guide_profile
 from handlers.coordinator import announce_registration
+from handlers.offers import what_when_where
 
 SLOTS_ONLY = "_slots_only"    # data key: the slot editor alone (`availability`): its Done ends the dialog
 OUTCOME = "_outcome"          # data key: what on_finish does (save, discard, keep)
@@ -45,6 +51,11 @@ MSG_DONE_NEEDS_SLOT = N_("Please add at least one time first.")
 MSG_RANGE = N_("%(start)s–%(end)s")
 MSG_BACK = N_("Back")
 MSG_EXAMPLE_RANGE = N_("Please type a time range like 9-13 or 9:00-12:30.")
+MSG_WORKDAYS = N_("%(first)s–%(last)s")      # the weekday step's shortcut: "Mon–Fri" (abbreviated day names)
+MSG_SAME_AS = N_("Same as %(weekday)s")     # the time step's shortcut: copy another weekday's times
+MON_FRI = "mon-fri"                          # the weekday step's value for Monday to Friday
+WORKDAYS = (0, 1, 2, 3, 4)
+SAME_AS = "same_as"                          # key of a "Same as …" option's value
 
 
 def _today(ctx: Context) -> date:
@@ -151,23 +162,40 @@ async def _slots_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step 
     return END if data.get(SLOTS_ONLY) else None
 
 
+def _workdays_label(ctx: Context) -> str:
+    return ctx._(MSG_WORKDAYS, first=labels.weekday(ctx, WORKDAYS[0], "abbreviated"),
+                 last=labels.weekday(ctx, WORKDAYS[-1], "abbreviated"))
+
+
 def _day_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
     days = [Option(day, labels.weekday(ctx, day), translate=False) for day in range(7)]
-    return [*rows(days, 2), [Option(BACK, MSG_BACK)]]
+    return [*rows(days, 2), [Option(MON_FRI, _workdays_label(ctx), translate=False)], [Option(BACK, MSG_BACK)]]
 
 
 async def _day_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | None:
     return SLOTS if value == BACK else SLOT_TIME
 
 
+def _chosen_days(data: dict[str, Any]) -> tuple[int, ...]:
+    """The weekdays the time step adds to: the one chosen, or Monday to Friday."""
+    return WORKDAYS if data["slot_day"] == MON_FRI else (int(data["slot_day"]),)
+
+
 def _slot_weekday(ctx: Context, data: dict[str, Any]) -> dict[str, object]:
+    if data["slot_day"] == MON_FRI:
+        return {"weekday": _workdays_label(ctx)}
     return {"weekday": labels.weekday(ctx, data["slot_day"])}
 
 
 def _time_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
     ranges = [Option([start, end], ctx._(MSG_RANGE, start=labels.clock(ctx, start), end=labels.clock(ctx, end)),
                      translate=False) for start, end in TIME_RANGES]
-    return [ranges, [Option(BACK, MSG_BACK)]]
+    chosen = _chosen_days(data)
+    # Another weekday's times, copied: every day that has some (for Monday to Friday, one of them too).
+    sources = sorted({s.weekday for s in _slots(data)} - (set(chosen) if len(chosen) == 1 else set()))
+    same = [Option({SAME_AS: day}, ctx._(MSG_SAME_AS, weekday=labels.weekday(ctx, day)), translate=False)
+            for day in sources]
+    return [ranges, *rows(same, 2), [Option(BACK, MSG_BACK)]]
 
 
 def _parse_time_range(ctx: Context, text: str, data: dict[str, Any]) -> list[int]:
@@ -182,9 +210,17 @@ def _parse_time_range(ctx: Context, text: str, data: dict[str, Any]) -> list[int
 
 
 async def _time_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | None:
-    if value != BACK:
-        start, end = value
-        data["slot_list"] = _add_slot(data.get("slot_list", []), int(data["slot_day"]), start, end)
+    if value == BACK:
+        return SLOTS
+    if isinstance(value, dict):  # "Same as …": that day's times
+        times = [(s.start_minute, s.end_minute) for s in _slots(data) if s.weekday == value[SAME_AS]]
+    else:
+        times = [tuple(value)]
+    slot_list = data.get("slot_list", [])
+    for day in _chosen_days(data):
+        for start, end in times:
+            slot_list = _add_slot(slot_list, day, start, end)
+    data["slot_list"] = slot_list
     return SLOTS
 
 
@@ -354,6 +390,9 @@ AVAILABILITY = Dialog("availability", SLOT_EDITOR,
 
 # -- pause --------------------------------------------------------------------------------------
 OPEN, PERIOD, TODAY = "open", "period", "today"
+CANCEL = "cancel"
+BOOKED = "_booked"        # data key: the appointments in the pause, [{"assignment": id, "text": what/when/where}]
+DECISIONS = "_decisions"  # data key: KEEP or CANCEL for each of BOOKED answered so far, in its order
 
 
 def _pause_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
@@ -361,7 +400,10 @@ def _pause_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
 
 
 async def _pause_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | _End:
-    return END if value == OPEN else PAUSE_FROM
+    if value != OPEN:
+        return PAUSE_FROM
+    data["pause_from"] = _today(ctx).isoformat()
+    return await _ask_about_booked(ctx, data)
 
 
 def _date_example(ctx: Context) -> str:
@@ -410,20 +452,84 @@ def _parse_until(ctx: Context, text: str, data: dict[str, Any]) -> str:
     return day.isoformat()
 
 
+async def _until_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | _End:
+    return await _ask_about_booked(ctx, data)
+
+
+def _pause_range(data: dict[str, Any]) -> tuple[date, date | None]:
+    """The pause's first and last day (local dates; no last day: until the guide resumes)."""
+    until = data.get("pause_until") if data.get("pause") != OPEN else None
+    return date.fromisoformat(data["pause_from"]), until and date.fromisoformat(until)
+
+
+async def _ask_about_booked(ctx: Context, data: dict[str, Any]) -> Step | _End:
+    """The appointments the guide is booked for in the pause (starting on its first day or later and,
+    for a period, on its last day or earlier, in local time): one question each, keep or cancel;
+    none: the pause is saved at once."""
+    start, until = _pause_range(data)
+    booked = []
+    for item in await ctx.store.bookings.upcoming_of_guide(ctx.person.id, utcnow()):
+        day = ctx.i18n.local(item.starts_at).date()
+        request = await ctx.store.requests.get(item.request_id)
+        if request is None or day < start or (until is not None and day > until):
+            continue
+        booked.append({"assignment": item.id, "text": what_when_where(ctx.i18n, request)})
+    data[BOOKED], data[DECISIONS] = booked, []
+    return PAUSE_BOOKED if booked else END
+
+
+def _booked_prompt(ctx: Context, data: dict[str, Any]) -> str:
+    booked, at = data[BOOKED], len(data[DECISIONS])
+    return "\n".join([ctx._("You are booked for this appointment during your pause (%(number)s of %(total)s):",
+                             number=ctx.i18n.number(at + 1), total=ctx.i18n.number(len(booked))),
+                      booked[at]["text"], "",
+                      ctx._("Do you keep it, or cancel it? If you cancel it, the newcomer is told and Lotse looks "
+                            "for another guide.")])
+
+
+def _booked_options(ctx: Context, data: dict[str, Any]) -> list[list[Option]]:
+    return [[Option(KEEP, N_("Keep it"))], [Option(CANCEL, N_("Cancel it"))]]
+
+
+async def _booked_answer(ctx: Context, value: Any, data: dict[str, Any]) -> Step | _End:
+    data[DECISIONS] = [*data[DECISIONS], value]
+    return PAUSE_BOOKED if len(data[DECISIONS]) < len(data[BOOKED]) else END
+
+
 async def _paused(ctx: Context, data: dict[str, Any]) -> None:
-    if data.get("pause") == OPEN:
-        today = _today(ctx)
-        await ctx.store.guides.pause(ctx.person.id, today, None)
-        ctx.reply(ctx._("You are paused from %(start)s until you send %(command)s. Lotse offers you no requests "
-                        "until then.", start=ctx.i18n.date(today), command=ctx.cmd("resume")))
-        return
-    start, until = date.fromisoformat(data["pause_from"]), date.fromisoformat(data["pause_until"])
+    start, until = _pause_range(data)
     await ctx.store.guides.pause(ctx.person.id, start, until)
-    ctx.reply(ctx._("You are paused from %(start)s to %(end)s. Lotse offers you no requests on these days; "
-                    "afterwards you get offers again automatically.",
-                    start=ctx.i18n.date(start), end=ctx.i18n.date(until)))
+    if until is None:
+        lines = [ctx._("You are paused from %(start)s until you send %(command)s. Lotse offers you no requests "
+                       "until then.", start=ctx.i18n.date(start), command=ctx.cmd("resume"))]
+    else:
+        lines = [ctx._("You are paused from %(start)s to %(end)s. Lotse offers you no requests on these days; "
+                       "afterwards you get offers again automatically.",
+                       start=ctx.i18n.date(start), end=ctx.i18n.date(until))]
+    decided = list(zip(data.get(BOOKED, []), data.get(DECISIONS, [])))
+    cancelled = [item["assignment"] for item, decision in decided if decision == CANCEL]
+    kept = len(decided) - len(cancelled)
+    if kept:
+        lines.append(ctx.ngettext("You keep %(count)s appointment in this time.",
+                                  "You keep %(count)s appointments in this time.", kept))
+    if cancelled:
+        lines.append(ctx.ngettext("You cancelled %(count)s appointment; the newcomer is told and Lotse looks for "
+                                  "another guide.",
+                                  "You cancelled %(count)s appointments; the newcomers are told and Lotse looks "
+                                  "for other guides.", len(cancelled)))
+    ctx.reply("\n".join(lines))
+    if cancelled:
+        person, dispatch = ctx.person, ctx.services.dispatch
+
+        async def cancel() -> None:  # the same way as a cancellation from `appointments`
+            for assignment_id in cancelled:
+                await dispatch.guide_cancelled(person, assignment_id)
+
+        ctx.later(cancel)
 
 
+# One step, asked once for each appointment booked in the pause (its answers collect in DECISIONS).
+PAUSE_BOOKED = Step("pause_booked", _booked_prompt, options=_booked_options, on_answer=_booked_answer)
 PAUSE_FROM = Step("pause_from", N_("From which day on? Choose Today or type a date like %(example)s."),
                   values=_example, options=_from_options, parse=_parse_from, on_answer=_from_answer)
 PAUSE = Dialog("pause", (
@@ -431,7 +537,8 @@ PAUSE = Dialog("pause", (
          options=_pause_options, on_answer=_pause_answer),
     PAUSE_FROM,
     Step("pause_until", N_("Until which day (inclusive)? Please type a date like %(example)s."), values=_example,
-         parse=_parse_until),
+         parse=_parse_until, on_answer=_until_answer),
+    PAUSE_BOOKED,                                                    # reached by the answers before it only
 ), on_finish=_paused, authority=guide_edit)
 
 
@@ -477,6 +584,12 @@ async def resume(ctx: Context) -> None:
         return
     if await ctx.store.guides.resume(ctx.person.id):
         ctx.reply(ctx._("Welcome back! Your pause has ended and Lotse offers you requests again."))
+        guide_id, dispatch = ctx.person.id, ctx.services.dispatch
+
+        async def offer_waiting() -> None:  # after the commit: matching must see the pause ended
+            await dispatch.guide_returned(guide_id)
+
+        ctx.later(offer_waiting)
     else:
         ctx.reply(ctx._("You are not paused, so there is nothing to resume."))
 

@@ -231,6 +231,7 @@ async def test_a_paused_guide_cannot_accept_but_can_still_cancel(lotse: Running)
     offer, accept = offer_button(lotse, "leila")
     await bot.say("leila", "/pause")
     await bot.press("leila", 1)                                                    # until I resume
+    await bot.press("leila", 1)                                 # keep the appointment she has (Tuesday)
     assert (await lotse.store.guides.get(leila)).paused_from == TODAY  # type: ignore[union-attr]
     before = await snapshot(lotse)
 

@@ -131,7 +131,7 @@ async def test_full_registration_with_buttons(lotse: Running, clock: Clock) -> N
     [weekdays] = await bot.press("mehmet", "Add a time")
     assert weekdays.text == "On which day of the week?"
     assert labels(weekdays) == ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
-                                "Back"]
+                                "Mon–Fri", "Back"]
     [times] = await bot.press("mehmet", "Monday")
     assert times.text.startswith("Monday: from when until when are you available?")
     assert labels(times) == ["08:00–12:00", "12:00–16:00", "16:00–20:00", "Back"]

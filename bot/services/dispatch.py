@@ -17,6 +17,8 @@
   reported to that coordinator.
 - A guide who cancels (`guide_cancelled`) is never offered that request again (matching's
   "cancelled" exclusion); the coordinators are told.
+- A guide who ends a pause (`guide_returned`) gets the requests still waiting that they fit: each
+  such request without a wave out gets its next wave, with this guide in it.
 - Offer expiries live in the database; a job of the bot's one Scheduler (bot/services/scheduler.py)
   per offer wakes dispatch at the expiry time, and `resume()` at start expires what fell due while Lotse was down and re-arms
   the rest.  Tests call `expire_due()` after moving the clock.
@@ -166,17 +168,18 @@ class Dispatch:
         return min(self.settings.matching.offer_timeout, max(MIN_OFFER_TIME, (starts_at - now) / 4))
 
     # -- waves ----------------------------------------------------------------------------------
-    async def run_wave(self, request_id: int) -> None:
+    async def run_wave(self, request_id: int, including: int | None = None) -> None:
         """Plan the next wave in a transaction of its own, then send it."""
-        wave = await self.plan_wave(request_id)
+        wave = await self.plan_wave(request_id, including)
         if wave is not None:
             await self.send_wave(wave)
 
-    async def plan_wave(self, request_id: int) -> Wave | None:
+    async def plan_wave(self, request_id: int, including: int | None = None) -> Wave | None:
         """The database half of a wave: choose the guides, write their offers, mark an escalation.
         Called inside a transaction (the newcomer's, when a request is confirmed: request and first
         offers commit together), or in one of its own.  Nothing is sent here: send_wave() after
-        the commit."""
+        the commit.  `including`: a guide who is part of this wave if matching finds them eligible
+        and they were not asked before, even beyond the wave size (a guide back from a pause)."""
         store, settings, now = self.store, self.settings, utcnow()
         async with store.transaction():
             request = await store.requests.get(request_id)
@@ -188,7 +191,9 @@ class Dispatch:
             ranked = rank(need, await store.matching.candidates(need, settings.zone), settings.matching.weights,
                           settings.zone, settings.matching.travel_buffer)
             asked = await store.bookings.offered_guides(request_id)
-            chosen = [e for e in ranked if e.eligible and e.guide_id not in asked][:settings.matching.wave_size]
+            fitting = [e for e in ranked if e.eligible and e.guide_id not in asked]
+            chosen = fitting[:settings.matching.wave_size]
+            chosen += [e for e in fitting[settings.matching.wave_size:] if e.guide_id == including]
             near = request.starts_at - now < settings.matching.escalate_before
             escalate = False
             if not chosen or near:
@@ -238,6 +243,26 @@ class Dispatch:
             return
         faults.point("offer-delivered")
         await store.bookings.notified(offer_id, "sent", message_id)
+
+    async def guide_returned(self, guide_id: int) -> list[int]:
+        """A guide ended their pause: each upcoming request still waiting for a guide, with no wave
+        out, that this guide fits gets its next wave now, with them in it.  "Fits" is matching's
+        word (eligible), which also keeps out a guide who declined the request, let an offer of it
+        expire or cancelled it after taking it on; a guide asked before (plan_wave's `asked`) is not
+        asked again.  A request whose wave is still out reaches them with its next wave.  Returns
+        the requests planned."""
+        store = self.store
+        planned = []
+        for request_id in await store.bookings.open_requests(utcnow()):
+            if await store.bookings.open_offers(request_id) or guide_id in await store.bookings.offered_guides(
+                    request_id):
+                continue
+            evaluation = await self.judge(request_id, guide_id)
+            if evaluation is None or not evaluation.eligible:
+                continue
+            planned.append(request_id)
+            await self.run_wave(request_id, including=guide_id)
+        return planned
 
     # -- answers --------------------------------------------------------------------------------
     async def accept(self, guide: Person, offer_id: int) -> Outcome:

@@ -210,6 +210,12 @@ class Bookings:
             (to_db_time(now),))
         return [r[0] for r in rows]
 
+    async def open_requests(self, now: datetime) -> list[int]:
+        """Upcoming requests still waiting for a guide (escalated or not), the soonest first."""
+        rows = await self.db.fetchall(
+            "SELECT id FROM requests WHERE state = 'open' AND starts_at > ? ORDER BY starts_at, id", (to_db_time(now),))
+        return [r[0] for r in rows]
+
     async def request_of_assignment(self, assignment_id: int, guide_id: int) -> int | None:
         row = await self.db.fetchone("SELECT request_id FROM assignments WHERE id = ? AND guide_id = ?",
                                      (assignment_id, guide_id))
