@@ -284,6 +284,13 @@ def good_news_for_amira(settings: Settings) -> str:
                    place=amira_request().place)])
 
 
+def good_news_line(settings: Settings, reader: str, guide: str, gender: str, profile: Profile) -> str:
+    """The first line a newcomer reads once `guide` accepted: the guide and all their languages."""
+    lang = i18n(settings, reader)
+    names = lang.join([language_name(settings, reader, code) for code in profile.languages])
+    return lang.gendered(gender, MSG_MATCHED, name=guide, languages=names)
+
+
 def reminder_heads(settings: Settings) -> tuple[str, str]:
     """The first line of the reminders: Amira's (Arabic, about Leila), Leila's (German, about Amira)."""
     return (i18n(settings, "ar").gendered("female", MSG_REMINDER_NEWCOMER, name="Leila"),
