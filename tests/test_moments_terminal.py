@@ -153,7 +153,7 @@ async def test_nobody_is_free_for_hamid_and_frau_weber_assigns_nasrin(settings: 
 
         # She assigns Nasrin by hand: Nasrin gets it as an offer, accepts, Hamid is told in Dari
         [question] = await terminal.type(f"@weber {card.options.index(assign_nasrin) + 1}")
-        assert question.text.startswith(f"Nasrin – ")
+        assert question.text.startswith("Nasrin – ")
         await terminal.type("1")  # assign anyway
         [nasrins_offer] = [s for s in terminal.said("nasrin")]
         assert nasrins_offer.text.startswith(tr(settings, "fa", "Can you come along to an appointment?"))
