@@ -201,8 +201,9 @@ class _Offline:
 
 PURGE_LINES = {
     "texts": "requests: place and note deleted",
-    "feedback": "appointments: feedback comment deleted",
+    "feedback": "appointments: feedback comment and meeting point deleted",
     "offer_messages": "offers: message id deleted",
+    "relayed": "relayed messages of closed conversations deleted",
     "active_again": "people asked earlier and active again",
     "erased": "people erased after no answer",
     "asked": "people asked whether to keep their data (marked only: no transports here)",

@@ -150,7 +150,7 @@ class RemindersSettings:
 
 @dataclass(frozen=True)
 class PrivacySettings:
-    notice_version: str = "2026-12"     # raise it and everyone is asked again at their next message
+    notice_version: str = "2026-12-2"   # raise it and everyone is asked again at their next message
     controller: str = ""                # who is responsible (Art. 13(1)(a)): the Träger's name …
     contact: str = ""                   # … and how to reach it (address, e-mail or phone)
     dpo: str = ""                       # the data protection officer's contact, if there is one
@@ -171,6 +171,14 @@ class ReferralSettings:
     hours: str = ""                           # office hours as the pool writes them, e.g. "Mo–Fr 9–15 Uhr"
     url: str = ""
     ask_topics: tuple[str, ...] = ()          # topics whose request asks "is an interpreter needed?" (example: doctor)
+
+
+@dataclass(frozen=True)
+class RelaySettings:
+    """Messages between a newcomer and their guide, through Lotse (handlers/relay.py)."""
+    close_after: Duration = Duration(days=2)  # the conversation closes this long after the appointment ends
+    max_length: int = 1000                    # longest relayed text, in characters
+    shown_in_report: int = 10                 # the last messages a coordinator sees when one is reported
 
 
 @dataclass(frozen=True)
@@ -195,6 +203,7 @@ class Settings:
     reminders: RemindersSettings = field(default_factory=RemindersSettings)
     broadcast: BroadcastSettings = field(default_factory=BroadcastSettings)
     referral: ReferralSettings = field(default_factory=ReferralSettings)
+    relay: RelaySettings = field(default_factory=RelaySettings)
     # The transports' sections ([telegram], [matrix], …), by name, as bot/transports/registry.py
     # declares them.
     transports: typing.Mapping[str, typing.Any] = field(default_factory=lambda: _transport_defaults())
@@ -389,6 +398,11 @@ def _validate_area_and_requests(settings: Settings) -> None:
             raise ConfigError(f"config: [privacy] {name}: must be between {low} and {high}")
     if p.notice_url and not re.match(r"^https?://\S+$", p.notice_url):
         raise ConfigError(f"config: [privacy] notice_url: not an http(s) URL: {p.notice_url!r}")
+    rl = settings.relay
+    if rl.close_after < timedelta(0) or rl.close_after > timedelta(days=30):
+        raise ConfigError("config: [relay] close_after: between 0 and 30 days")
+    if not 20 <= rl.max_length <= 4000 or not 1 <= rl.shown_in_report <= 50:
+        raise ConfigError("config: [relay] max_length (20 to 4000), shown_in_report (1 to 50): out of range")
     ref = settings.referral
     if ref.url and not re.match(r"^https?://\S+$", ref.url):
         raise ConfigError(f"config: [referral] url: not an http(s) URL: {ref.url!r}")

@@ -30,6 +30,7 @@ from handlers import labels
 from handlers.authority import offer_answer, refusal_text
 from handlers.coordinator import name_of
 from handlers.notify import Notifier
+from handlers.relay import MSG_PROPOSE, MSG_WRITE_TO, MSG_WRITE_TO_GUIDE, Propose, Write
 from handlers.referral import MSG_MARK, MSG_NEEDS_INTERPRETER, MarkInterpreter, nobody_found_lines
 
 
@@ -98,11 +99,12 @@ def what_when_where(i18n: I18n, request: Request) -> str:
                         town=request.district)
 
 
-def meeting_point(i18n: I18n, request: Request, other: Person | None) -> str:
+def meeting_point(i18n: I18n, request: Request, other: Person | None, proposed: str | None = None) -> str:
+    """Where and when to meet: the request's place, else the meeting point the guide proposed, else the town."""
     meet = i18n.local(request.starts_at - MEET_BEFORE)
     return i18n.gettext("Please meet %(name)s on %(date)s at %(time)s at %(place)s.", name=name_of(other),
                         date=i18n.date(meet.date(), "full"), time=i18n.time(meet),
-                        place=request.place or request.district)
+                        place=request.place or proposed or request.district)
 
 
 def reasons(i18n: I18n, evaluation: Any) -> str:
@@ -194,7 +196,14 @@ class OfferTexts(Notifier):
         lines = [i18n.gendered(await self._gender(guide), MSG_MATCHED, name=name_of(guide),
                                languages=labels.languages(i18n, await self._guide_languages(guide))),
                  meeting_point(i18n, request, guide)]
-        await self._send(newcomer, "\n".join(lines), attachment=self.calendar_file(i18n, request, guide, lines))
+        rows = await self._talk_rows(i18n, request, [(i18n.gettext(MSG_WRITE_TO_GUIDE), Write)])
+        await self._send(newcomer, "\n".join(lines), await self._buttons(newcomer, rows),
+                         attachment=self.calendar_file(i18n, request, guide, lines))
+
+    async def _talk_rows(self, i18n: I18n, request: Request, wanted: list) -> list:
+        """Buttons about the booked appointment (the relay's: write, propose a meeting point)."""
+        booked = await self.services.store.bookings.active_assignment(request.id)
+        return [] if booked is None else [[(label, kind(booked.id))] for label, kind in wanted]
 
     async def _guide_languages(self, guide: Person) -> tuple[str, ...]:
         found = await self.services.store.guides.get(guide.id)
@@ -211,7 +220,13 @@ class OfferTexts(Notifier):
         details = list(lines)
         lines.append(i18n.gettext("Send %(command)s to see your appointments or to cancel.",
                                   command=self._cmd(guide, "appointments")))
-        await self._send(guide, "\n".join(lines), attachment=self.calendar_file(i18n, request, newcomer, details))
+        wanted = [(i18n.gettext(MSG_WRITE_TO, name=name_of(newcomer)), Write)]
+        if not request.place:  # the newcomer left it out: the guide proposes where to meet
+            lines.append(i18n.gettext("No meeting place was given. Please propose one."))
+            wanted.append((i18n.gettext(MSG_PROPOSE), Propose))
+        rows = await self._talk_rows(i18n, request, wanted)
+        await self._send(guide, "\n".join(lines), await self._buttons(guide, rows),
+                         attachment=self.calendar_file(i18n, request, newcomer, details))
 
     def _summary(self, i18n: I18n, request: Request, other: Person | None) -> str:
         return i18n.gettext("%(topic)s with %(name)s (Lotse)", topic=labels.topic(i18n, request.topic),

@@ -62,6 +62,10 @@ def notice(ctx: Context) -> str:
                           "Place and note are deleted %(count)s days after the appointment.", days) + " "
              + ctx.ngettext("Everything else is deleted when you ask, or after %(count)s month without use.",
                             "Everything else is deleted when you ask, or after %(count)s months without use.", months),
+             ctx.ngettext("Messages you and your guide write to each other through Lotse are deleted %(count)s day "
+                          "after the appointment.",
+                          "Messages you and your guide write to each other through Lotse are deleted %(count)s days "
+                          "after the appointment.", max(1, ctx.settings.relay.close_after.days)),
              ctx._(MSG_NOTICE_RIGHTS, mydata=ctx.cmd("mydata"), deleteme=ctx.cmd("deleteme"), authority=p.authority)]
     if p.controller:
         lines.append(ctx._(MSG_NOTICE_CONTROLLER, controller=p.controller, contact=p.contact or "—"))

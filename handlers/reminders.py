@@ -81,12 +81,13 @@ class ReminderTexts(Notifier):
         i18n = self._i18n(person)
         people = self.services.store.people
         if reminder.to_guide:
-            other = await people.get(reminder.newcomer_id)
+            other = await self.services.store.newcomer_of(request)  # named as the person filed for
             lines = [i18n.gendered(await self._gender(person), MSG_REMINDER_GUIDE, name=name_of(other))]
         else:
             other = await people.get(reminder.guide_id)
             lines = [i18n.gendered(await self._gender(other), MSG_REMINDER_NEWCOMER, name=name_of(other))]
-        lines += [what_when_where(i18n, request), meeting_point(i18n, request, other)]
+        proposed = await self.services.store.relay.meeting_point(request.id)  # the guide's, if the place was left out
+        lines += [what_when_where(i18n, request), meeting_point(i18n, request, other, proposed)]
         buttons: tuple = ()
         if ask_still_needed:
             lines.append(i18n.gettext("Do you still need this appointment?"))
@@ -99,7 +100,7 @@ class ReminderTexts(Notifier):
         i18n = self._i18n(person)
         people = self.services.store.people
         if reminder.to_guide:
-            newcomer = name_of(await people.get(reminder.newcomer_id))
+            newcomer = name_of(await self.services.store.newcomer_of(request))
             text = i18n.gettext("Did your appointment with %(name)s take place? %(request)s", name=newcomer,
                                 request=what_when_where(i18n, request))
             rows = [[(i18n.gettext(label, name=newcomer), Outcome(reminder.assignment_id, code))]

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import utcnow
-from bot.config import Settings
+from bot.config import PrivacySettings, Settings
 from bot.core.i18n import Catalogs, I18n
 from bot.services import guides as standing
 from bot.store import Store
@@ -77,7 +77,7 @@ async def member(store: Store, platform: str, user_id: str, name: str, language:
     """Someone who chose `language`, agreed to the privacy notice and chose `role`."""
     person = await store.people.get_or_create(platform, user_id, user_id)
     await store.people.set_language(person.id, language)
-    await store.people.record_consent(person.id, "2026-12", utcnow(), name)
+    await store.people.record_consent(person.id, PrivacySettings().notice_version, utcnow(), name)
     await store.people.set_role(person.id, role)
     return person.id
 

@@ -4,9 +4,11 @@
 bot/store/privacy.py.  The running bot calls it once a day of Lotse's clock (bot/app.py); the
 operator can call it by hand (`lotse privacy purge`, with `--dry-run` to see first).
 
-1. Free text: a request's place and note, and the feedback comment on its appointment, are set to
-   NULL once the appointment ended more than text_days ago; so is the id of the offer messages sent
-   for it (nothing edits them any more).
+1. Free text: a request's place and note, and the feedback comment and meeting point on its
+   appointment, are set to NULL once the appointment ended more than text_days ago; so is the id of
+   the offer messages sent for it (nothing edits them any more).  The messages newcomer and guide
+   wrote through the relay are deleted once their conversation closed ([relay] close_after), except
+   a reported conversation's, which wait for a coordinator's decision.
 2. People asked earlier who used Lotse since are no longer waiting to be erased.
 3. People asked at least erase_after_days ago, without any activity since, are erased the way
    `deleteme` erases (bot/services/privacy.py).
@@ -43,6 +45,7 @@ class Purged:
     texts: list[int] = field(default_factory=list)             # requests: place and note cleared
     feedback: list[int] = field(default_factory=list)          # assignments: feedback comment cleared
     offer_messages: list[int] = field(default_factory=list)    # offers: message id forgotten
+    relayed: int = 0                                           # relayed messages of closed conversations
     active_again: list[int] = field(default_factory=list)      # people asked who used Lotse since
     erased: list[int] = field(default_factory=list)            # people asked who did not answer
     asked: list[int] = field(default_factory=list)             # people asked whether to keep their data
@@ -84,6 +87,7 @@ async def purge(services: Any, now: datetime, dry_run: bool = False) -> Purged:
     done.texts = await store.privacy.clear_texts(text_cutoff, dry_run)
     done.feedback = await store.privacy.clear_feedback_comments(text_cutoff, dry_run)
     done.offer_messages = await store.privacy.clear_offer_messages(text_cutoff, dry_run)
+    done.relayed = await store.relay.purge(now, services.settings.relay.close_after, dry_run)
 
     done.active_again = await store.privacy.active_again(dry_run)
     asked_before = now - timedelta(days=rules.erase_after_days)

@@ -70,6 +70,10 @@ class Privacy:
             "reminders": _rows(await many(
                 "SELECT id, assignment_id, kind, due_at, state FROM reminders WHERE person_id = ? ORDER BY id",
                 (person_id,))),
+            "messages_relayed": _rows(await many(
+                "SELECT id, assignment_id, CASE WHEN sender_id = ? THEN 'sent' ELSE 'received' END AS direction, "
+                "phrase, body, language, state, created_at, reported_at FROM relay_messages "
+                "WHERE sender_id = ? OR recipient_id = ? ORDER BY id", (person_id, person_id, person_id))),
             "open_dialog": dict(row) if (row := await one(
                 "SELECT dialog, step, data, updated_at FROM dialog_states WHERE person_id = ?", (person_id,))) else None,
             "buttons_waiting": tokens[0] if tokens else 0,
@@ -84,13 +88,14 @@ class Privacy:
         run = self.db.execute
         for table in ("dialog_states", "button_tokens", "consents", "reminders"):
             await run(f"DELETE FROM {table} WHERE person_id = ?", (person_id,))
+        await run("DELETE FROM relay_messages WHERE sender_id = ? OR recipient_id = ?", (person_id, person_id))
         await run("DELETE FROM broadcast_outbox WHERE person_id = ?", (person_id,))
         await run("UPDATE broadcasts SET progress_id = NULL WHERE coordinator_id = ?", (person_id,))
         await run("UPDATE requests SET place = NULL, note = NULL, preferred_gender = NULL, behalf_name = NULL, "
                   "behalf_phone = NULL WHERE person_id = ?",
                   (person_id,))
-        await run("UPDATE assignments SET feedback_comment = NULL WHERE guide_id = ? OR request_id IN "
-                  "(SELECT id FROM requests WHERE person_id = ?)", (person_id, person_id))
+        await run("UPDATE assignments SET feedback_comment = NULL, meeting_point = NULL WHERE guide_id = ? OR "
+                  "request_id IN (SELECT id FROM requests WHERE person_id = ?)", (person_id, person_id))
         await run("UPDATE offers SET message_id = NULL WHERE guide_id = ?", (person_id,))
         for table in ("guide_languages", "guide_districts", "guide_topics", "guide_slots"):
             await run(f"DELETE FROM {table} WHERE guide_id = ?", (person_id,))
@@ -142,9 +147,10 @@ class Privacy:
 
     async def clear_feedback_comments(self, cutoff: datetime, dry_run: bool = False) -> list[int]:
         """Assignments of requests that ended before `cutoff`: the feedback comment set to NULL."""
-        return await self._batched("assignments", "feedback_comment = NULL", "a",
+        return await self._batched("assignments", "feedback_comment = NULL, meeting_point = NULL", "a",
                                    f"SELECT a.id FROM assignments a JOIN requests r ON r.id = a.request_id "
-                                   f"WHERE {_ENDED_BEFORE} AND a.feedback_comment IS NOT NULL", cutoff, dry_run)
+                                   f"WHERE {_ENDED_BEFORE} AND (a.feedback_comment IS NOT NULL "
+                                   "OR a.meeting_point IS NOT NULL)", cutoff, dry_run)
 
     async def clear_offer_messages(self, cutoff: datetime, dry_run: bool = False) -> list[int]:
         """Offers of requests that ended before `cutoff`: the id of the message on the guide's

@@ -52,6 +52,8 @@ ACCOUNTS = "kept: hours for the Träger's accounts, Art. 17(3)(b)"
 ACCOUNTS_RETAIN = "as long as the Träger must keep its accounts"
 WITH_ROW = "as long as its row is kept"
 PRUNED = "pruned after [bot] dialog_expiry (at least 7 days)"
+RELAY = ("deleted when the conversation closes ([relay] close_after after the appointment, or a coordinator "
+         "closes it); a reported conversation once a coordinator decided")
 CONSENT_PROOF = "kept: proof of consent and its withdrawal, Art. 7(1), 5(2)"
 
 
@@ -224,6 +226,22 @@ MAP: dict[str, dict[str, Column]] = {
         "hours": Column("statistical", ACCOUNTS, ACCOUNTS_RETAIN),
         "feedback": Column("statistical", KEPT, ACCOUNTS_RETAIN),
         "feedback_comment": Column("personal", NULL, TEXT_DAYS),
+        "meeting_point": Column("personal", NULL, TEXT_DAYS),  # where the guide proposed to meet
+        "relay_closed_at": Column("statistical", KEPT, ACCOUNTS_RETAIN),
+    },
+    "relay_messages": {  # what newcomer and guide wrote to each other through Lotse
+        "id": Column("technical", DELETED, RELAY),
+        "assignment_id": Column("pseudonymous", DELETED, RELAY),
+        "sender_id": Column("pseudonymous", DELETED, RELAY),
+        "recipient_id": Column("pseudonymous", DELETED, RELAY),
+        "phrase": Column("personal", DELETED, RELAY),
+        "body": Column("personal", DELETED, RELAY),
+        "language": Column("personal", DELETED, RELAY),
+        "state": Column("technical", DELETED, RELAY),
+        "created_at": Column("pseudonymous", DELETED, RELAY),
+        "sent_at": Column("pseudonymous", DELETED, RELAY),
+        "reported_at": Column("pseudonymous", DELETED, RELAY),
+        "decided_at": Column("pseudonymous", DELETED, RELAY),
     },
     "reminders": {
         "id": Column("technical", DELETED, "with its assignment"),

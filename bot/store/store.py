@@ -20,6 +20,7 @@ from bot.store.guides import Guides
 from bot.store.matching import Matching
 from bot.store.outbox import Broadcasts
 from bot.store.stats import Stats
+from bot.store.relay import Relay
 from bot.store.requests import Requests
 from bot.store.reminders import Reminders
 
@@ -311,6 +312,7 @@ class Store:
         self.stats = Stats(db)
         self.inbox = Inbox(db)
         self.privacy = Privacy(db)
+        self.relay = Relay(db)
 
     @classmethod
     async def open(cls, path: Path | str) -> "Store":
