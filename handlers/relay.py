@@ -48,7 +48,7 @@ PHRASE_MSGIDS = {**PHRASES, MEET: N_("Let us meet here: %(place)s")}
 MSG_FROM_GUIDE = G_("Message from your guide %(name)s:")
 MSG_FROM = N_("Message from %(name)s:")
 MSG_PROBABLY = N_("(probably written in %(language)s)")
-MSG_CLOSED = N_("This conversation has closed: Lotse passes on messages only until two days after the "
+MSG_CLOSED = N_("This conversation has closed: Lotse passes on messages only until %(time)s after the "
                 "appointment. Thank you!")
 MSG_WRITE_TO_GUIDE = N_("Write to your guide")
 MSG_WRITE_TO = N_("Write to %(name)s")
@@ -99,8 +99,12 @@ async def _open_talk(ctx: Context, data: Any) -> str | None:
     if talk is None or not talk.has(ctx.person.id):
         return ctx._("This button is no longer valid. Please use the latest message.")
     if not talk.open:
-        return ctx._(MSG_CLOSED)
+        return closed_note(ctx)
     return None
+
+
+def closed_note(ctx: Context) -> str:
+    return ctx._(MSG_CLOSED, time=labels.minutes_label(ctx, ctx.settings.relay.close_after))
 
 
 def _prompt_values(ctx: Context, data: dict[str, Any]) -> dict[str, object]:
@@ -146,7 +150,7 @@ async def on_write(ctx: Context, pressed: Write) -> None:
     if talk is None or not talk.has(ctx.person.id):
         ctx.reply(ctx._("This button is no longer valid. Please use the latest message."))
     elif not talk.open:
-        ctx.reply(ctx._(MSG_CLOSED))
+        ctx.reply(closed_note(ctx))
     else:
         await start_writing(ctx, talk)
 
@@ -230,7 +234,7 @@ async def _place_given(ctx: Context, value: Any, data: dict[str, Any]) -> Any:
     talk = await conversation(ctx, int(data["assignment"]))
     assert talk is not None
     if not await ctx.store.relay.set_meeting_point(talk.assignment_id, ctx.person.id, value):
-        ctx.reply(ctx._(MSG_CLOSED))
+        ctx.reply(closed_note(ctx))
         return END
     message_id = await ctx.store.relay.add(talk, ctx.person.id, MEET, value, ctx.person.language, utcnow())
     services = ctx.services

@@ -113,8 +113,10 @@ async def test_the_conversation_closes_two_days_after_the_appointment(lotse: Run
                                                        "of these:", name="Leila"))
     clock.now = THURSDAY_14 + timedelta(hours=1, days=2, minutes=1)
     [closed] = await bot.say("olena", "Ще одне питання")
-    assert closed.text.splitlines()[0] == t(lotse, "uk", "This conversation has closed: Lotse passes on messages only until two days "
-                            "after the appointment. Thank you!")
+    assert closed.text.splitlines()[0] == t(lotse, "uk", "This conversation has closed: Lotse passes on messages "
+                                            "only until %(time)s after the appointment. Thank you!",
+                                            time=labels_of.minutes_label(lotse.app.services.catalogs.get("uk"),
+                                                                         timedelta(days=2)))
     [none] = await bot.say("leila", "/write")
     assert none.text.startswith(t(lotse, "de", "You have no appointment to write about right now."))
     assert (await lotse.store.db.fetchone("SELECT count(*) FROM relay_messages"))[0] == 1
