@@ -118,7 +118,8 @@ async def test_the_conversation_closes_two_days_after_the_appointment(lotse: Run
                                             time=labels_of.minutes_label(lotse.app.services.catalogs.get("uk"),
                                                                          timedelta(days=2)))
     [none] = await bot.say("leila", "/write")
-    assert none.text.startswith(t(lotse, "de", "You have no appointment to write about right now."))
+    assert none.text == t(lotse, "de", "You have no appointment to write about right now. Once a guide comes with "
+                          "you (or you with someone), you can write to each other here.")
     assert (await lotse.store.db.fetchone("SELECT count(*) FROM relay_messages"))[0] == 1
     purged = await retention.purge(lotse.app.services, clock.now)
     assert purged.relayed == 1
@@ -199,3 +200,44 @@ async def test_write_command_mydata_and_deleteme(lotse: Running) -> None:
     from bot.services import privacy
     await privacy.erase(lotse.app.services, olena)
     assert (await lotse.store.db.fetchone("SELECT count(*) FROM relay_messages"))[0] == 0
+
+
+async def test_a_message_stored_but_not_sent_before_a_stop_goes_out_once_after_the_restart(settings) -> None:  # noqa: ANN001
+    """A stop between the commit and the wire: the stored message is delivered at the next start,
+    once; one that was already leaving (maybe delivered) is not sent again on a platform that
+    cannot recognise a repeat."""
+    first = await Running(settings).start()
+    try:
+        await olena_and_leila(first)
+        talk = (await first.store.relay.open_of((await first.store.people.find("test", "olena")).id, clock_now(),
+                                                settings.relay.close_after))[0]
+        olena = (await first.store.people.find("test", "olena")).id
+        waiting = await first.store.relay.add(talk, olena, None, "Ich komme mit meiner Tochter.", "uk", clock_now())
+        leaving = await first.store.relay.add(talk, olena, "late", None, "uk", clock_now())
+        assert await first.store.relay.sending(leaving)
+    finally:
+        await first.app.stop()
+    for _ in range(2):  # started twice: still once
+        again = await Running(settings).start()
+        try:
+            await settle(again)
+            got = [m.text for m in again.transport.messages("leila")]
+            told = [m.text for m in again.transport.messages("olena")]
+        finally:
+            await again.app.stop()
+        if _ == 0:
+            assert [text.splitlines()[1] for text in got] == ["Ich komme mit meiner Tochter."]
+            assert told == [t(again, "uk", "Passed on to %(name)s.", name="Leila")]
+        else:
+            assert got == [] and told == []
+    check = await Running(settings).start()
+    try:
+        states = {r[0]: r[1] for r in await check.store.db.fetchall("SELECT id, state FROM relay_messages")}
+    finally:
+        await check.app.stop()
+    assert states[waiting] == "sent" and states[leaving] == "uncertain"
+
+
+def clock_now() -> datetime:
+    from bot.clock import utcnow
+    return utcnow()

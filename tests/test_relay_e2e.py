@@ -70,7 +70,9 @@ async def test_olena_on_telegram_and_leila_on_matrix_agree_where_to_meet(
 
             # Leila proposes the meeting point (a reply with the option's number, as in Element)
             [ask] = await leila.press(de.gettext("Propose a meeting point"))
-            assert ask.body.startswith(de.gettext("Where do you want to meet %(name)s?", name="Olena")[:20])
+            assert ask.body.startswith(de.gettext(
+                "Where do you want to meet %(name)s? For example: at the main entrance of the town hall. Lotse passes "
+                "it on and adds it to the reminders.", name="Olena"))
             [passed] = await leila.send(PLACE)
             assert passed.body == de.gettext("Passed on to %(name)s.", name="Olena")
             proposal = await api.wait_for(lambda: [m for m in api.messages(OLENA_TG) if PLACE in m.get("text", "")]
