@@ -26,6 +26,7 @@ from handlers import COMMANDS, register_all
 from handlers.broadcast import BroadcastNotices
 from handlers.offers import OfferTexts
 from handlers.privacy import RetentionTexts
+from handlers.relay import RelayTexts
 from handlers.reminders import ReminderTexts
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ class App:
         await self.dispatch.resume()
         await self.reminders.resume()
         await self.broadcast.resume()
+        await RelayTexts(self.services).resume()
         for transport in self.transports:
             if isinstance(transport, HasCommandMenus):
                 try:

@@ -16,6 +16,7 @@ other's phone number, user name or account id.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,8 @@ from bot.services.coordinators import coordinator_people
 from handlers.coordinator import name_of
 from handlers.newcomer import limited
 from handlers.notify import Notifier
+
+log = logging.getLogger(__name__)
 
 PHRASES = {  # the buttons of the writing step, read in the recipient's language
     "late": N_("I am running 10 minutes late."),
@@ -124,6 +127,12 @@ async def _written(ctx: Context, value: Any, data: dict[str, Any]) -> Any:
     talk = await conversation(ctx, int(data["assignment"]))
     assert talk is not None  # the dialog's authority checked it a moment ago
     phrase, body = (value["phrase"], None) if isinstance(value, dict) else (None, value)
+    await relay(ctx, talk, phrase, body)
+    return END
+
+
+async def relay(ctx: Context, talk: Conversation, phrase: str | None, body: str | None) -> None:
+    """Store the message in this event's transaction; deliver it once that committed."""
     message_id = await ctx.store.relay.add(talk, ctx.person.id, phrase, body, ctx.person.language, utcnow())
     services = ctx.services
 
@@ -131,7 +140,6 @@ async def _written(ctx: Context, value: Any, data: dict[str, Any]) -> Any:
         await RelayTexts(services).deliver(message_id)
 
     ctx.later(deliver)
-    return END
 
 
 WRITE = Dialog("relay", (
@@ -210,8 +218,11 @@ class RelayTexts(Notifier):
         buttons = await self._buttons(reader, [[(i18n.gettext("Reply"), Write(talk.assignment_id)),
                                                 (i18n.gettext("Report"), Report(message.id))]])
         own = self._i18n(sender)
+        if not await store.relay.sending(message.id):
+            return  # delivered (or being delivered) already
         try:
-            await self.services.messenger.deliver(reader, self._message(reader, text, buttons))
+            await self.services.messenger.deliver(reader, self._message(reader, text, buttons,
+                                                                        key=f"relay-{message.id}"))
         except DeliveryError:
             await store.relay.finish(message.id, "failed", utcnow())
             await self._send(sender, own.gettext("Your message could not be delivered: %(name)s cannot be reached "
@@ -220,6 +231,14 @@ class RelayTexts(Notifier):
             return
         await store.relay.finish(message.id, "sent", utcnow())
         await self._send(sender, own.gettext("Passed on to %(name)s.", name=name_of(reader)))
+
+    async def resume(self) -> None:
+        """At start: deliver what a stop left stored but not sent (see Relay.recover)."""
+        pending, uncertain = await self.services.store.relay.recover(self.services.messenger.recognising_repeats())
+        if uncertain:
+            log.warning("relay: %s message(s) were cut off by a restart and are not sent again", uncertain)
+        for message_id in pending:
+            await self.deliver(message_id)
 
 
 # -- meeting point --------------------------------------------------------------------------------
@@ -236,13 +255,7 @@ async def _place_given(ctx: Context, value: Any, data: dict[str, Any]) -> Any:
     if not await ctx.store.relay.set_meeting_point(talk.assignment_id, ctx.person.id, value):
         ctx.reply(closed_note(ctx))
         return END
-    message_id = await ctx.store.relay.add(talk, ctx.person.id, MEET, value, ctx.person.language, utcnow())
-    services = ctx.services
-
-    async def deliver() -> None:
-        await RelayTexts(services).deliver(message_id)
-
-    ctx.later(deliver)
+    await relay(ctx, talk, MEET, value)
     return END
 
 

@@ -5,6 +5,7 @@ the assignment stands (not cancelled) and no coordinator closed it.  The one rul
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -86,9 +87,26 @@ class Relay:
             (conversation.assignment_id, sender_id, conversation.other(sender_id), phrase, body, language,
              to_db_time(now)))
 
+    async def sending(self, message_id: int) -> bool:
+        """pending → sending, right before the wire; False if someone else took it."""
+        return await self.db.execute("UPDATE relay_messages SET state = 'sending' WHERE id = ? AND state = 'pending'",
+                                     (message_id,)) == 1
+
     async def finish(self, message_id: int, state: str, now: datetime) -> None:
         await self.db.execute("UPDATE relay_messages SET state = ?, sent_at = ? WHERE id = ?",
                               (state, to_db_time(now), message_id))
+
+    async def recover(self, repeats_recognised: set[str]) -> tuple[list[int], int]:
+        """At start: the messages a stop left behind.  'sending' ones on a platform that recognises a
+        repeat (Message.key) go again, the others may have arrived and become 'uncertain'; returns
+        the ids to deliver (with every 'pending' one) and how many became uncertain."""
+        await self.db.execute(
+            "UPDATE relay_messages SET state = 'pending' WHERE state = 'sending' AND recipient_id IN "
+            "(SELECT id FROM people WHERE platform IN (SELECT value FROM json_each(?)))",
+            (json.dumps(sorted(repeats_recognised)),))
+        uncertain = await self.db.execute("UPDATE relay_messages SET state = 'uncertain' WHERE state = 'sending'")
+        rows = await self.db.fetchall("SELECT id FROM relay_messages WHERE state = 'pending' ORDER BY id")
+        return [r[0] for r in rows], uncertain
 
     def _message(self, row: object) -> RelayMessage:
         return RelayMessage(*[row[i] for i in range(8)], from_db_time(row[8]), from_db_time(row[9]))  # type: ignore[index, arg-type, misc]

@@ -10,7 +10,10 @@ CREATE TABLE relay_messages (
     phrase       TEXT,             -- a phrase's code (read in the recipient's language), or NULL
     body         TEXT,             -- typed text; with a phrase, the value it names (a meeting point)
     language     TEXT,             -- the language it was probably written in: the sender's
-    state        TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
+    -- pending: stored, not yet on the wire; sending: leaving (a crash leaves it uncertain: never sent
+    -- twice where the platform cannot recognise a repeat); sent; failed (the sender was told)
+    state        TEXT NOT NULL DEFAULT 'pending'
+                 CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'uncertain')),
     created_at   TEXT NOT NULL,
     sent_at      TEXT,
     reported_at  TEXT,             -- someone reported it to the coordinators …
@@ -19,6 +22,7 @@ CREATE TABLE relay_messages (
 );
 CREATE INDEX relay_messages_assignment ON relay_messages (assignment_id, id);
 CREATE INDEX relay_messages_people ON relay_messages (sender_id, recipient_id);
+CREATE INDEX relay_messages_state ON relay_messages (state) WHERE state IN ('pending', 'sending');
 
 -- Where the guide proposes to meet when the newcomer gave no place (relayed to the newcomer,
 -- carried by the reminders), and when a coordinator closed the conversation early.
