@@ -179,6 +179,7 @@ class RelaySettings:
     close_after: Duration = Duration(days=2)  # the conversation closes this long after the appointment ends
     max_length: int = 1000                    # longest relayed text, in characters
     shown_in_report: int = 10                 # the last messages a coordinator sees when one is reported
+    max_file_bytes: int = 5_000_000           # largest photo or file passed on (0: none)
 
 
 @dataclass(frozen=True)
@@ -401,8 +402,9 @@ def _validate_area_and_requests(settings: Settings) -> None:
     rl = settings.relay
     if rl.close_after < timedelta(0) or rl.close_after > timedelta(days=30):
         raise ConfigError("config: [relay] close_after: between 0 and 30 days")
-    if not 20 <= rl.max_length <= 4000 or not 1 <= rl.shown_in_report <= 50:
-        raise ConfigError("config: [relay] max_length (20 to 4000), shown_in_report (1 to 50): out of range")
+    if not 20 <= rl.max_length <= 4000 or not 1 <= rl.shown_in_report <= 50 or not 0 <= rl.max_file_bytes <= 20_000_000:
+        raise ConfigError("config: [relay] max_length (20 to 4000), shown_in_report (1 to 50), max_file_bytes "
+                          "(0 to 20000000): out of range")
     ref = settings.referral
     if ref.url and not re.match(r"^https?://\S+$", ref.url):
         raise ConfigError(f"config: [referral] url: not an http(s) URL: {ref.url!r}")

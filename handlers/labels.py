@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 from babel.dates import format_skeleton
+from babel.units import format_unit
 
 from bot.core.context import Context
 from bot.core.i18n import I18n, N_, babel_locale
@@ -130,3 +131,10 @@ def profile(x: Context | I18n, p: Profile) -> str:
         i18n.ngettext("At most %(count)s appointment a week", "At most %(count)s appointments a week", p.weekly_max),
         i18n.gettext("Gender: %(value)s", value=gender(i18n, p.gender)),
     ])
+
+
+def megabytes(x: Context | I18n, size: int) -> str:
+    """A file size limit, "5 MB" in the reader's conventions (Babel's unit names)."""
+    value = round(size / 1_000_000, 1)
+    return format_unit(int(value) if value.is_integer() else value, "digital-megabyte", length="short",
+                       locale=i18n_of(x).locale)

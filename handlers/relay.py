@@ -29,7 +29,9 @@ from bot.core.payloads import Payload
 from bot.core.router import Router
 from bot.core.transport import DeliveryError
 from bot.services import guides as standing
-from bot.store.relay import Conversation, RelayMessage
+from bot.core import text as free_text
+from bot.core.types import Attachment
+from bot.store.relay import Conversation, RelayMessage, SentFile
 from bot.store.store import Person
 from handlers import labels
 from bot.services.coordinators import coordinator_people
@@ -131,9 +133,10 @@ async def _written(ctx: Context, value: Any, data: dict[str, Any]) -> Any:
     return END
 
 
-async def relay(ctx: Context, talk: Conversation, phrase: str | None, body: str | None) -> None:
+async def relay(ctx: Context, talk: Conversation, phrase: str | None, body: str | None,
+                file: SentFile | None = None) -> None:
     """Store the message in this event's transaction; deliver it once that committed."""
-    message_id = await ctx.store.relay.add(talk, ctx.person.id, phrase, body, ctx.person.language, utcnow())
+    message_id = await ctx.store.relay.add(talk, ctx.person.id, phrase, body, ctx.person.language, utcnow(), file)
     services = ctx.services
 
     async def deliver() -> None:
@@ -180,9 +183,38 @@ async def write(ctx: Context) -> None:
     ctx.reply(ctx._("To whom do you want to write?"), await ctx.buttons(choices))
 
 
+async def on_file(ctx: Context) -> None:
+    """A photo or file: passed on while the person is writing to their guide (or newcomer), else
+    they are told how.  Only its platform reference is stored; delivery fetches it."""
+    event, state = ctx.event, ctx.dialog
+    if state is None or state.dialog != WRITE.name:
+        ctx.reply(ctx._("Lotse passes on photos and files only between you and your guide: tap “%(button)s” under "
+                        "the last message about the appointment, or send %(command)s, then the photo.",
+                        button=ctx._(MSG_WRITE_TO_GUIDE), command=ctx.cmd("write")))
+        return
+    refusal = await _open_talk(ctx, state.data)
+    if refusal is not None:
+        ctx.reply(refusal)
+        return
+    limit = ctx.settings.relay.max_file_bytes
+    if limit == 0 or event.file_size > limit:
+        ctx.reply(ctx._("This file is too large to pass on: at most %(size)s.",
+                        size=labels.megabytes(ctx, limit)) if limit else ctx._("Lotse does not pass on files here."))
+        return
+    talk = await conversation(ctx, int(state.data["assignment"]))
+    assert talk is not None
+    caption = free_text.multiline(event.text)[:ctx.settings.relay.max_length]
+    async with ctx.store.transaction():
+        await relay(ctx, talk, None, caption, SentFile(event.file, event.file_name[:100], event.file_type[:100],
+                                                       event.platform))
+        await ctx.services.dialogs.cancel(ctx)
+
+
 # -- delivering -----------------------------------------------------------------------------------
 def said(i18n: I18n, message: RelayMessage) -> str:
-    """What a message says, in the reader's language where it is a phrase."""
+    """What a message says, in the reader's language where it is a phrase (a file by its name)."""
+    if message.file_ref is not None:
+        return " ".join(filter(None, [f"📎 {message.file_name or ''}".strip(), message.body]))
     if message.phrase is None:
         return message.body or "—"
     return i18n.gettext(PHRASE_MSGIDS.get(message.phrase, message.phrase), place=message.body or "—")
@@ -196,8 +228,8 @@ class RelayTexts(Notifier):
                   else i18n.gettext(MSG_FROM, name=name_of(sender)))
         if message.phrase is not None:
             return "\n".join([header, said(i18n, message)])
-        lines = [header, message.body or ""]
-        if message.language and message.language != reader.language:
+        lines = [header, message.body] if message.body else [header]
+        if message.body and message.language and message.language != reader.language:
             lines.append(i18n.gettext(MSG_PROBABLY, language=labels.language(i18n, message.language)))
         return "\n".join(lines)
 
@@ -220,8 +252,21 @@ class RelayTexts(Notifier):
         own = self._i18n(sender)
         if not await store.relay.sending(message.id):
             return  # delivered (or being delivered) already
+        attachment = None
+        if message.file_ref is not None:
+            try:
+                content = await self.services.messenger.fetch(message.file_platform or "", message.file_ref,
+                                                              self.services.settings.relay.max_file_bytes)
+            except DeliveryError as exc:
+                log.info("relay: fetching file of message %s failed: %s", message.id, exc)
+                await store.relay.finish(message.id, "failed", utcnow())
+                await self._send(sender, own.gettext("Your file could not be passed on. Please try again, or send "
+                                                     "a smaller photo."))
+                return
+            attachment = Attachment(message.file_name or "file", content, message.file_type or
+                                    "application/octet-stream")
         try:
-            await self.services.messenger.deliver(reader, self._message(reader, text, buttons,
+            await self.services.messenger.deliver(reader, self._message(reader, text, buttons, attachment,
                                                                         key=f"relay-{message.id}"))
         except DeliveryError:
             await store.relay.finish(message.id, "failed", utcnow())
@@ -337,3 +382,4 @@ def register(router: Router) -> None:
     router.button(Report, on_report)
     router.button(Decide, on_decide, authority=coordinator)
     router.command("write", write)
+    router.files(on_file)

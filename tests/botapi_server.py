@@ -352,6 +352,19 @@ class BotApiServer:
                                     "length": _utf16_len(match.group())}]
         return self.inject_update({"message": message})
 
+    def inject_photo(self, user_id: int, data: bytes, caption: str | None = None) -> int:
+        """The person sends a photo (as the Telegram app does: sizes of it, the largest last); the
+        bot can getFile and download it."""
+        user = self._users.get(user_id) or self.user(user_id)
+        file_id = f"AgACAgIAAx{uuid.uuid4().hex}"
+        photo = {"file_id": file_id, "file_unique_id": f"AQAD{uuid.uuid4().hex[:12]}", "width": 1280,
+                 "height": 960, "file_size": len(data)}
+        self._files[file_id] = (photo, data)
+        thumb = {**photo, "file_id": f"AgACAgIAAx{uuid.uuid4().hex}", "width": 90, "height": 67, "file_size": 900}
+        self._files[thumb["file_id"]] = (thumb, data[:900])
+        message = self._store(user_id, user.to_dict(), photo=[thumb, photo], caption=caption)
+        return self.inject_update({"message": message})
+
     def press_button(self, user_id: int, message_id: int, callback_data: str, *,
                      strict: bool = True) -> str:
         user = self._users.get(user_id) or self.user(user_id)

@@ -244,3 +244,27 @@ async def test_a_message_stored_but_not_sent_before_a_stop_goes_out_once_after_t
 def clock_now() -> datetime:
     from bot.clock import utcnow
     return utcnow()
+
+
+async def test_a_photo_of_a_letter_is_passed_on_and_a_stray_or_huge_one_is_explained(lotse: Running) -> None:
+    bot = lotse.transport
+    await olena_and_leila(lotse)
+    [hint] = await bot.send_file("olena", "photo.jpg", b"\xff\xd8 letter", "image/jpeg")
+    assert hint.text == t(lotse, "uk", "Lotse passes on photos and files only between you and your guide: tap "
+                          "“%(button)s” under the last message about the appointment, or send %(command)s, then the "
+                          "photo.", button=t(lotse, "uk", "Write to your guide"), command="/write")
+    await bot.say("olena", "/write")
+    [too_big] = await bot.send_file("olena", "scan.pdf", b"%PDF", "application/pdf", size=6_000_000)
+    assert too_big.text == t(lotse, "uk", "This file is too large to pass on: at most %(size)s.",
+                             size=labels_of.megabytes(lotse.app.services.catalogs.get("uk"), 5_000_000))
+    letter = b"\xff\xd8\xff\xe0 a letter from the office"
+    await bot.send_file("olena", "photo.jpg", letter, "image/jpeg", caption="Лист з відомства")
+    await settle(lotse)
+    got = bot.messages("leila")[-1]
+    assert got.attachment is not None and got.attachment.content == letter
+    assert got.attachment.filename == "photo.jpg" and got.attachment.mime_type == "image/jpeg"
+    assert got.text.splitlines()[:2] == [t(lotse, "de", "Message from %(name)s:", name="Olena"), "Лист з відомства"]
+    assert bot.messages("olena")[-1].text == t(lotse, "uk", "Passed on to %(name)s.", name="Leila")
+    row = await lotse.store.db.fetchone("SELECT file_name, body, state FROM relay_messages WHERE file_ref IS NOT NULL")
+    assert tuple(row) == ("photo.jpg", "Лист з відомства", "sent")
+    assert await lotse.store.dialogs.get((await lotse.store.people.find("test", "olena")).id) is None

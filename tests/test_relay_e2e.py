@@ -98,6 +98,36 @@ async def test_olena_on_telegram_and_leila_on_matrix_agree_where_to_meet(
             rows = await store.db.fetchall("SELECT sender_id, state FROM relay_messages ORDER BY id")
             assert [(r[0], r[1]) for r in rows] == [(guide.id, "sent"), (newcomer.id, "sent"), (newcomer.id, "sent")]
 
+            # a photo of the office's letter, from Telegram to Matrix; a PDF back from Matrix to Telegram
+            await olena.press_data(proposal[0]["message_id"], proposal[0]["reply_markup"]["inline_keyboard"][0][0]
+                                   ["callback_data"])
+            letter = b"\xff\xd8\xff\xe0JFIF letter from the Auslaenderbehoerde " + bytes(range(256)) * 40
+            api.inject_photo(OLENA_TG, letter, caption="Ось лист")
+            [with_photo, photo] = await leila._expect(2)  # noqa: SLF001 - the text, then the file
+            assert with_photo.body.splitlines()[:3] == [
+                de.gettext("Message from %(name)s:", name="Olena"), "Ось лист",
+                de.gettext("(probably written in %(language)s)", language=labels_of.language(de, "uk"))]
+            assert photo.source["content"]["msgtype"] == "m.file"
+            got = await leila.user.client.download(mxc=photo.source["content"]["url"])
+            assert got.body == letter  # the bytes Olena sent, fetched from Telegram and uploaded to Synapse
+            [answer] = await leila.press(de.gettext("Reply"))
+            assert answer.body.startswith(de.gettext("Your message to %(name)s – type it, or choose one of these:",
+                                                     name="Olena"))
+            pdf = b"%PDF-1.4 Terminbestaetigung " + bytes(range(256)) * 8
+            uploaded, _ = await leila.user.client.upload(lambda *_: pdf, content_type="application/pdf",
+                                                          filename="termin.pdf", filesize=len(pdf))
+            await leila.user.send(leila.room, {"msgtype": "m.file", "body": "termin.pdf", "url": uploaded.content_uri,
+                                               "info": {"mimetype": "application/pdf", "size": len(pdf)}})
+            document = await api.wait_for(lambda: [c for c in api.sent(OLENA_TG, "sendDocument")
+                                                   if c.params["document"].filename == "termin.pdf"] or None,
+                                          what="the PDF on Telegram")
+            assert document[0].params["document"].data == pdf
+            assert document[0].params["caption"].startswith(
+                uk.gendered("female", "Message from your guide %(name)s:", name=shown))
+            await world.app.inbox.idle()
+            rows = await store.db.fetchall("SELECT file_name, state FROM relay_messages WHERE file_ref IS NOT NULL")
+            assert sorted(tuple(r) for r in rows) == [("photo.jpg", "sent"), ("termin.pdf", "sent")]
+
             # neither side ever received the other's account: the raw wire, both ways
             to_olena = json.dumps([call.params for call in api.sent(OLENA_TG)], ensure_ascii=False, default=repr)
             assert PLACE in to_olena

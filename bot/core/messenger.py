@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.core.transport import ClearsButtons, DeliveryError, RecipientUnreachable, Traits, Transport
+from bot.core.transport import ClearsButtons, FetchesFiles, DeliveryError, RecipientUnreachable, Traits, Transport
 from bot.core.types import Message
 from bot.store import Store
 from bot.clock import utcnow
@@ -67,6 +67,13 @@ class Messenger:
             await transport.edit(person.chat_id, message_id, message)
         except DeliveryError as exc:
             log.info("edit for person %s failed: %s", person.id, exc)
+
+    async def fetch(self, platform: str, ref: str, limit: int) -> bytes:
+        """A file a person sent on `platform` (Event.file); DeliveryError if it cannot be had."""
+        transport = self.transports.get(platform)
+        if not isinstance(transport, FetchesFiles):
+            raise DeliveryError(f"{platform} cannot fetch files")
+        return await transport.fetch(ref, limit)
 
     async def clear_buttons(self, person: Person, message_id: str) -> None:
         """Take the buttons off a message whose choice was made (where the platform can)."""

@@ -64,6 +64,7 @@ class Router:
         self._buttons: dict[type[Payload], tuple[ButtonHandler, Authority | None]] = {}
         self._guard: Callable[[Context], Awaitable[bool]] | None = None
         self._fallback: Fallback | None = None
+        self._files: Fallback | None = None
 
     # -- registration -------------------------------------------------------------------------
     def command(self, name: str, handler: CommandHandler) -> None:
@@ -86,6 +87,10 @@ class Router:
     def fallback(self, handler: Fallback) -> None:
         """Text outside any dialog."""
         self._fallback = handler
+
+    def files(self, handler: Fallback) -> None:
+        """Photos and files a person sends (Event kind "file"), wherever they are."""
+        self._files = handler
 
     # -- queries ------------------------------------------------------------------------------
     def audiences(self, ctx: Context) -> set[str]:
@@ -188,6 +193,10 @@ class Router:
             return
         if event.kind == "command":
             await self._command(ctx)
+            return
+        if event.kind == "file":
+            if self._files is not None:
+                await self._files(ctx)
             return
         if state is not None:
             await self.dialogs.handle_text(ctx, state, event.text)

@@ -125,6 +125,13 @@ class SendsOnce(Protocol):
 
 
 @runtime_checkable
+class FetchesFiles(Protocol):
+    async def fetch(self, ref: str, limit: int) -> bytes:
+        """The bytes of a file a person sent (Event.file); DeliveryError if it cannot be had or is
+        larger than `limit` bytes.  Platforms people cannot send files on do not implement this."""
+
+
+@runtime_checkable
 class ClearsButtons(Protocol):
     async def clear_buttons(self, chat_id: str, message_id: str) -> None:
         """Remove the buttons under a sent message (after one of them was used)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-EventKind = Literal["text", "command", "button"]
+EventKind = Literal["text", "command", "button", "file"]
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,9 @@ class Event:
     `user_id` names the person on their platform, `chat_id` where to answer them.  For a
     command, `command` is the lower-case name without prefix and `args` the words after it; for
     a button press, `token` is the opaque token the button carried and `message_id` the message
-    it was on.  `event_id` (when the platform has one) de-duplicates redeliveries.
+    it was on.  For a photo or file, `file` is the platform's reference to fetch it with
+    (FetchesFiles), with its name, type and size as the platform told them, and `text` its caption.
+    `event_id` (when the platform has one) de-duplicates redeliveries.
     """
 
     platform: str
@@ -32,6 +34,10 @@ class Event:
     event_id: str | None = None
     command_prefix: str = "/"
     throttled: bool = False  # the first event over the person's rate cap: answer "slow down" only
+    file: str = ""
+    file_name: str = ""
+    file_type: str = ""
+    file_size: int = 0
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ class Privacy:
                 (person_id,))),
             "messages_relayed": _rows(await many(
                 "SELECT id, assignment_id, CASE WHEN sender_id = ? THEN 'sent' ELSE 'received' END AS direction, "
-                "phrase, body, language, state, created_at, reported_at FROM relay_messages "
+                "phrase, body, file_name, language, state, created_at, reported_at FROM relay_messages "
                 "WHERE sender_id = ? OR recipient_id = ? ORDER BY id", (person_id, person_id, person_id))),
             "open_dialog": dict(row) if (row := await one(
                 "SELECT dialog, step, data, updated_at FROM dialog_states WHERE person_id = ?", (person_id,))) else None,

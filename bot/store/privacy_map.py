@@ -242,6 +242,10 @@ MAP: dict[str, dict[str, Column]] = {
         "sent_at": Column("pseudonymous", DELETED, RELAY),
         "reported_at": Column("pseudonymous", DELETED, RELAY),
         "decided_at": Column("pseudonymous", DELETED, RELAY),
+        "file_ref": Column("personal", DELETED, RELAY),       # points at the sender's photo on their platform
+        "file_name": Column("personal", DELETED, RELAY),
+        "file_type": Column("technical", DELETED, RELAY),
+        "file_platform": Column("technical", DELETED, RELAY),
     },
     "reminders": {
         "id": Column("technical", DELETED, "with its assignment"),

@@ -48,6 +48,19 @@ class RelayMessage:
     state: str
     created_at: datetime
     reported_at: datetime | None
+    file_ref: str | None = None
+    file_name: str | None = None
+    file_type: str | None = None
+    file_platform: str | None = None
+
+
+@dataclass(frozen=True)
+class SentFile:
+    """A photo or file a person sent, as their platform names it (Event.file)."""
+    ref: str
+    name: str
+    type: str
+    platform: str
 
 
 class Relay:
@@ -80,12 +93,12 @@ class Relay:
             {"person": person_id, "now": to_db_time(now), "close_after": int(close_after.total_seconds())})
 
     async def add(self, conversation: Conversation, sender_id: int, phrase: str | None, body: str | None,
-                  language: str | None, now: datetime) -> int:
+                  language: str | None, now: datetime, file: SentFile | None = None) -> int:
         return await self.db.insert(
-            "INSERT INTO relay_messages (assignment_id, sender_id, recipient_id, phrase, body, language, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO relay_messages (assignment_id, sender_id, recipient_id, phrase, body, language, created_at, "
+            "file_ref, file_name, file_type, file_platform) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (conversation.assignment_id, sender_id, conversation.other(sender_id), phrase, body, language,
-             to_db_time(now)))
+             to_db_time(now), *((file.ref, file.name, file.type, file.platform) if file else (None,) * 4)))
 
     async def sending(self, message_id: int) -> bool:
         """pending → sending, right before the wire; False if someone else took it."""
@@ -109,9 +122,11 @@ class Relay:
         return [r[0] for r in rows], uncertain
 
     def _message(self, row: object) -> RelayMessage:
-        return RelayMessage(*[row[i] for i in range(8)], from_db_time(row[8]), from_db_time(row[9]))  # type: ignore[index, arg-type, misc]
+        return RelayMessage(*[row[i] for i in range(8)], from_db_time(row[8]), from_db_time(row[9]),  # type: ignore[index, arg-type, misc]
+                            *[row[i] for i in range(10, 14)])  # type: ignore[index]
 
-    _COLUMNS = "id, assignment_id, sender_id, recipient_id, phrase, body, language, state, created_at, reported_at"
+    _COLUMNS = ("id, assignment_id, sender_id, recipient_id, phrase, body, language, state, created_at, reported_at, "
+                "file_ref, file_name, file_type, file_platform")
 
     async def message(self, message_id: int) -> RelayMessage | None:
         row = await self.db.fetchone(f"SELECT {self._COLUMNS} FROM relay_messages WHERE id = ?", (message_id,))

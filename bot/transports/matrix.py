@@ -54,8 +54,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from nio import (AsyncClient, AsyncClientConfig, InviteMemberEvent, JoinError, LoginError, RoomCreateError,
-                 RoomMessageText, RoomPreset, RoomSendError, SyncError, SyncResponse, UnknownEvent, UploadError,
+from nio import (AsyncClient, AsyncClientConfig, DownloadError, InviteMemberEvent, JoinError, LoginError,
+                 RoomCreateError, RoomMessageFile, RoomMessageImage, RoomMessageText, RoomPreset, RoomSendError, SyncError, SyncResponse, UnknownEvent, UploadError,
                  WhoamiError)
 
 from bot import logsafe
@@ -370,6 +370,12 @@ class MatrixTransport:
             number = int(answer) if answer.isdecimal() else 0
             return Event(kind="button", token=await self._menu_token(room_id, number, poll_id, vote=True),
                          message_id=poll_id, **base)
+        if isinstance(item, (RoomMessageImage, RoomMessageFile)):  # unencrypted media: an mxc:// url
+            await self._remember_dm(item.sender, room_id)
+            info = item.source.get("content", {}).get("info") or {}
+            return Event(kind="file", file=item.url, file_name=item.body or "file",
+                         file_type=info.get("mimetype") or "application/octet-stream",
+                         file_size=int(info.get("size") or 0), **base)
         if not isinstance(item, RoomMessageText):
             return None
         await self._remember_dm(item.sender, room_id)
@@ -411,6 +417,17 @@ class MatrixTransport:
             while len(self._chosen) > OPEN_POLLS_KEPT:
                 self._chosen.pop(next(iter(self._chosen)))
         return tokens[number - 1]
+
+    async def fetch(self, ref: str, limit: int) -> bytes:
+        """A photo or file a person sent (its mxc:// url), from the homeserver's media repository."""
+        assert self.client is not None
+        got = await self.client.download(mxc=ref)
+        if isinstance(got, DownloadError):
+            raise DeliveryError(f"matrix download: {got.message}")
+        body = got.body if isinstance(got.body, bytes) else bytes(got.body)
+        if len(body) > limit:
+            raise DeliveryError(f"matrix file of {len(body)} bytes is over {limit}")
+        return body
 
     async def _remember_dm(self, user_id: str, room_id: str) -> None:
         assert self.state is not None

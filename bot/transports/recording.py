@@ -35,6 +35,7 @@ class RecordingTransport:
         self.cleared: list[tuple[str, str]] = []  # (chat, message id) whose buttons were removed
         self.blocked: set[str] = set()
         self.unavailable: set[str] = set()  # chats whose delivery fails for now (a network outage)
+        self.files: dict[str, bytes] = {}  # what people sent (Event.file → bytes), for fetch()
         self._hints: dict[str, str | None] = {}  # like a platform's per-user language_code
         self._receiver: Receiver | None = None
         self._ids = itertools.count(1)
@@ -70,6 +71,11 @@ class RecordingTransport:
     async def clear_buttons(self, chat_id: str, message_id: str) -> None:
         self.cleared.append((chat_id, message_id))
 
+    async def fetch(self, ref: str, limit: int) -> bytes:
+        if ref not in self.files or len(self.files[ref]) > limit:
+            raise DeliveryError(f"no file {ref} (or over {limit} bytes)")
+        return self.files[ref]
+
     # -- speaking as a person -------------------------------------------------------------------
     async def say(self, user: str, text: str, *, language: str | None = None, name: str | None = None,
                   event_id: str | None = None) -> list[Message]:
@@ -83,6 +89,16 @@ class RecordingTransport:
             language_hint=language, display_name=name or user.capitalize(),
             event_id=event_id or f"{self._event_prefix}-{next(self._events)}", command_prefix=self.command_prefix,
         ))
+
+    async def send_file(self, user: str, name: str, content: bytes, mime_type: str, caption: str = "",
+                        size: int | None = None) -> list[Message]:
+        """The person sends a photo or file (`size`: what the platform claims, default its length)."""
+        ref = f"file-{next(self._events)}"
+        self.files[ref] = content
+        return await self._deliver(Event(
+            self.platform, user, user, "file", text=caption, file=ref, file_name=name, file_type=mime_type,
+            file_size=len(content) if size is None else size, display_name=user.capitalize(),
+            event_id=f"{self._event_prefix}-{next(self._events)}", command_prefix=self.command_prefix))
 
     async def press(self, user: str, choice: int | str, *, language: str | None = None,
                     name: str | None = None) -> list[Message]:

@@ -230,7 +230,28 @@ class TelegramTransport:
             parsed = parse_command(text, "/", self.username)
             if parsed is not None:
                 return Event(kind="command", text=text, command=parsed[0], args=parsed[1], **base)
+        if message.photo:  # the largest size Telegram made of it
+            photo = message.photo[-1]
+            return Event(kind="file", text=message.caption or "", file=photo.file_id, file_name="photo.jpg",
+                         file_type="image/jpeg", file_size=photo.file_size or 0, **base)
+        if message.document is not None:
+            doc = message.document
+            return Event(kind="file", text=message.caption or "", file=doc.file_id,
+                         file_name=doc.file_name or "file", file_type=doc.mime_type or "application/octet-stream",
+                         file_size=doc.file_size or 0, **base)
         return Event(kind="text", text=text, **base)
+
+    async def fetch(self, ref: str, limit: int) -> bytes:
+        """A photo or document a person sent (getFile, then the download)."""
+        assert self.app is not None, "transport not started"
+        bot = self.app.bot
+        found = await self._call("getFile", lambda: bot.get_file(ref))
+        if found.file_size and found.file_size > limit:
+            raise DeliveryError(f"telegram file of {found.file_size} bytes is over {limit}")
+        data = bytes(await self._call("download", lambda: found.download_as_bytearray()))
+        if len(data) > limit:
+            raise DeliveryError(f"telegram file of {len(data)} bytes is over {limit}")
+        return data
 
     async def _record_batch(self, updates: tuple[Update, ...]) -> None:
         """A batch getUpdates returned: stored in Lotse's inbox in one transaction, before PTB's
