@@ -173,6 +173,29 @@ class ReferralSettings:
     ask_topics: tuple[str, ...] = ()          # topics whose request asks "is an interpreter needed?" (example: doctor)
 
 
+PROGRAMME_UNITS = ("hour", "assignment", "month", "none")
+
+
+@dataclass(frozen=True)
+class ProgrammeSettings:
+    """The funding programme that pays guides (bot/services/programme.py).  The embedded default
+    is no programme (unit "none": no caps, no allowances); config.example.toml shows Hessen's WIR."""
+    name: str = ""
+    unit: str = "none"                        # hour | assignment | month | none: what `rate` pays for
+    rate: float = 0.0                         # € per unit
+    weekly_cap: float = 0.0                   # average hours a week at most (0: no cap) …
+    weekly_cap_coordinating: float = 0.0      # … for a guide marked as also coordinating
+    average_weeks: int = 4                    # the weekly average is taken over this many weeks
+    yearly_cap: float = 0.0                   # hours a calendar year at most (0: no cap) …
+    yearly_cap_coordinating: float = 0.0      # … for a guide marked as also coordinating
+    pool_hours: float = 0.0                   # hours a year for the whole project (0: no pool)
+    benefits_monthly_limit: float = 0.0       # € a month a guide marked as receiving benefits may keep (0: none)
+    tax_free_yearly: float = 0.0              # € a year tax-free; warned about beyond it (0: no warning)
+    rounding: float = 0.25                    # hours are counted in steps of this (0: exactly)
+    counts_travel: bool = True                # the reported hours include the way there and back
+    warn_at: tuple[float, ...] = (0.8, 0.95)  # shares of the yearly cap at which guide and coordinators are told
+
+
 @dataclass(frozen=True)
 class RelaySettings:
     """Messages between a newcomer and their guide, through Lotse (handlers/relay.py)."""
@@ -205,6 +228,7 @@ class Settings:
     broadcast: BroadcastSettings = field(default_factory=BroadcastSettings)
     referral: ReferralSettings = field(default_factory=ReferralSettings)
     relay: RelaySettings = field(default_factory=RelaySettings)
+    programme: ProgrammeSettings = field(default_factory=ProgrammeSettings)
     # The transports' sections ([telegram], [matrix], …), by name, as bot/transports/registry.py
     # declares them.
     transports: typing.Mapping[str, typing.Any] = field(default_factory=lambda: _transport_defaults())
@@ -399,6 +423,21 @@ def _validate_area_and_requests(settings: Settings) -> None:
             raise ConfigError(f"config: [privacy] {name}: must be between {low} and {high}")
     if p.notice_url and not re.match(r"^https?://\S+$", p.notice_url):
         raise ConfigError(f"config: [privacy] notice_url: not an http(s) URL: {p.notice_url!r}")
+    pg = settings.programme
+    if pg.unit not in PROGRAMME_UNITS:
+        raise ConfigError(f"config: [programme] unit: one of {', '.join(PROGRAMME_UNITS)}, got {pg.unit!r}")
+    for name in ("rate", "weekly_cap", "weekly_cap_coordinating", "yearly_cap", "yearly_cap_coordinating",
+                 "pool_hours", "benefits_monthly_limit", "tax_free_yearly", "rounding"):
+        if getattr(pg, name) < 0:
+            raise ConfigError(f"config: [programme] {name}: must not be negative")
+    if pg.rounding > 1 or (pg.rounding and abs(round(1 / pg.rounding) - 1 / pg.rounding) > 1e-9):
+        raise ConfigError("config: [programme] rounding: a fraction of an hour that divides it (0.25, 0.5, 1) or 0")
+    if not 1 <= pg.average_weeks <= 53:
+        raise ConfigError("config: [programme] average_weeks: between 1 and 53")
+    if pg.unit != "none" and not pg.name.strip():
+        raise ConfigError("config: [programme] name: needed when a unit is paid")
+    if any(not 0 < share < 1 for share in pg.warn_at):
+        raise ConfigError("config: [programme] warn_at: shares between 0 and 1, like [0.8, 0.95]")
     rl = settings.relay
     if rl.close_after < timedelta(0) or rl.close_after > timedelta(days=30):
         raise ConfigError("config: [relay] close_after: between 0 and 30 days")

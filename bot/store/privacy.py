@@ -101,7 +101,9 @@ class Privacy:
             await run(f"DELETE FROM {table} WHERE guide_id = ?", (person_id,))
         await run("UPDATE guides SET state = CASE WHEN state IN ('pending', 'approved') THEN 'suspended' ELSE state END, "
                   "gender = NULL, all_districts = 0, paused_from = NULL, paused_until = NULL, training_on = NULL, pledge_on = NULL, "
-                  "police_certificate_on = NULL, decision_reason = NULL WHERE person_id = ?", (person_id,))
+                  "police_certificate_on = NULL, decision_reason = NULL, benefits = 0 WHERE person_id = ?", (person_id,))
+        await run("UPDATE hours_corrections SET reason = '—' WHERE assignment_id IN "
+                  "(SELECT id FROM assignments WHERE guide_id = ?)", (person_id,))
         await self._forget_platform_traces(person["platform"], person["platform_user_id"], person["chat_id"])
         await run("UPDATE people SET platform_user_id = 'erased-' || id, chat_id = 'erased-' || id, language = NULL, "
                   "display_name = NULL, consent_version = NULL, consent_at = NULL, declined_at = NULL, "

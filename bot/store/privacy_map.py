@@ -180,6 +180,24 @@ MAP: dict[str, dict[str, Column]] = {
         "languages_text": Column("pseudonymous", NULL + " (the triggers, as guide_languages rows go)", WHILE_USED),
         "districts_text": Column("pseudonymous", NULL + " (the triggers, as guide_districts rows go)", WHILE_USED),
         "topics_text": Column("pseudonymous", NULL + " (the triggers, as guide_topics rows go)", WHILE_USED),
+        "coordinating": Column("pseudonymous", KEPT, ACCOUNTS_RETAIN),  # decides the caps of the accounts
+        "benefits": Column("personal", "set to 0", WHILE_USED),  # sensitive: their social situation
+    },
+    "hours_corrections": {  # the audit trail of the accounts
+        "id": Column("technical", KEPT, ACCOUNTS_RETAIN),
+        "assignment_id": Column("pseudonymous", KEPT, ACCOUNTS_RETAIN),
+        "corrected_by": Column("pseudonymous", "kept (a coordinator's id)", ACCOUNTS_RETAIN),
+        "corrected_at": Column("statistical", KEPT, ACCOUNTS_RETAIN),
+        "old_hours": Column("statistical", ACCOUNTS, ACCOUNTS_RETAIN),
+        "new_hours": Column("statistical", ACCOUNTS, ACCOUNTS_RETAIN),
+        "reason": Column("personal", "replaced by '—' when the guide is erased (the correction itself stays)",
+                         ACCOUNTS_RETAIN),
+    },
+    "cap_warnings": {
+        "guide_id": Column("pseudonymous", KEPT, "until the year's accounts are closed"),
+        "year": Column("technical", KEPT, "until the year's accounts are closed"),
+        "level": Column("technical", KEPT, "until the year's accounts are closed"),
+        "sent_at": Column("technical", KEPT, "until the year's accounts are closed"),
     },
     "guide_languages": {
         "guide_id": Column("pseudonymous", DELETED, WHILE_USED),

@@ -20,6 +20,7 @@ from bot.store.guides import Guides
 from bot.store.matching import Matching
 from bot.store.outbox import Broadcasts
 from bot.store.stats import Stats
+from bot.store.programme import Programme
 from bot.store.relay import Relay
 from bot.store.requests import Requests
 from bot.store.reminders import Reminders
@@ -313,6 +314,7 @@ class Store:
         self.inbox = Inbox(db)
         self.privacy = Privacy(db)
         self.relay = Relay(db)
+        self.programme = Programme(db)
 
     @classmethod
     async def open(cls, path: Path | str) -> "Store":

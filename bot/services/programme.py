@@ -1,0 +1,151 @@
+"""The funding programme's money rules ([programme] in the config), in one place: what an assignment
+counts (bot/store/programme.py), the caps per role, the allowance per month, the benefits limit
+and the tax-free amount, and a guide's account for a year.
+
+Hessen's WIR pays €5 an hour: on average at most 6 hours a week (over `average_weeks` weeks) and
+276 a year, 9 and 414 for a guide who also coordinates.  Other states pay per month or per
+accompaniment (`unit`).  Caps apply in hours whatever the unit; 0 means no cap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.config import ProgrammeSettings
+
+
+@dataclass(frozen=True)
+class Caps:
+    weekly: float   # average hours a week at most, 0: none
+    yearly: float   # hours a year at most, 0: none
+
+
+def caps(programme: ProgrammeSettings, coordinating: bool) -> Caps:
+    if programme.unit == "none":
+        return Caps(0.0, 0.0)
+    if coordinating:
+        return Caps(programme.weekly_cap_coordinating or programme.weekly_cap,
+                    programme.yearly_cap_coordinating or programme.yearly_cap)
+    return Caps(programme.weekly_cap, programme.yearly_cap)
+
+
+def rounded(programme: ProgrammeSettings, hours: float) -> float:
+    """Hours as the programme counts them (in steps of `rounding`, halves up)."""
+    step = programme.rounding
+    if not step:
+        return hours
+    return int(hours / step + 0.5 + 1e-9) * step
+
+
+def allowance(programme: ProgrammeSettings, hours: float, assignments: int) -> float:
+    """€ for one month with these counted hours and assignments."""
+    if programme.unit == "hour":
+        return round(hours * programme.rate, 2)
+    if programme.unit == "assignment":
+        return round(assignments * programme.rate, 2)
+    if programme.unit == "month":
+        return programme.rate if assignments else 0.0
+    return 0.0
+
+
+def year_span(year: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    return (datetime.combine(date(year, 1, 1), time(0), zone), datetime.combine(date(year + 1, 1, 1), time(0), zone))
+
+
+def window_span(day: date, programme: ProgrammeSettings, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The weeks the weekly average is taken over: `average_weeks` weeks ending with `day`'s week."""
+    monday = day - timedelta(days=day.weekday())
+    end = monday + timedelta(days=7)
+    return (datetime.combine(end - timedelta(weeks=programme.average_weeks), time(0), zone),
+            datetime.combine(end, time(0), zone))
+
+
+def over_caps(programme: ProgrammeSettings, limits: Caps, year_hours: float, window_hours: float,
+              request_hours: float) -> list[tuple[str, dict[str, Any]]]:
+    """Why taking on `request_hours` more would pass a cap: ("yearly_cap" | "weekly_cap", values)."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    if limits.yearly and year_hours + request_hours > limits.yearly + 1e-9:
+        found.append(("yearly_cap", {"hours": round(year_hours, 2), "cap": limits.yearly}))
+    if limits.weekly and window_hours + request_hours > limits.weekly * programme.average_weeks + 1e-9:
+        found.append(("weekly_cap", {"average": round((window_hours + request_hours) / programme.average_weeks, 2),
+                                     "cap": limits.weekly, "weeks": programme.average_weeks}))
+    return found
+
+
+@dataclass(frozen=True)
+class Month:
+    hours: float = 0.0
+    assignments: int = 0
+    allowance: float = 0.0
+    over_benefits: bool = False   # a guide marked as receiving benefits would keep more than allowed
+
+
+@dataclass(frozen=True)
+class Account:
+    """A guide's year: hours and € per month (1–12), totals, what is left until the caps."""
+
+    guide_id: int
+    year: int
+    coordinating: bool
+    benefits: bool
+    caps: Caps
+    months: dict[int, Month] = field(default_factory=dict)
+
+    @property
+    def hours(self) -> float:
+        return round(sum(m.hours for m in self.months.values()), 2)
+
+    @property
+    def allowance(self) -> float:
+        return round(sum(m.allowance for m in self.months.values()), 2)
+
+    @property
+    def left(self) -> float | None:
+        """Hours left until the yearly cap (None: no cap)."""
+        return None if not self.caps.yearly else round(max(0.0, self.caps.yearly - self.hours), 2)
+
+    @property
+    def share(self) -> float | None:
+        return None if not self.caps.yearly else self.hours / self.caps.yearly
+
+    @property
+    def benefit_months(self) -> list[int]:
+        return [number for number, month in sorted(self.months.items()) if month.over_benefits]
+
+
+def build_account(programme: ProgrammeSettings, guide_id: int, year: int, coordinating: bool, benefits: bool,
+                  counted: list[tuple[datetime, float]], zone: ZoneInfo) -> Account:
+    """The account from the assignments that count (appointment start, hours counted)."""
+    per_month: dict[int, list[float]] = {}
+    for starts_at, hours in counted:
+        local = starts_at.astimezone(zone)
+        if local.year == year:
+            per_month.setdefault(local.month, []).append(hours)
+    months = {}
+    for number, hours in per_month.items():
+        total = round(sum(hours), 2)
+        paid = allowance(programme, total, len(hours))
+        over = bool(benefits and programme.benefits_monthly_limit and paid > programme.benefits_monthly_limit)
+        months[number] = Month(total, len(hours), paid, over)
+    return Account(guide_id, year, coordinating, benefits, caps(programme, coordinating), months)
+
+
+async def account(store: Any, programme: ProgrammeSettings, zone: ZoneInfo, guide_id: int, year: int) -> Account:
+    coordinating, benefits = await store.programme.marks(guide_id)
+    start, end = year_span(year, zone)
+    rows = await store.programme.counted(start, end, programme.rounding)
+    return build_account(programme, guide_id, year, coordinating, benefits,
+                         [(at, hours) for guide, at, hours, _ in rows if guide == guide_id], zone)
+
+
+def over_tax_free(programme: ProgrammeSettings, account_: Account) -> bool:
+    return bool(programme.tax_free_yearly and account_.allowance > programme.tax_free_yearly)
+
+
+def warning_levels(programme: ProgrammeSettings, account_: Account) -> list[float]:
+    """The [programme] warn_at shares of the yearly cap the account has reached."""
+    share = account_.share
+    return [] if share is None else [level for level in sorted(programme.warn_at) if share >= level]

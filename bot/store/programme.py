@@ -1,0 +1,103 @@
+"""The rows behind the funding programme's accounts (bot/services/programme.py): the hours an
+assignment counts, per guide and month; the coordinating and benefits marks; corrections of hours
+with their audit trail; the cap warnings already sent.
+
+An assignment counts in the month and year of its appointment (local time is the caller's
+business: the bounds passed in are UTC instants).  What it counts:
+- took place (state 'done'): the hours the guide reported (NULL: the appointment's duration);
+- booked ('active'): the appointment's duration — it will be paid once it took place, so a cap
+  must see it now;
+- anything else (cancelled, no-show): nothing.
+Each assignment's hours are rounded to [programme] rounding (SQLite's round(): halves up).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.store.db import Database, from_db_time, to_db_time
+
+
+def counted_sql(step: float) -> str:
+    """The hours one assignment `a` (with its request `r`) counts, rounded to `step`."""
+    raw = ("(CASE WHEN a.state = 'done' THEN coalesce(a.hours, r.duration_minutes / 60.0) "
+           "WHEN a.state = 'active' THEN r.duration_minutes / 60.0 ELSE 0 END)")
+    return f"(round({raw} / {step!r}) * {step!r})" if step else raw
+
+
+@dataclass(frozen=True)
+class MonthHours:
+    month: str         # "2026-03", the appointment's local month, as the caller grouped it
+    hours: float
+    assignments: int   # assignments that count (took place or booked)
+
+
+@dataclass(frozen=True)
+class Correction:
+    assignment_id: int
+    corrected_by: int | None
+    corrected_at: datetime
+    old_hours: float | None
+    new_hours: float
+    reason: str
+
+
+class Programme:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def hours(self, guide_ids: list[int] | None, start: datetime, end: datetime, step: float) -> dict[int, float]:
+        """Guide → hours counted for appointments in [start, end) (every guide with any, or those listed)."""
+        where = "" if guide_ids is None else f"AND a.guide_id IN ({','.join('?' * len(guide_ids))})"
+        rows = await self.db.fetchall(
+            f"SELECT a.guide_id, sum({counted_sql(step)}) FROM assignments a JOIN requests r ON r.id = a.request_id "
+            f"WHERE r.starts_at >= ? AND r.starts_at < ? {where} GROUP BY a.guide_id",
+            (to_db_time(start), to_db_time(end), *(guide_ids or [])))
+        return {int(r[0]): float(r[1] or 0) for r in rows}
+
+    async def counted(self, start: datetime, end: datetime, step: float) -> list[tuple[int, datetime, float, str]]:
+        """Every assignment that counts in [start, end): (guide, appointment start, hours, state)."""
+        rows = await self.db.fetchall(
+            f"SELECT a.guide_id, r.starts_at, {counted_sql(step)}, a.state FROM assignments a "
+            "JOIN requests r ON r.id = a.request_id WHERE r.starts_at >= ? AND r.starts_at < ? "
+            "AND a.state IN ('active', 'done') ORDER BY r.starts_at, a.id", (to_db_time(start), to_db_time(end)))
+        return [(int(r[0]), from_db_time(r[1]), float(r[2]), r[3]) for r in rows]  # type: ignore[misc]
+
+    async def marks(self, guide_id: int) -> tuple[bool, bool]:
+        """(coordinating, receives benefits)."""
+        row = await self.db.fetchone("SELECT coordinating, benefits FROM guides WHERE person_id = ?", (guide_id,))
+        return (bool(row[0]), bool(row[1])) if row else (False, False)
+
+    async def set_mark(self, guide_id: int, mark: str, value: bool) -> bool:
+        if mark not in ("coordinating", "benefits"):
+            raise ValueError(mark)
+        return await self.db.execute(f"UPDATE guides SET {mark} = ? WHERE person_id = ? AND {mark} != ?",
+                                     (int(value), guide_id, int(value))) == 1
+
+    async def correct_hours(self, assignment_id: int, by: int | None, new_hours: float, reason: str,
+                            now: datetime) -> float | None | bool:
+        """Set an assignment's hours and keep the old value, who and why; False if there is no such
+        assignment that took place (only those have hours to correct).  Returns the old hours."""
+        async with self.db.transaction():
+            row = await self.db.fetchone("SELECT hours FROM assignments WHERE id = ? AND state = 'done'",
+                                         (assignment_id,))
+            if row is None:
+                return False
+            await self.db.execute("UPDATE assignments SET hours = ? WHERE id = ?", (new_hours, assignment_id))
+            await self.db.execute(
+                "INSERT INTO hours_corrections (assignment_id, corrected_by, corrected_at, old_hours, new_hours, reason) "
+                "VALUES (?, ?, ?, ?, ?, ?)", (assignment_id, by, to_db_time(now), row[0], new_hours, reason))
+        return row[0]
+
+    async def corrections(self, assignment_id: int) -> list[Correction]:
+        rows = await self.db.fetchall(
+            "SELECT assignment_id, corrected_by, corrected_at, old_hours, new_hours, reason FROM hours_corrections "
+            "WHERE assignment_id = ? ORDER BY id", (assignment_id,))
+        return [Correction(r[0], r[1], from_db_time(r[2]), r[3], r[4], r[5]) for r in rows]  # type: ignore[arg-type]
+
+    async def warned(self, guide_id: int, year: int, level: float, now: datetime) -> bool:
+        """Note that the warning at `level` of the yearly cap went to this guide; False if it had."""
+        return await self.db.execute(
+            "INSERT OR IGNORE INTO cap_warnings (guide_id, year, level, sent_at) VALUES (?, ?, ?, ?)",
+            (guide_id, year, level, to_db_time(now))) == 1
