@@ -9,6 +9,8 @@ newcomer's name, address or note; the guide who accepts gets those.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from babel.numbers import format_percent
 from datetime import timedelta
 from typing import Any
 
@@ -287,6 +289,21 @@ class OfferTexts(Notifier):
                                                     name=name_of(guide), request=what_when_where(i18n, request),
                                                     command=self._cmd(coordinator, "unmatched")))
 
+    async def cap_warning(self, guide: Person, coordinators: list[Person], account: Any, level: float) -> None:
+        """The guide reached `level` of the programme's yearly cap: they and the coordinators are told."""
+        i18n = self._i18n(guide)
+        values = {"percent": format_percent(level, locale=i18n.locale), "hours": i18n.number(account.hours),
+                  "cap": i18n.number(account.caps.yearly)}
+        await self._send(guide, i18n.gettext(
+            "You have reached %(percent)s of this year's hours in the programme: %(hours)s of %(cap)s. Lotse offers "
+            "you requests only up to the limit.", **values))
+        for recipient in coordinators:
+            i18n = self._i18n(recipient)
+            await self._send(recipient, i18n.gettext(
+                "%(name)s has reached %(percent)s of this year's hours in the programme: %(hours)s of %(cap)s.",
+                name=name_of(guide), percent=format_percent(level, locale=i18n.locale),
+                hours=i18n.number(account.hours), cap=i18n.number(account.caps.yearly)))
+
     async def still_searching(self, newcomer: Person, request: Request, refer: bool) -> None:
         """`refer`: also the language mediators ([referral]), as one more way to get help."""
         i18n = self._i18n(newcomer)
@@ -444,19 +461,15 @@ async def appointments(ctx: Context) -> None:
 
 
 async def unmatched(ctx: Context) -> None:
-    from bot.services.matching import rank
-
     waiting = await ctx.store.bookings.unmatched(utcnow())
     if not waiting:
         ctx.reply(ctx._("Every request has a guide or is still being offered."))
         return
     texts = OfferTexts(ctx.services)
-    settings = ctx.settings
     for request_id in waiting:
         request = await ctx.store.requests.get(request_id)
         need = await ctx.store.matching.need(request_id)
-        ranked = rank(need, await ctx.store.matching.candidates(need, settings.zone, prefilter=False),
-                      settings.matching.weights, settings.zone, settings.matching.travel_buffer)
+        ranked = await ctx.services.dispatch.ranking(need, prefilter=False)
         text, shown = await texts.escalation_text(ctx.i18n, request, ranked)
         ctx.reply(text, await ctx.buttons(await assign_rows(ctx.store, ctx.i18n, request, shown)))
 

@@ -159,6 +159,14 @@ async def on_hours(ctx: Context, pressed: Hours) -> None:
     ctx.answered = ctx.event.message_id
     if await ctx.store.bookings.report_hours(assignment_id, ctx.person.id, hours):
         ctx.reply(ctx._("Thank you! Recorded: %(hours)s.", hours=hours_label(ctx.i18n, hours)))
+        assignment = await ctx.store.bookings.assignment(assignment_id)
+        dispatch, guide = ctx.services.dispatch, ctx.person
+
+        async def warn() -> None:  # the hours may have taken the guide near the programme's cap
+            if assignment is not None and dispatch is not None:
+                await dispatch.warn_caps(guide, assignment.starts_at)
+
+        ctx.later(warn)
     else:
         ctx.reply(ctx._("This appointment has been answered already. Thank you!"))
 

@@ -43,7 +43,8 @@ from bot.core.transport import DeliveryError, DeliveryUncertain
 from bot.core.types import Message
 from bot import faults
 from bot.services.coordinators import coordinator_people
-from bot.services.matching import Evaluation, rank
+from bot.services import programme as money
+from bot.services.matching import Evaluation, Need, rank
 from bot.services.scheduler import Scheduler
 from bot.store import Store
 from bot.clock import utcnow
@@ -62,6 +63,7 @@ class Notifier(Protocol):
     async def matched(self, newcomer: Person, guide: Person, request: Request) -> None: ...
     async def assigned(self, guide: Person, newcomer: Person, request: Request) -> None: ...
     async def escalated(self, coordinators: list[Person], request: Request, ranked: list[Any]) -> None: ...
+    async def cap_warning(self, guide: Person, coordinators: list[Person], account: Any, level: float) -> None: ...
     async def declined_by_hand(self, coordinator: Person, guide: Person, request: Request) -> None: ...
     async def still_searching(self, newcomer: Person, request: Request, refer: bool) -> None: ...
     async def cancelled_by_newcomer(self, guide: Person, newcomer: Person, request: Request) -> None: ...
@@ -188,8 +190,7 @@ class Dispatch:
             if await store.bookings.open_offers(request_id):
                 return None  # a wave is still out
             need = await store.matching.need(request_id)
-            ranked = rank(need, await store.matching.candidates(need, settings.zone), settings.matching.weights,
-                          settings.zone, settings.matching.travel_buffer)
+            ranked = await self.ranking(need)
             asked = await store.bookings.offered_guides(request_id)
             fitting = [e for e in ranked if e.eligible and e.guide_id not in asked]
             chosen = fitting[:settings.matching.wave_size]
@@ -213,8 +214,7 @@ class Dispatch:
             self._arm(offer_id, wave.expires)
         if wave.escalate:
             store, settings = self.store, self.settings
-            full = await store.matching.candidates(wave.need, settings.zone, prefilter=False)
-            everyone = rank(wave.need, full, settings.matching.weights, settings.zone, settings.matching.travel_buffer)
+            everyone = await self.ranking(wave.need, prefilter=False)
             await self.notifier.escalated(await coordinator_people(store, settings), wave.request, everyone)
             newcomer = None if newcomer_told else await store.newcomer_of(wave.request)
             if newcomer is not None:
@@ -306,15 +306,22 @@ class Dispatch:
         await self._after_match(request, guide, others)
         return Outcome("accepted", request)
 
+    async def ranking(self, need: Need, prefilter: bool = True) -> list[Evaluation]:
+        """The guides for `need`, judged and ordered (bot.services.matching.rank) under the
+        programme's caps; without `prefilter` every guide, for a coordinator's "why not"."""
+        settings = self.settings
+        candidates = await self.store.matching.candidates(need, settings.zone, prefilter=prefilter,
+                                                          programme=settings.programme)
+        return rank(need, candidates, settings.matching.weights, settings.zone, settings.matching.travel_buffer,
+                    settings.programme)
+
     async def judge(self, request_id: int, guide_id: int) -> Evaluation | None:
         """How matching sees this guide for this request now: eligible, or why not (None: the
         request or the guide is gone)."""
-        store, settings = self.store, self.settings
-        need = await store.matching.need(request_id)
+        need = await self.store.matching.need(request_id)
         if need is None:
             return None
-        ranked = rank(need, await store.matching.candidates(need, settings.zone, prefilter=False),
-                      settings.matching.weights, settings.zone, settings.matching.travel_buffer)
+        ranked = await self.ranking(need, prefilter=False)
         return next((e for e in ranked if e.guide_id == guide_id), None)
 
     async def refusal(self, request_id: int, guide_id: int) -> str | None:
@@ -355,6 +362,15 @@ class Dispatch:
         for listener in self.on_assigned:
             await listener(assignment_id, guide_id, request)
 
+    async def warn_caps(self, guide: Person, when: datetime) -> None:
+        """Tell the guide and the coordinators when the guide's hours in `when`'s year newly reach
+        a [programme] warn_at share of the yearly cap (after a booking or a change of hours)."""
+        settings = self.settings
+        year = when.astimezone(settings.zone).year
+        found = await money.new_warning(self.store, settings.programme, settings.zone, guide.id, year, utcnow())
+        if found is not None:
+            await self.notifier.cap_warning(guide, await coordinator_people(self.store, settings), *found)
+
     async def _after_match(self, request: Request, guide: Person, others: list[Offer]) -> None:
         for offer in others:
             other = await self.store.people.get(offer.guide_id)
@@ -364,6 +380,7 @@ class Dispatch:
         if newcomer is not None:
             await self.notifier.assigned(guide, newcomer, request)
             await self.notifier.matched(newcomer, guide, request)
+        await self.warn_caps(guide, request.starts_at)
 
     async def decline(self, guide: Person, offer_id: int, reason: str | None = None) -> Outcome:
         offer = await self.store.bookings.offer(offer_id)

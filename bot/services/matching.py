@@ -66,7 +66,8 @@ from datetime import timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from bot.config import WeightsSettings
+from bot.config import ProgrammeSettings, WeightsSettings
+from bot.services import programme as money
 from bot.core.i18n import N_
 from bot.store.matching import Candidate, Need, appointment_window
 
@@ -76,7 +77,7 @@ __all__ = [
 ]
 
 REASONS = ("not_approved", "paused", "no_shared_language", "district", "no_slot", "overlap",
-           "weekly_max", "gender", "declined", "cancelled")
+           "weekly_max", "gender", "declined", "cancelled", "yearly_cap", "weekly_cap")
 COMPONENTS = ("first_language", "other_language", "district", "topic", "fairness", "continuity",
               "reliability")
 
@@ -97,6 +98,9 @@ _EXCLUSION_TEXT = {
     "gender": N_("the newcomer asked for: %(gender)s"),
     "declined": N_("declined this request"),
     "cancelled": N_("cancelled this request after taking it on"),
+    "yearly_cap": N_("would pass the programme's yearly cap: %(hours)s of %(cap)s hours this year"),
+    "weekly_cap": N_("would pass the programme's weekly average: %(average)s hours a week over %(weeks)s weeks "
+                     "(at most %(cap)s)"),
 }
 _COMPONENT_TEXT = {
     "first_language": N_("speaks the first language, %(language)s (+%(points)s)"),
@@ -144,10 +148,20 @@ class _Context:
 
     __slots__ = ("need", "weights", "first", "others", "district", "topic", "weekday", "start_minute",
                  "end_minute", "day", "busy_from", "busy_until", "gender", "declined", "cancelled", "w_first",
-                 "w_other", "w_district", "w_topic", "w_fairness", "w_continuity", "w_reliability")
+                 "w_other", "w_district", "w_topic", "w_fairness", "w_continuity", "w_reliability", "programme",
+                 "hours", "caps", "caps_coordinating")
 
-    def __init__(self, need: Need, weights: WeightsSettings, zone: ZoneInfo, travel_buffer: timedelta) -> None:
+    def __init__(self, need: Need, weights: WeightsSettings, zone: ZoneInfo, travel_buffer: timedelta,
+                 programme: ProgrammeSettings | None = None) -> None:
         self.need = need
+        # the programme's caps, when it has any (None: nothing to check)
+        self.programme = programme
+        self.hours = money.rounded(programme, need.duration_minutes / 60) if programme else 0.0
+        self.caps = money.caps(programme, False) if programme else None
+        self.caps_coordinating = money.caps(programme, True) if programme else None
+        if self.caps is not None and not (self.caps.yearly or self.caps.weekly or self.caps_coordinating.yearly
+                                          or self.caps_coordinating.weekly):
+            self.programme = self.caps = self.caps_coordinating = None
         self.weights = weights
         self.first = need.languages[0] if need.languages else None
         self.others = frozenset(need.languages[1:]) - {self.first}
@@ -208,6 +222,10 @@ def _evaluate(x: _Context, c: Candidate) -> Evaluation:
         exclusions = (exclusions or []) + ["declined"]
     if c.guide_id in x.cancelled:
         exclusions = (exclusions or []) + ["cancelled"]
+    if x.programme is not None:
+        for reason, _ in money.over_caps(x.programme, x.caps_coordinating if c.coordinating else x.caps,
+                                         c.hours_year, c.hours_window, x.hours):
+            exclusions = (exclusions or []) + [reason]
 
     reliability = (c.offers_accepted + PRIOR_ACCEPTED) / (c.offers_total + PRIOR_OFFERS)
     if c.no_shows:
@@ -231,9 +249,9 @@ def _evaluate(x: _Context, c: Candidate) -> Evaluation:
 
 
 def evaluate(need: Need, candidate: Candidate, weights: WeightsSettings, zone: ZoneInfo,
-             travel_buffer: timedelta) -> Evaluation:
+             travel_buffer: timedelta, programme: ProgrammeSettings | None = None) -> Evaluation:
     """Judge one candidate: hard filters (exclusions) and score (components)."""
-    return _evaluate(_Context(need, weights, zone, travel_buffer), candidate)
+    return _evaluate(_Context(need, weights, zone, travel_buffer, programme), candidate)
 
 
 def _order(e: Evaluation) -> tuple[bool, float, int, int]:
@@ -242,11 +260,13 @@ def _order(e: Evaluation) -> tuple[bool, float, int, int]:
 
 
 def rank(need: Need, candidates: Iterable[Candidate], weights: WeightsSettings, zone: ZoneInfo,
-         travel_buffer: timedelta) -> list[Evaluation]:
+         travel_buffer: timedelta, programme: ProgrammeSettings | None = None) -> list[Evaluation]:
     """Every candidate judged and ordered: the eligible first, by score (highest first), ties by
     fewer assignments in the last 30 days, then by guide id; the ineligible after them in the same
-    order, so a coordinator sees why each was not offered.  Nothing is dropped."""
-    x = _Context(need, weights, zone, travel_buffer)
+    order, so a coordinator sees why each was not offered.  Nothing is dropped.  With a
+    `programme` that has caps, a guide the request would take past one is not eligible (the
+    candidates must then carry their hours: Matching.candidates(..., programme))."""
+    x = _Context(need, weights, zone, travel_buffer, programme)
     evaluations = [_evaluate(x, c) for c in candidates]
     evaluations.sort(key=_order)
     return evaluations
@@ -280,6 +300,11 @@ def _exclusion(reason: str, e: Evaluation) -> tuple[str, dict]:
         return _EXCLUSION_TEXT[reason], {"count": c.assignments_in_week, "weekly_max": c.weekly_max}
     if reason == "gender":
         return _EXCLUSION_TEXT[reason], {"gender": need.preferred_gender}
+    if reason in ("yearly_cap", "weekly_cap"):
+        x = e.context
+        limits = x.caps_coordinating if c.coordinating else x.caps
+        found = dict(money.over_caps(x.programme, limits, c.hours_year, c.hours_window, x.hours))
+        return _EXCLUSION_TEXT[reason], found[reason]
     return _EXCLUSION_TEXT[reason], {}
 
 

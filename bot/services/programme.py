@@ -10,11 +10,15 @@ accompaniment (`unit`).  Caps apply in hours whatever the unit; 0 means no cap.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import ProgrammeSettings
+from bot.store.programme import window_span as weeks_span, year_span
+
+__all__ = ["Account", "Caps", "Month", "account", "allowance", "build_account", "caps", "over_caps",
+           "over_tax_free", "rounded", "warning_levels", "window_span", "year_span"]
 
 
 @dataclass(frozen=True)
@@ -51,16 +55,9 @@ def allowance(programme: ProgrammeSettings, hours: float, assignments: int) -> f
     return 0.0
 
 
-def year_span(year: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    return (datetime.combine(date(year, 1, 1), time(0), zone), datetime.combine(date(year + 1, 1, 1), time(0), zone))
-
-
 def window_span(day: date, programme: ProgrammeSettings, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """The weeks the weekly average is taken over: `average_weeks` weeks ending with `day`'s week."""
-    monday = day - timedelta(days=day.weekday())
-    end = monday + timedelta(days=7)
-    return (datetime.combine(end - timedelta(weeks=programme.average_weeks), time(0), zone),
-            datetime.combine(end, time(0), zone))
+    return weeks_span(day, programme.average_weeks, zone)
 
 
 def over_caps(programme: ProgrammeSettings, limits: Caps, year_hours: float, window_hours: float,
@@ -149,3 +146,18 @@ def warning_levels(programme: ProgrammeSettings, account_: Account) -> list[floa
     """The [programme] warn_at shares of the yearly cap the account has reached."""
     share = account_.share
     return [] if share is None else [level for level in sorted(programme.warn_at) if share >= level]
+
+
+async def new_warning(store: Any, programme: ProgrammeSettings, zone: ZoneInfo, guide_id: int, year: int,
+                      now: datetime) -> tuple[Account, float] | None:
+    """After a booking or a change of hours: the highest share of the yearly cap (warn_at) the
+    guide has newly reached, with their account — each level is told once a year (all reached
+    levels are noted, so a jump past two tells one); None when nothing new."""
+    if caps(programme, False).yearly == 0 and caps(programme, True).yearly == 0:
+        return None
+    found = await account(store, programme, zone, guide_id, year)
+    newest = None
+    for level in warning_levels(programme, found):
+        if await store.programme.warned(guide_id, year, level, now):
+            newest = level
+    return None if newest is None else (found, newest)

@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.store.db import Database, from_db_time, to_db_time
+from bot.store.programme import counted_sql, window_span, year_span
 
 # Districts may contain spaces; the unit separator never appears in a name.
 _SEP = "\x1f"
@@ -83,6 +85,9 @@ class Candidate:
     offers_total: int = 0                             # answered offers: accepted, declined or expired
     offers_accepted: int = 0
     no_shows: int = 0
+    coordinating: bool = False                        # marked as also coordinating (the programme's higher caps)
+    hours_year: float = 0.0                           # hours counted in the appointment's year (programme)
+    hours_window: float = 0.0                         # … in the weeks of the programme's weekly average
 
 
 _new = object.__new__
@@ -206,7 +211,8 @@ class Matching:
             cancelled=frozenset(int(g) for g in (row[9] or "").split()),
         )
 
-    async def candidates(self, need: Need, zone: ZoneInfo, *, prefilter: bool = True) -> list[Candidate]:
+    async def candidates(self, need: Need, zone: ZoneInfo, *, prefilter: bool = True,
+                         programme: Any = None) -> list[Candidate]:
         """The guides to rank for `need`: with `prefilter`, only the plausible ones (see
         PREFILTER); without, every guide (a coordinator's "why not" view).  Three queries."""
         if prefilter:
@@ -236,7 +242,32 @@ class Matching:
         assignments = {r[0]: r for r in assignment_rows}
         offers = {r[0]: r for r in offer_rows}
         build = _Builder()
-        return [build(row, assignments.get(row[0]), offers.get(row[0])) for row in rows]
+        found = [build(row, assignments.get(row[0]), offers.get(row[0])) for row in rows]
+        if programme is not None and programme.unit != "none":
+            await self._programme_hours(found, need, zone, programme, ids)
+        return found
+
+    async def _programme_hours(self, found: list[Candidate], need: Need, zone: ZoneInfo, programme: Any,
+                               ids: str) -> None:
+        """The hours each candidate has in the appointment's year and in the weekly average's
+        weeks, and their coordinating mark: two more queries, only when a programme is paid."""
+        _, _, _, day = appointment_window(need, zone)
+        spans = {"year": year_span(day.year, zone), "window": window_span(day, programme.average_weeks, zone)}
+        sums = {}
+        for name, (start, end) in spans.items():
+            rows = await self.db.fetchall(
+                f"SELECT a.guide_id, sum({counted_sql(programme.rounding)}) FROM json_each(:ids) j "
+                "JOIN assignments a ON a.guide_id = j.value JOIN requests r ON r.id = a.request_id "
+                "WHERE r.starts_at >= :start AND r.starts_at < :end AND r.id != :request_id GROUP BY a.guide_id",
+                {"ids": ids, "start": to_db_time(start), "end": to_db_time(end), "request_id": need.request_id})
+            sums[name] = {r[0]: float(r[1] or 0) for r in rows}
+        marks = {r[0]: bool(r[1]) for r in await self.db.fetchall(
+            "SELECT person_id, coordinating FROM guides WHERE person_id IN (SELECT value FROM json_each(?))",
+            (ids,))}
+        for candidate in found:
+            candidate.__dict__.update(hours_year=sums["year"].get(candidate.guide_id, 0.0),
+                                      hours_window=sums["window"].get(candidate.guide_id, 0.0),
+                                      coordinating=marks.get(candidate.guide_id, False))
 
 
 def _merge_slots(rows: list) -> list[tuple]:
@@ -296,6 +327,7 @@ class _Builder:
             "paused_until": dates[paused_until] if paused_until in dates else self._date(paused_until),
             "busy": (), "assignments_in_week": 0, "assignments_30d": 0, "helped_newcomer": 0,
             "helped_badly": False, "offers_total": 0, "offers_accepted": 0, "no_shows": 0,
+            "coordinating": False, "hours_year": 0.0, "hours_window": 0.0,
         }
         if assignment is not None:
             _, in_week, in_30d, helped, badly, no_shows, busy = assignment

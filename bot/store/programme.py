@@ -14,9 +14,22 @@ Each assignment's hours are rounded to [programme] rounding (SQLite's round(): h
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.store.db import Database, from_db_time, to_db_time
+
+
+def year_span(year: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The local calendar year as a UTC range [start, end)."""
+    return (datetime.combine(date(year, 1, 1), time(0), zone), datetime.combine(date(year + 1, 1, 1), time(0), zone))
+
+
+def window_span(day: date, weeks: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The weeks a weekly average is taken over: `weeks` local weeks ending with `day`'s week."""
+    monday = day - timedelta(days=day.weekday())
+    end = monday + timedelta(days=7)
+    return (datetime.combine(end - timedelta(weeks=weeks), time(0), zone), datetime.combine(end, time(0), zone))
 
 
 def counted_sql(step: float) -> str:
