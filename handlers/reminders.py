@@ -138,7 +138,9 @@ async def on_outcome(ctx: Context, pressed: Outcome) -> None:
     if outcome == "done":
         rows = [[(hours_label(ctx.i18n, hours), Hours(assignment_id, float(hours)))]
                 for hours in ctx.settings.reminders.hours_choices]
-        ctx.reply(ctx._("How long did it take, including the way there and back?"), await ctx.buttons(rows))
+        question = (N_("How long did it take, including the way there and back?") if ctx.settings.programme.counts_travel
+                    else N_("How long did the appointment itself take, without the way there and back?"))
+        ctx.reply(ctx._(question), await ctx.buttons(rows))
         return
     ctx.reply(ctx._("Thank you for telling us. A coordinator will have a look."))
     assignment = await store.bookings.assignment(assignment_id)

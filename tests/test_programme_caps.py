@@ -153,3 +153,17 @@ async def test_the_80_and_95_percent_warnings_go_out_once(lotse: Running) -> Non
     # the account the warnings rest on
     account = await money.account(lotse.store, WIR, lotse.settings.zone, guide_id, 2026)
     assert account.hours == 221.0 and account.allowance == 1105.0 and account.left == 55.0
+
+
+async def test_without_travel_time_the_guide_is_asked_for_the_appointment_alone(settings: Settings,
+                                                                               clock) -> None:  # noqa: ANN001
+    from tests.test_reminders import TUESDAY_1230, at, booked
+
+    lotse = await Running(dataclasses.replace(settings, programme=dataclasses.replace(WIR, counts_travel=False))).start()
+    try:
+        await booked(lotse)
+        await at(lotse, clock, TUESDAY_1230)
+        [how_long] = await lotse.transport.press("leila", "Yes, it took place")
+        assert how_long.text == "How long did the appointment itself take, without the way there and back?"
+    finally:
+        await lotse.app.stop()
