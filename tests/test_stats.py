@@ -97,7 +97,8 @@ async def test_stats_message_in_the_coordinators_locale(lotse: Running, clock: C
     assert year.split("\n")[0] == "This year so far (1 Jan 2026 – 25 Nov 2026)"
     assert "Hours given: 4,8" in year  # English with German conventions ([bot] region = "DE")
     assert labels(message) == ["CSV for the funder: Last 30 days (26 Oct 2026 – 25 Nov 2026)",
-                               "CSV for the funder: This year so far (1 Jan 2026 – 25 Nov 2026)"]
+                               "CSV for the funder: This year so far (1 Jan 2026 – 25 Nov 2026)",
+                               "Report 2025 (PDF)", "Report 2025 (CSV)", "Report 2026 (PDF)", "Report 2026 (CSV)"]
     await bot.say("weber", "/language")
     await bot.press("weber", "Deutsch")
     [german] = await bot.say("weber", "/stats")
