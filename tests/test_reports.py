@@ -9,7 +9,7 @@ import csv
 import dataclasses
 import io
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
