@@ -195,7 +195,7 @@ def figures(i18n: I18n, report: Report) -> list[tuple[str, str]]:
         rows.append((i18n._(F_PROGRAMME), report.programme))
     rows += [(i18n._(F_ASSIGNMENTS), i18n.number(report.assignments)),
              (i18n._(F_HOURS), i18n.number(report.hours)),
-             (i18n._(F_ALLOWANCES), i18n.number(report.allowance)),
+             (i18n._(F_ALLOWANCES), format_decimal(report.allowance, format="#,##0.00", locale=i18n.locale)),
              (i18n._(F_GUIDES), i18n.number(report.active_guides))]
     if report.pool_share is not None:
         rows += [(i18n._(F_POOL), i18n.number(report.pool_hours)),
