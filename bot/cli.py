@@ -1,4 +1,4 @@
-"""The `lotse` command: run, console, db upgrade, db backup, export, privacy purge, privacy erase.
+"""The `lotse` command: run, console, db upgrade, db backup, export, report, privacy purge, privacy erase.
 
 Operator errors (a bad config, an unusable database file, a refused token) are one line on stderr
 and exit status 2, never a traceback.  Log lines pass a filter that removes every secret.
@@ -46,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--to", dest="last", required=True, help="last day, YYYY-MM-DD (included)")
     export.add_argument("--out", type=Path, help="file to write (default: standard output)")
     export.add_argument("--decimal-comma", action="store_true", help='hours as "1,5" (German spreadsheets)')
+    report = sub.add_parser("report", help="the year's payment list (names: coordinators only) and the funder's "
+                                           "summary with a chart of hours per month")
+    report.add_argument("--config", type=Path, help="TOML file (default: embedded defaults)")
+    report.add_argument("--year", required=True, help="the calendar year, e.g. 2026")
+    report.add_argument("--format", default="pdf", help="pdf (default) or csv")
+    report.add_argument("--out", type=Path, default=Path("."), help="folder to write the two files into (default: here)")
+    report.add_argument("--language", help="language of the labels (default: [bot] default_language)")
     privacy = sub.add_parser("privacy", help="data rights and retention")
     privacy_sub = privacy.add_subparsers(dest="privacy_command", required=True)
     purge = privacy_sub.add_parser("purge", help="apply the retention rules of [privacy] now (the bot does it daily)")
@@ -126,6 +133,54 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"export: cannot write {args.out}: {(exc.strerror or str(exc)).lower()}", file=sys.stderr)
             return EXIT_CONFIG
+    return 0
+
+
+async def _report(settings: Settings, args: argparse.Namespace) -> int:
+    """`lotse report`: read-only, like `lotse export`; two files, written only their owner can read."""
+    from bot.core.i18n import Catalogs
+    from bot.services import reports
+    from bot.store import Store, migrations
+    from bot.store.db import Database
+    from handlers import labels
+
+    if not args.year.isdigit() or not 1970 <= int(args.year) <= 9998:
+        print(f"report: --year: {args.year!r} is not a year from 1970 to 9998 (e.g. 2026)", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.format not in reports.FORMATS:
+        print(f"report: --format: {args.format!r} is not one of {', '.join(reports.FORMATS)}", file=sys.stderr)
+        return EXIT_CONFIG
+    language = args.language or settings.bot.default_language
+    if language not in settings.bot.languages:
+        print(f"report: --language: {language!r} is not one of [bot] languages", file=sys.stderr)
+        return EXIT_CONFIG
+    if not args.out.is_dir():
+        print(f"report: --out: {args.out} is not a folder", file=sys.stderr)
+        return EXIT_CONFIG
+    if not Path(settings.database.path).exists():
+        print(f"report: no database at {settings.database.path}", file=sys.stderr)
+        return EXIT_CONFIG
+    catalogs = Catalogs(settings.bot.languages, settings.bot.default_language, settings.zone,
+                        region=settings.bot.region)
+    db = await Database.open(settings.database.path, read_only=True)
+    try:
+        await migrations.check_known(db)
+        built = await reports.build(Store(db), settings.programme, settings.zone, int(args.year))
+    except (LookupError, sqlite3.OperationalError) as exc:
+        print(f"report: {exc} (run `lotse db upgrade` first)", file=sys.stderr)
+        return EXIT_CONFIG
+    finally:
+        await db.close()
+    written = reports.files(built, args.format, catalogs.get(language), catalogs.get(settings.bot.default_language),
+                            settings.programme, labels.topic, labels.language)
+    for file in written:
+        try:
+            _write_private(args.out / file.filename, file.content)
+        except OSError as exc:
+            print(f"report: cannot write {args.out / file.filename}: {(exc.strerror or str(exc)).lower()}",
+                  file=sys.stderr)
+            return EXIT_CONFIG
+        print(args.out / file.filename)
     return 0
 
 
@@ -333,6 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "export":
             return asyncio.run(_export(settings, args))
+        if args.command == "report":
+            return asyncio.run(_report(settings, args))
         if args.command == "privacy" and args.privacy_command == "purge":
             return asyncio.run(_privacy_purge(settings, args.dry_run))
         if args.command == "privacy":

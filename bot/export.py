@@ -17,22 +17,16 @@ from __future__ import annotations
 
 import codecs
 import csv
-import hashlib
-import hmac
 import io
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.store.stats import Stats
+from bot.store.stats import PSEUDONYM_KEY, Stats, pseudonym
 
-PSEUDONYM_KEY = "pseudonym_key"
+__all__ = ["PSEUDONYM_KEY", "assignments_csv", "hours_text", "period", "pseudonym"]
 ASSIGNMENT_HEADER = ("date", "topic", "language", "district", "guide", "hours", "status")
 SUMMARY_HEADER = ("guide", "assignments", "hours")
-
-
-def pseudonym(key: str, guide_id: int) -> str:
-    return "G-" + hmac.new(bytes.fromhex(key), str(guide_id).encode(), hashlib.sha256).hexdigest()[:8]
 
 
 def period(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:

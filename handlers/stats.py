@@ -1,5 +1,7 @@
 """Statistics for coordinators (`stats`): the last 30 days and the year so far, numbers in the
-coordinator's locale, and the funder's CSV (bot/export.py) as a file, from a button under them.
+coordinator's locale, and the funder's CSV (bot/export.py) as a file, from a button under them;
+and the year's reports (bot/services/reports.py: the payment list and the funder's summary) as PDF
+or CSV files, for last year and this year.
 
 Only coordinators: the router refuses the command to others, the export buttons are minted for the
 coordinator who asked, and a person who is no coordinator any more is refused and logged.
@@ -20,6 +22,7 @@ from bot.core.payloads import Payload
 from bot.core.router import Router
 from bot.core.types import Attachment
 from bot.export import assignments_csv
+from bot.services import reports
 from bot.clock import utcnow
 from bot.store.stats import Figures
 from handlers import labels
@@ -31,6 +34,13 @@ class Export(Payload, action="stats-export"):
     """The funder's CSV of one period (local dates, ISO)."""
     first: str
     last: str
+
+@dataclass(frozen=True)
+class Report(Payload, action="stats-report"):
+    """The year's payment list and funder's summary, as "pdf" or "csv"."""
+    year: int
+    format: str
+
 
 MSG_LAST_30 = N_("Last 30 days (%(start)s – %(end)s)")
 MSG_YEAR = N_("This year so far (%(start)s – %(end)s)")
@@ -84,6 +94,10 @@ async def stats(ctx: Context) -> None:
         parts.append(figures_text(ctx, heading, await ctx.store.stats.figures(start, now)))
         rows.append([(ctx._("CSV for the funder: %(period)s", period=heading),
                       Export(first.isoformat(), last.isoformat()))])
+    year = ctx.i18n.local(now).year
+    for each in (year - 1, year):
+        rows.append([(ctx._("Report %(year)s (PDF)", year=str(each)), Report(each, "pdf")),
+                     (ctx._("Report %(year)s (CSV)", year=str(each)), Report(each, "csv"))])
     buttons = await ctx.buttons(rows)
     ctx.reply("\n\n".join(parts), buttons)
 
@@ -97,6 +111,22 @@ async def on_export_button(ctx: Context, export: Export) -> None:
               attachment=Attachment(f"lotse-{first.isoformat()}-{last.isoformat()}.csv", content, "text/csv"))
 
 
+async def on_report_button(ctx: Context, report: Report) -> None:
+    if report.format not in reports.FORMATS:
+        return
+    built = await reports.build(ctx.store, ctx.settings.programme, ctx.settings.zone, report.year)
+    fallback = ctx.services.catalogs.get(ctx.settings.bot.default_language)
+    payments, summary = reports.files(built, report.format, ctx.i18n, fallback, ctx.settings.programme,
+                                      labels.topic, labels.language)
+    ctx.reply(ctx._("The payment list of %(year)s: guides' names, hours and allowances per month. For "
+                    "coordinators only; please do not pass it on.", year=str(report.year)),
+              attachment=Attachment(payments.filename, payments.content, payments.mime_type))
+    ctx.reply(ctx._("The summary of %(year)s for the funder: assignments, hours, allowances and the pool, "
+                    "without names.", year=str(report.year)),
+              attachment=Attachment(summary.filename, summary.content, summary.mime_type))
+
+
 def register(router: Router) -> None:
     router.command("stats", stats)
     router.button(Export, on_export_button, authority=coordinator)
+    router.button(Report, on_report_button, authority=coordinator)

@@ -97,9 +97,25 @@ async def test_stats_message_in_the_coordinators_locale(lotse: Running, clock: C
     assert year.split("\n")[0] == "This year so far (1 Jan 2026 – 25 Nov 2026)"
     assert "Hours given: 4,8" in year  # English with German conventions ([bot] region = "DE")
     assert labels(message) == ["CSV for the funder: Last 30 days (26 Oct 2026 – 25 Nov 2026)",
-                               "CSV for the funder: This year so far (1 Jan 2026 – 25 Nov 2026)"]
+                               "CSV for the funder: This year so far (1 Jan 2026 – 25 Nov 2026)",
+                               "Report 2025 (PDF)", "Report 2025 (CSV)", "Report 2026 (PDF)", "Report 2026 (CSV)"]
     await bot.say("weber", "/language")
     await bot.press("weber", "Deutsch")
     [german] = await bot.say("weber", "/stats")
     assert german.text.split("\n")[0] == "Letzte 30 Tage (26.10.2026 – 25.11.2026)"
     assert "4,8" in german.text.split("\n\n")[1]
+
+
+async def test_active_guides_count_matches_made_in_the_period(lotse: Running, clock: Clock) -> None:
+    """Nasrin took on Hamid's request today for next week: she is active now, though nobody has come
+    along yet; hours are only those reported for appointments that took place."""
+    await history(lotse, clock)
+    nasrin = await guide(lotse, "nasrin", ("fa", "de", "en"))
+    hamid = (await lotse.store.people.find("test", "hamid")).id
+    this_morning = clock.now - timedelta(hours=1)
+    later = await request(lotse, hamid, "jobcentre", clock.now + timedelta(days=7), "Langen", ("fa",), this_morning)
+    await assign(lotse, later, nasrin, this_morning)
+    month = await lotse.store.stats.figures(clock.now - timedelta(days=30), clock.now)
+    assert (month.matched, month.active_guides, month.hours) == (3, 3, 1.0)
+    [message] = await lotse.transport.say("weber", "/stats")
+    assert "Active guides: 3" in message.text.split("\n\n")[0]

@@ -44,6 +44,12 @@ def rounded(programme: ProgrammeSettings, hours: float) -> float:
     return int(hours / step + 0.5 + 1e-9) * step
 
 
+def paid(state: str) -> bool:
+    """Whether an assignment that counts is paid (and reported to the funder): once it took place.
+    A booked one counts toward the caps only; a year's report names those still booked apart."""
+    return state == "done"
+
+
 def allowance(programme: ProgrammeSettings, hours: float, assignments: int) -> float:
     """€ for one month with these counted hours and assignments."""
     if programme.unit == "hour":

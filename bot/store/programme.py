@@ -47,6 +47,27 @@ class MonthHours:
 
 
 @dataclass(frozen=True)
+class Counted:
+    """One assignment that counts, with what the funder's summary groups it by (no newcomer identity)."""
+    guide_id: int
+    starts_at: datetime
+    hours: float       # as counted, rounded
+    state: str         # 'done' or 'active'
+    topic: str
+    language: str      # the newcomer's first language ('' if none was given)
+    district: str
+
+
+@dataclass(frozen=True)
+class GuideEntry:
+    """What the payment list needs of a guide: the name (None once erased, or never given)."""
+    name: str | None
+    erased: bool
+    coordinating: bool
+    benefits: bool
+
+
+@dataclass(frozen=True)
 class Correction:
     assignment_id: int
     corrected_by: int | None
@@ -76,6 +97,29 @@ class Programme:
             "JOIN requests r ON r.id = a.request_id WHERE r.starts_at >= ? AND r.starts_at < ? "
             "AND a.state IN ('active', 'done') ORDER BY r.starts_at, a.id", (to_db_time(start), to_db_time(end)))
         return [(int(r[0]), from_db_time(r[1]), float(r[2]), r[3]) for r in rows]  # type: ignore[misc]
+
+    async def details(self, start: datetime, end: datetime, step: float) -> list[Counted]:
+        """`counted` with the request's topic, district and first language, for the year's report."""
+        rows = await self.db.fetchall(
+            f"SELECT a.guide_id, r.starts_at, {counted_sql(step)}, a.state, r.topic, coalesce(rl.language, ''), "
+            "r.district FROM assignments a JOIN requests r ON r.id = a.request_id "
+            "LEFT JOIN request_languages rl ON rl.request_id = r.id AND rl.position = 0 "
+            "WHERE r.starts_at >= ? AND r.starts_at < ? AND a.state IN ('active', 'done') ORDER BY r.starts_at, a.id",
+            (to_db_time(start), to_db_time(end)))
+        return [Counted(int(r[0]), from_db_time(r[1]), float(r[2]), r[3], r[4], r[5], r[6])  # type: ignore[arg-type]
+                for r in rows]
+
+    async def guides(self, guide_ids: list[int]) -> dict[int, GuideEntry]:
+        """Name, erasure and marks of these guides (the payment list's, coordinators only)."""
+        found: dict[int, GuideEntry] = {}
+        for chunk in range(0, len(guide_ids), 500):
+            ids = guide_ids[chunk:chunk + 500]
+            rows = await self.db.fetchall(
+                "SELECT g.person_id, p.display_name, p.erased_at IS NOT NULL, g.coordinating, g.benefits "
+                f"FROM guides g JOIN people p ON p.id = g.person_id WHERE g.person_id IN ({','.join('?' * len(ids))})",
+                tuple(ids))
+            found.update({int(r[0]): GuideEntry(r[1], bool(r[2]), bool(r[3]), bool(r[4])) for r in rows})
+        return found
 
     async def marks(self, guide_id: int) -> tuple[bool, bool]:
         """(coordinating, receives benefits)."""

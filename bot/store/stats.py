@@ -1,18 +1,29 @@
 """Read-only queries for coordinators' statistics and the funder's export.
 
-Requests count by when they were received (created_at); assignments, hours and active guides by
-when the appointment was (requests.starts_at).  Every range is [start, end) in UTC.
+Requests count by when they were received (created_at); assignments and hours by when the
+appointment was (requests.starts_at); hours are those reported (after any correction) for
+appointments that took place.  A guide is active in a period with an assignment taken on or
+taking place in it.  Every range is [start, end) in UTC.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.store.db import Database, from_db_time, to_db_time
 
+PSEUDONYM_KEY = "pseudonym_key"
 CANCELLED = ("cancelled_by_guide", "cancelled_by_newcomer", "cancelled_late")
+
+
+def pseudonym(key: str, guide_id: int) -> str:
+    """A guide in the funder's files and reports (bot/export.py): "G-" and 8 hex digits of
+    HMAC-SHA256(key, guide id), the key kept in app_secrets."""
+    return "G-" + hmac.new(bytes.fromhex(key), str(guide_id).encode(), hashlib.sha256).hexdigest()[:8]
 
 
 @dataclass(frozen=True)
@@ -64,10 +75,17 @@ class Stats:
             "WHERE r.created_at >= ? AND r.created_at < ? GROUP BY r.id", span)
         waits = [(from_db_time(m[1]) - from_db_time(m[0])).total_seconds() for m in matches]  # type: ignore[operator]
         done = await self.db.fetchone(
-            "SELECT coalesce(sum(a.state = 'no_show'), 0), count(DISTINCT a.guide_id), coalesce(sum(a.hours), 0) "
+            "SELECT coalesce(sum(a.state = 'no_show'), 0), "
+            "coalesce(sum(CASE WHEN a.state = 'done' THEN a.hours END), 0) "
             "FROM assignments a JOIN requests r ON r.id = a.request_id "
-            f"WHERE r.starts_at >= ? AND r.starts_at < ? AND a.state NOT IN {CANCELLED}", span)
-        no_shows, guides, hours = (int(done[0]), int(done[1]), float(done[2])) if done else (0, 0, 0.0)
+            "WHERE r.starts_at >= ? AND r.starts_at < ?", span)
+        no_shows, hours = (int(done[0]), float(done[1])) if done else (0, 0.0)
+        # A guide is active in a period when they took on an assignment in it, or came along to
+        # one in it: a match made today for next week counts today.
+        active = await self.db.fetchone(
+            "SELECT count(DISTINCT a.guide_id) FROM assignments a JOIN requests r ON r.id = a.request_id "
+            "WHERE (a.created_at >= ? AND a.created_at < ?) OR (r.starts_at >= ? AND r.starts_at < ?)", span * 2)
+        guides = int(active[0]) if active else 0
         return Figures(
             received=received, matched=len(matches),
             median_to_match=timedelta(seconds=statistics.median(waits)) if waits else None,
