@@ -221,7 +221,10 @@ async def guide_account(ctx: Context) -> None:
 
 async def on_statement(ctx: Context, pressed: HoursStatement) -> None:
     programme = ctx.settings.programme
-    if not 1 <= pressed.month <= 12 or not _paid(ctx) or await ctx.store.guides.get(ctx.person.id) is None:
+    if await ctx.store.guides.get(ctx.person.id) is None:
+        ctx.reply(ctx._(MSG_NOT_A_GUIDE, command=ctx.cmd("guide")))
+        return
+    if not 1 <= pressed.month <= 12 or not _paid(ctx):
         ctx.reply(ctx._(MSG_NO_PROGRAMME))
         return
     zone = ctx.i18n.zone
