@@ -22,6 +22,7 @@ COMMANDS: list[CommandSpec] = [
     CommandSpec("pause", GUIDE, N_("Pause offers, for example during a holiday")),
     CommandSpec("resume", GUIDE, N_("Receive offers again")),
     CommandSpec("appointments", GUIDE, N_("See your upcoming appointments")),
+    CommandSpec("hours", GUIDE, N_("Hours and allowance from the funding programme")),
     CommandSpec("write", EVERYONE, N_("Write to your guide or the person you accompany")),
     CommandSpec("mydata", EVERYONE, N_("See the data stored about you")),
     CommandSpec("deleteme", EVERYONE, N_("Delete your data")),

@@ -96,8 +96,8 @@ async def test_user_text_is_escaped_and_shows_literally(world: TelegramWorld) ->
 async def test_command_menus_per_language_and_for_coordinators(world: TelegramWorld) -> None:
     de = world.server.commands(language_code="de")
     assert [c["command"] for c in de] == ["start", "help", "language", "request", "myrequests", "cancel", "guide",
-                                          "availability", "pause", "resume", "appointments", "write", "mydata",
-                                          "deleteme"]
+                                          "availability", "pause", "resume", "appointments", "hours", "write",
+                                          "mydata", "deleteme"]
     assert de[2]["description"] != "Change the language"
     en = world.server.commands(language_code="en")
     assert [c["description"] for c in en][2] == "Change the language"

@@ -100,8 +100,8 @@ class Router:
             found.add(NEWCOMER)
         if role in (None, GUIDE):
             found.add(GUIDE)
-        if ctx.is_coordinator:
-            found.add(COORDINATOR)
+        if ctx.is_coordinator:  # a coordinator may use every command (their menu lists them all)
+            found.update((NEWCOMER, GUIDE, COORDINATOR))
         return found
 
     def available(self, ctx: Context | None = None, audiences: set[str] | None = None) -> list[CommandSpec]:

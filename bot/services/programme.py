@@ -10,7 +10,7 @@ accompaniment (`unit`).  Caps apply in hours whatever the unit; 0 means no cap.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -59,6 +59,11 @@ def allowance(programme: ProgrammeSettings, hours: float, assignments: int) -> f
     if programme.unit == "month":
         return programme.rate if assignments else 0.0
     return 0.0
+
+
+def month_span(year: int, month: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return (datetime.combine(date(year, month, 1), time(0), zone), datetime.combine(following, time(0), zone))
 
 
 def window_span(day: date, programme: ProgrammeSettings, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -142,6 +147,44 @@ async def account(store: Any, programme: ProgrammeSettings, zone: ZoneInfo, guid
     rows = await store.programme.counted(start, end, programme.rounding)
     return build_account(programme, guide_id, year, coordinating, benefits,
                          [(at, hours) for guide, at, hours, _ in rows if guide == guide_id], zone)
+
+
+async def accounts(store: Any, programme: ProgrammeSettings, zone: ZoneInfo, guide_ids: list[int],
+                   year: int) -> dict[int, Account]:
+    """`account` of several guides, from one reading of the year's assignments."""
+    start, end = year_span(year, zone)
+    rows = await store.programme.counted(start, end, programme.rounding)
+    found = {}
+    for guide_id in guide_ids:
+        coordinating, benefits = await store.programme.marks(guide_id)
+        found[guide_id] = build_account(programme, guide_id, year, coordinating, benefits,
+                                        [(at, hours) for guide, at, hours, _ in rows if guide == guide_id], zone)
+    return found
+
+
+@dataclass(frozen=True)
+class Window:
+    """The weeks the weekly average is taken over, and where a guide stands in them."""
+    start: datetime
+    end: datetime
+    hours: float
+    average: float        # hours a week on average
+    left: float | None    # hours left in these weeks until the average reaches the cap (None: no cap)
+
+
+async def window(store: Any, programme: ProgrammeSettings, zone: ZoneInfo, guide_id: int, day: date,
+                 limits: Caps) -> Window:
+    start, end = window_span(day, programme, zone)
+    hours = round((await store.programme.hours([guide_id], start, end, programme.rounding)).get(guide_id, 0.0), 2)
+    weeks = programme.average_weeks
+    left = None if not limits.weekly else round(max(0.0, limits.weekly * weeks - hours), 2)
+    return Window(start, end, hours, round(hours / weeks, 2), left)
+
+
+def statement_total(programme: ProgrammeSettings, worked: list[tuple[datetime, float]]) -> tuple[float, float]:
+    """(hours, €) of a month's statement: the assignments that took place, as counted."""
+    hours = round(sum(h for _, h in worked), 2)
+    return hours, allowance(programme, hours, len(worked))
 
 
 def over_tax_free(programme: ProgrammeSettings, account_: Account) -> bool:

@@ -68,6 +68,16 @@ class GuideEntry:
 
 
 @dataclass(frozen=True)
+class Worked:
+    """One assignment of a guide as the accounts see it."""
+    assignment_id: int
+    starts_at: datetime
+    state: str            # 'active' (booked) or 'done' (took place)
+    hours: float | None   # as reported (or corrected); None: not reported yet
+    counted: float        # what it counts, rounded
+
+
+@dataclass(frozen=True)
 class Correction:
     assignment_id: int
     corrected_by: int | None
@@ -121,6 +131,24 @@ class Programme:
             found.update({int(r[0]): GuideEntry(r[1], bool(r[2]), bool(r[3]), bool(r[4])) for r in rows})
         return found
 
+    async def worked(self, guide_id: int, start: datetime, end: datetime, step: float) -> list[Worked]:
+        """A guide's assignments that count in [start, end), by appointment start."""
+        rows = await self.db.fetchall(
+            f"SELECT a.id, r.starts_at, a.state, a.hours, {counted_sql(step)} FROM assignments a "
+            "JOIN requests r ON r.id = a.request_id WHERE a.guide_id = ? AND r.starts_at >= ? AND r.starts_at < ? "
+            "AND a.state IN ('active', 'done') ORDER BY r.starts_at, a.id",
+            (guide_id, to_db_time(start), to_db_time(end)))
+        return [Worked(int(r[0]), from_db_time(r[1]), r[2], r[3], float(r[4])) for r in rows]  # type: ignore[arg-type]
+
+    async def worked_one(self, assignment_id: int, step: float) -> tuple[int, Worked] | None:
+        """(guide, the assignment) whatever its state; None if there is no such assignment."""
+        row = await self.db.fetchone(
+            f"SELECT a.guide_id, a.id, r.starts_at, a.state, a.hours, {counted_sql(step)} FROM assignments a "
+            "JOIN requests r ON r.id = a.request_id WHERE a.id = ?", (assignment_id,))
+        if row is None:
+            return None
+        return int(row[0]), Worked(int(row[1]), from_db_time(row[2]), row[3], row[4], float(row[5]))  # type: ignore[arg-type]
+
     async def marks(self, guide_id: int) -> tuple[bool, bool]:
         """(coordinating, receives benefits)."""
         row = await self.db.fetchone("SELECT coordinating, benefits FROM guides WHERE person_id = ?", (guide_id,))
@@ -135,10 +163,11 @@ class Programme:
     async def correct_hours(self, assignment_id: int, by: int | None, new_hours: float, reason: str,
                             now: datetime) -> float | None | bool:
         """Set an assignment's hours and keep the old value, who and why; False if there is no such
-        assignment that took place (only those have hours to correct).  Returns the old hours."""
+        assignment that took place with hours reported (only those have hours to correct: before the
+        guide reports, the follow-up asks them).  Returns the old hours."""
         async with self.db.transaction():
-            row = await self.db.fetchone("SELECT hours FROM assignments WHERE id = ? AND state = 'done'",
-                                         (assignment_id,))
+            row = await self.db.fetchone(
+                "SELECT hours FROM assignments WHERE id = ? AND state = 'done' AND hours IS NOT NULL", (assignment_id,))
             if row is None:
                 return False
             await self.db.execute("UPDATE assignments SET hours = ? WHERE id = ?", (new_hours, assignment_id))
