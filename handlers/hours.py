@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from babel.numbers import format_currency, format_percent
+from babel.numbers import format_percent
 
 from bot.clock import utcnow
 from bot.core.authority import coordinator
@@ -141,20 +141,12 @@ class HoursCorrect(Payload, action="hours-correct"):
 
 
 # -- formatting --------------------------------------------------------------------------------
-def money(i18n: I18n, amount: float) -> str:
-    return format_currency(amount, "EUR", locale=i18n.locale)
-
-
 def hours_text(ctx: Context, hours: float) -> str:
     return hours_label(ctx.i18n, hours)
 
 
-def month_name(ctx: Context, year: int, month: int) -> str:
-    return ctx.i18n.date(date(year, month, 1), "LLLL y")
-
-
 def months_list(ctx: Context, year: int, months: list[int]) -> str:
-    return ctx.i18n.join([month_name(ctx, year, m) for m in months])
+    return ctx.i18n.join([ctx.i18n.month(year, m) for m in months])
 
 
 def _programme_name(ctx: Context) -> str:
@@ -181,7 +173,7 @@ async def guide_account(ctx: Context) -> None:
     now = ctx.i18n.local(utcnow())
     account = await rules.account(ctx.store, programme, zone, ctx.person.id, now.year)
     this_month = account.months.get(now.month, rules.Month())
-    month, year = month_name(ctx, now.year, now.month), str(now.year)
+    month, year = ctx.i18n.month(now.year, now.month), str(now.year)
     if not _paid(ctx):
         ctx.reply("\n".join([ctx._(MSG_NO_PROGRAMME),
                              ctx._(MSG_MONTH_HOURS, month=month, hours=hours_text(ctx, this_month.hours)),
@@ -189,9 +181,9 @@ async def guide_account(ctx: Context) -> None:
         return
     lines = [ctx._(MSG_HEADING, programme=_programme_name(ctx)),
              ctx._(MSG_MONTH_PAID, month=month, hours=hours_text(ctx, this_month.hours),
-                   amount=money(ctx.i18n, this_month.allowance)),
+                   amount=ctx.i18n.euro(this_month.allowance)),
              ctx._(MSG_YEAR_PAID, year=year, hours=hours_text(ctx, account.hours),
-                   amount=money(ctx.i18n, account.allowance))]
+                   amount=ctx.i18n.euro(account.allowance))]
     if account.left is not None:
         lines.append(ctx._(MSG_YEAR_LEFT, cap=hours_text(ctx, account.caps.yearly),
                            left=hours_text(ctx, account.left)))
@@ -204,17 +196,17 @@ async def guide_account(ctx: Context) -> None:
                            left=hours_text(ctx, window.left)))
     limit = programme.benefits_monthly_limit
     if account.benefits and limit:
-        lines.append(ctx._(MSG_YOUR_BENEFITS, limit=money(ctx.i18n, limit)))
+        lines.append(ctx._(MSG_YOUR_BENEFITS, limit=ctx.i18n.euro(limit)))
         if account.benefit_months:
             lines.append(ctx._(MSG_WARNING, warning=ctx._(
                 MSG_YOUR_BENEFITS_OVER, months=months_list(ctx, now.year, account.benefit_months),
-                limit=money(ctx.i18n, limit))))
+                limit=ctx.i18n.euro(limit))))
     if rules.over_tax_free(programme, account):
-        lines.append(ctx._(MSG_WARNING, warning=ctx._(MSG_YOUR_TAX_FREE, amount=money(ctx.i18n, account.allowance),
-                                                      limit=money(ctx.i18n, programme.tax_free_yearly))))
+        lines.append(ctx._(MSG_WARNING, warning=ctx._(MSG_YOUR_TAX_FREE, amount=ctx.i18n.euro(account.allowance),
+                                                      limit=ctx.i18n.euro(programme.tax_free_yearly))))
     lines.append(ctx._(MSG_BOOKED_COUNT))
     last = (now.year, now.month - 1) if now.month > 1 else (now.year - 1, 12)
-    rows = [[(ctx._(MSG_STATEMENT_BUTTON, month=month_name(ctx, y, m)), HoursStatement(y, m))]
+    rows = [[(ctx._(MSG_STATEMENT_BUTTON, month=ctx.i18n.month(y, m)), HoursStatement(y, m))]
             for y, m in ((now.year, now.month), last)]
     ctx.reply("\n".join(lines), await ctx.buttons(rows))
 
@@ -237,9 +229,9 @@ async def on_statement(ctx: Context, pressed: HoursStatement) -> None:
         german = I18n("de", load_translations("de"), zone)
     made = monthly_statement(programme, name_of(ctx.person), date(pressed.year, pressed.month, 1), worked,
                              german, ctx.i18n, utcnow())
-    month = month_name(ctx, pressed.year, pressed.month)
+    month = ctx.i18n.month(pressed.year, pressed.month)
     lines = [ctx._(MSG_STATEMENT_SENT, month=month, hours=hours_text(ctx, made.hours),
-                   amount=money(ctx.i18n, made.amount))]
+                   amount=ctx.i18n.euro(made.amount))]
     if made.german_only and ctx.i18n.language != "de":
         lines.append(ctx._(MSG_STATEMENT_GERMAN_ONLY))
     ctx.reply("\n".join(lines), attachment=Attachment(
@@ -259,10 +251,10 @@ def warnings(ctx: Context, account: rules.Account) -> list[str]:
             found.append(ctx._(MSG_WARN_LEVEL, share=format_percent(levels[-1], locale=ctx.i18n.locale),
                                hours=hours_text(ctx, account.hours), cap=hours_text(ctx, account.caps.yearly)))
     if account.benefit_months:
-        found.append(ctx._(MSG_WARN_BENEFITS, limit=money(ctx.i18n, programme.benefits_monthly_limit),
+        found.append(ctx._(MSG_WARN_BENEFITS, limit=ctx.i18n.euro(programme.benefits_monthly_limit),
                            months=months_list(ctx, account.year, account.benefit_months)))
     if rules.over_tax_free(programme, account):
-        found.append(ctx._(MSG_WARN_TAX_FREE, limit=money(ctx.i18n, programme.tax_free_yearly)))
+        found.append(ctx._(MSG_WARN_TAX_FREE, limit=ctx.i18n.euro(programme.tax_free_yearly)))
     return [ctx._(MSG_WARNING, warning=w) for w in found]
 
 
@@ -280,7 +272,7 @@ async def coordinator_list(ctx: Context) -> None:
     for guide_id in approved:
         account, name = accounts[guide_id], name_of(await ctx.store.people.get(guide_id))
         lines.append(ctx._(MSG_LIST_ROW, name=name, hours=hours_text(ctx, account.hours),
-                           amount=money(ctx.i18n, account.allowance)) if paid
+                           amount=ctx.i18n.euro(account.allowance)) if paid
                      else ctx._(MSG_LIST_ROW_PLAIN, name=name, hours=hours_text(ctx, account.hours)))
         lines += [f"  {w}" for w in warnings(ctx, account)]
         rows.append([(name, HoursGuide(guide_id))])
@@ -313,7 +305,7 @@ async def on_guide(ctx: Context, pressed: HoursGuide) -> None:
     account = await rules.account(ctx.store, programme, zone, pressed.guide, year)
     name = name_of(guide)
     lines = [ctx._(MSG_GUIDE_HEADING, name=name, year=str(year), hours=hours_text(ctx, account.hours),
-                   amount=money(ctx.i18n, account.allowance))]
+                   amount=ctx.i18n.euro(account.allowance))]
     if account.left is not None:
         lines.append(ctx._(MSG_YEAR_LEFT, cap=hours_text(ctx, account.caps.yearly), left=hours_text(ctx, account.left)))
     lines += warnings(ctx, account)
@@ -361,7 +353,7 @@ async def on_mark(ctx: Context, pressed: HoursMark) -> None:
         ctx.reply(ctx._(MSG_NOW_COORDINATING if pressed.value else MSG_NO_LONGER_COORDINATING, name=name,
                         weekly=hours_text(ctx, limits.weekly), yearly=hours_text(ctx, limits.yearly)))
     elif pressed.value:
-        ctx.reply(ctx._(MSG_NOW_BENEFITS, name=name, limit=money(ctx.i18n, programme.benefits_monthly_limit)))
+        ctx.reply(ctx._(MSG_NOW_BENEFITS, name=name, limit=ctx.i18n.euro(programme.benefits_monthly_limit)))
     else:
         ctx.reply(ctx._(MSG_NO_LONGER_BENEFITS, name=name))
 
@@ -444,7 +436,7 @@ async def _confirm_answer(ctx: Context, value: Any, data: dict[str, Any]) -> _En
     guide = await ctx.store.people.get(guide_id)
     ctx.reply("\n".join([
         ctx._(MSG_CORRECTED, old=ctx.i18n.number(old), new=ctx.i18n.number(float(data["hours"])), name=data["name"],
-              hours=hours_text(ctx, account.hours), amount=money(ctx.i18n, account.allowance)),
+              hours=hours_text(ctx, account.hours), amount=ctx.i18n.euro(account.allowance)),
         *await _audit_lines(ctx, worked.assignment_id)]))
     if guide is not None:
         i18n = ctx.i18n_for(guide)

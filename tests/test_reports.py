@@ -118,10 +118,10 @@ async def test_the_csv_files_read_back(lotse: Running, clock: Clock) -> None:
     payments, summary = reports.files(report, "csv", en, de, WIR, labels.topic, labels.language)
     assert (payments.filename, summary.filename) == ("lotse-2026-payments.csv", "lotse-2026-summary.csv")
     months, totals = sections(payments.content)
-    assert months == [["Guide", "Month", "Assignments", "Hours", "Allowance (€)"],
+    assert months == [["Name", "Month", "Assignments", "Hours", "Allowance (€)"],
                       ["Leila", "March 2026", "1", "1,5", "7,50"], ["Leila", "November 2026", "1", "1", "5,00"],
                       ["Mehmet", "March 2026", "1", "2,25", "11,25"]]
-    assert totals == [["Guide", "Assignments", "Hours", "Allowance (€)", "Notes"],
+    assert totals == [["Name", "Assignments", "Hours", "Allowance (€)", "Notes"],
                       ["Leila", "2", "2,5", "12,50", ""], ["Mehmet", "1", "2,25", "11,25", ""]]
     figures, per_month, topics, languages, districts = sections(summary.content)
     assert dict(figures[1:]) == {"Year": "2026", "Programme": "WIR-Integrationslotsen (Hessen)",

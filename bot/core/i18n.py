@@ -24,7 +24,7 @@ from babel import Locale, localedata
 from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal
 from babel.support import Translations
 
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
@@ -107,6 +107,14 @@ class I18n:
         if isinstance(value, datetime):
             value = self.local(value).date()
         return format_date(value, format=format, locale=self.locale)
+
+    def month(self, year: int, number: int) -> str:
+        """A month as it stands alone ("März 2026", "март 2026": the nominative where it differs)."""
+        return format_date(date(year, number, 1), format="LLLL y", locale=self.locale)
+
+    def euro(self, amount: float) -> str:
+        """An amount of money in euros, the reader's way ("17,50 €", "€17.50")."""
+        return format_currency(amount, "EUR", locale=self.locale)
 
     def time(self, value: time | datetime, format: str = "short") -> str:
         if isinstance(value, datetime):

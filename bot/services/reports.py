@@ -20,11 +20,10 @@ import io
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from zoneinfo import ZoneInfo
 
 from babel.dates import get_month_names
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 from fpdf import FPDF
 
 from bot.config import ProgrammeSettings
@@ -39,7 +38,7 @@ FORMATS = ("pdf", "csv")
 
 MSG_PAYMENTS_TITLE = N_("Payment list %(year)s")
 MSG_SUMMARY_TITLE = N_("Summary for the funder %(year)s")
-H_GUIDE = N_("Guide")
+H_GUIDE = N_("Name")  # not "Guide": that msgid is the preferred gender of a guide
 H_MONTH = N_("Month")
 H_ASSIGNMENTS = N_("Assignments")
 H_HOURS = N_("Hours")
@@ -164,14 +163,6 @@ def money_text(i18n: I18n, value: float) -> str:
     return format_decimal(value, format="0.00", locale=i18n.locale)
 
 
-def money(i18n: I18n, value: float) -> str:
-    return format_currency(value, "EUR", locale=i18n.locale)
-
-
-def month_name(i18n: I18n, year: int, number: int) -> str:
-    return i18n.date(date(year, number, 1), "MMMM y")
-
-
 def _label(i18n: I18n, name: Label, code: str) -> str:
     return name(i18n, code) if code else i18n._(UNKNOWN)
 
@@ -182,9 +173,9 @@ def notes(i18n: I18n, programme: ProgrammeSettings, account: rules.Account, year
         found.append(i18n._(NOTE_COORDINATING))
     if account.benefit_months:
         found.append(i18n._(NOTE_BENEFITS, months=i18n.join(
-            [month_name(i18n, year, m) for m in account.benefit_months])))
+            [i18n.month(year, m) for m in account.benefit_months])))
     if rules.over_tax_free(programme, account):
-        found.append(i18n._(NOTE_TAX_FREE, amount=money(i18n, programme.tax_free_yearly)))
+        found.append(i18n._(NOTE_TAX_FREE, amount=i18n.euro(programme.tax_free_yearly)))
     return i18n.join(found)
 
 
@@ -224,7 +215,7 @@ def payments_csv(report: Report, i18n: I18n, programme: ProgrammeSettings) -> by
     for payment in report.payments:
         account = payment.account
         for number, month in sorted(account.months.items()):
-            months.append((payment.name, month_name(i18n, report.year, number), str(month.assignments),
+            months.append((payment.name, i18n.month(report.year, number), str(month.assignments),
                            hours_text(i18n, month.hours), money_text(i18n, month.allowance)))
         totals.append((payment.name, str(sum(m.assignments for m in account.months.values())),
                        hours_text(i18n, account.hours), money_text(i18n, account.allowance),
@@ -238,7 +229,7 @@ def summary_csv(report: Report, i18n: I18n, topic: Label, language: Label) -> by
     totals: list[tuple[str, ...]] = [(_(H_FIGURE), _(H_VALUE))]
     totals += [(label, value.replace("\u00a0", " ")) for label, value in _plain_figures(i18n, report)]
     months: list[tuple[str, ...]] = [(_(H_MONTH), _(H_ASSIGNMENTS), _(H_HOURS), _(H_ALLOWANCE))]
-    months += [(month_name(i18n, report.year, n), str(m.assignments), hours_text(i18n, m.hours),
+    months += [(i18n.month(report.year, n), str(m.assignments), hours_text(i18n, m.hours),
                 money_text(i18n, m.allowance)) for n, m in sorted(report.months.items())]
     groups = [[(_(H_TOPIC), _(H_ASSIGNMENTS))] + [(_label(i18n, topic, c), str(n)) for c, n in report.by_topic.items()],
               [(_(H_LANGUAGE), _(H_ASSIGNMENTS))]
@@ -303,10 +294,10 @@ def payments_pdf(report: Report, i18n: I18n, fallback: I18n, programme: Programm
     for payment in report.payments:
         account = payment.account
         for number, month in sorted(account.months.items()):
-            _row(pdf, [payment.name, month_name(i18n, report.year, number), i18n.number(month.assignments),
-                       i18n.number(month.hours), money(i18n, month.allowance)], widths)
+            _row(pdf, [payment.name, i18n.month(report.year, number), i18n.number(month.assignments),
+                       i18n.number(month.hours), i18n.euro(month.allowance)], widths)
         _row(pdf, [payment.name, str(report.year), i18n.number(sum(m.assignments for m in account.months.values())),
-                   i18n.number(account.hours), money(i18n, account.allowance)], widths, bold=True)
+                   i18n.number(account.hours), i18n.euro(account.allowance)], widths, bold=True)
         remark = notes(i18n, programme, account, report.year)
         if remark:
             _line(pdf, remark)

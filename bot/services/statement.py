@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from babel.numbers import format_currency
 
 from bot.config import ProgrammeSettings
 from bot.core.i18n import I18n, N_
@@ -36,18 +35,14 @@ class Statement:
     amount: float
 
 
-def money(i18n: I18n, amount: float) -> str:
-    return format_currency(amount, "EUR", locale=i18n.locale)
-
-
 def _lines(i18n: I18n, programme: ProgrammeSettings, guide: str, month: date,
            worked: list[tuple[datetime, float]], hours: float, amount: float, now: datetime) -> list[str]:
     lines = [i18n.gettext(MSG_PROGRAMME, name=programme.name), i18n.gettext(MSG_GUIDE, name=guide),
-             i18n.gettext(MSG_MONTH, month=i18n.date(month, "LLLL y")), "", i18n.gettext(MSG_HEADER)]
+             i18n.gettext(MSG_MONTH, month=i18n.month(month.year, month.month)), "", i18n.gettext(MSG_HEADER)]
     lines += [i18n.gettext(MSG_ROW, date=i18n.date(at, "medium"), hours=i18n.number(h)) for at, h in worked]
     if not worked:
         lines.append(i18n.gettext(MSG_NONE))
-    lines += ["", i18n.gettext(MSG_TOTAL, hours=i18n.number(hours), amount=money(i18n, amount)),
+    lines += ["", i18n.gettext(MSG_TOTAL, hours=i18n.number(hours), amount=i18n.euro(amount)),
               i18n.gettext(MSG_CREATED, date=i18n.date(now, "medium"))]
     return lines
 
