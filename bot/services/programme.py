@@ -144,22 +144,22 @@ def build_account(programme: ProgrammeSettings, guide_id: int, year: int, coordi
 async def account(store: Any, programme: ProgrammeSettings, zone: ZoneInfo, guide_id: int, year: int) -> Account:
     coordinating, benefits = await store.programme.marks(guide_id)
     start, end = year_span(year, zone)
-    rows = await store.programme.counted(start, end, programme.rounding)
-    return build_account(programme, guide_id, year, coordinating, benefits,
-                         [(at, hours) for guide, at, hours, _ in rows if guide == guide_id], zone)
+    rows = await store.programme.counted(start, end, programme.rounding, guide_id)
+    return build_account(programme, guide_id, year, coordinating, benefits, [(at, h) for _, at, h, _ in rows], zone)
 
 
 async def accounts(store: Any, programme: ProgrammeSettings, zone: ZoneInfo, guide_ids: list[int],
                    year: int) -> dict[int, Account]:
-    """`account` of several guides, from one reading of the year's assignments."""
+    """`account` of several guides, from one reading of the year's assignments and of their marks."""
     start, end = year_span(year, zone)
-    rows = await store.programme.counted(start, end, programme.rounding)
-    found = {}
-    for guide_id in guide_ids:
-        coordinating, benefits = await store.programme.marks(guide_id)
-        found[guide_id] = build_account(programme, guide_id, year, coordinating, benefits,
-                                        [(at, hours) for guide, at, hours, _ in rows if guide == guide_id], zone)
-    return found
+    per_guide: dict[int, list[tuple[datetime, float]]] = {guide_id: [] for guide_id in guide_ids}
+    for guide, at, hours, _ in await store.programme.counted(start, end, programme.rounding):
+        if guide in per_guide:
+            per_guide[guide].append((at, hours))
+    entries = await store.programme.guides(guide_ids)
+    return {guide_id: build_account(programme, guide_id, year, bool(entry and entry.coordinating),
+                                    bool(entry and entry.benefits), counted, zone)
+            for guide_id, counted in per_guide.items() for entry in (entries.get(guide_id),)}
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.store.db import Database, from_db_time, to_db_time
-from bot.store.programme import counted_sql, window_span, year_span
+from bot.store.programme import Programme, window_span, year_span
 
 # Districts may contain spaces; the unit separator never appears in a name.
 _SEP = "\x1f"
@@ -250,17 +250,14 @@ class Matching:
     async def _programme_hours(self, found: list[Candidate], need: Need, zone: ZoneInfo, programme: Any,
                                ids: str) -> None:
         """The hours each candidate has in the appointment's year and in the weekly average's
-        weeks, and their coordinating mark: two more queries, only when a programme is paid."""
+        weeks (Programme.hours), and their coordinating mark: three more queries, only when a
+        programme is paid."""
         _, _, _, day = appointment_window(need, zone)
         spans = {"year": year_span(day.year, zone), "window": window_span(day, programme.average_weeks, zone)}
-        sums = {}
-        for name, (start, end) in spans.items():
-            rows = await self.db.fetchall(
-                f"SELECT a.guide_id, sum({counted_sql(programme.rounding)}) FROM json_each(:ids) j "
-                "JOIN assignments a ON a.guide_id = j.value JOIN requests r ON r.id = a.request_id "
-                "WHERE r.starts_at >= :start AND r.starts_at < :end AND r.id != :request_id GROUP BY a.guide_id",
-                {"ids": ids, "start": to_db_time(start), "end": to_db_time(end), "request_id": need.request_id})
-            sums[name] = {r[0]: float(r[1] or 0) for r in rows}
+        hours = Programme(self.db).hours
+        guide_ids = [candidate.guide_id for candidate in found]
+        sums = {name: await hours(guide_ids, start, end, programme.rounding, leave_out=need.request_id)
+                for name, (start, end) in spans.items()}
         marks = {r[0]: bool(r[1]) for r in await self.db.fetchall(
             "SELECT person_id, coordinating FROM guides WHERE person_id IN (SELECT value FROM json_each(?))",
             (ids,))}

@@ -13,6 +13,7 @@ Each assignment's hours are rounded to [programme] rounding (SQLite's round(): h
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -91,21 +92,28 @@ class Programme:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def hours(self, guide_ids: list[int] | None, start: datetime, end: datetime, step: float) -> dict[int, float]:
-        """Guide → hours counted for appointments in [start, end) (every guide with any, or those listed)."""
-        where = "" if guide_ids is None else f"AND a.guide_id IN ({','.join('?' * len(guide_ids))})"
+    async def hours(self, guide_ids: list[int] | None, start: datetime, end: datetime, step: float,
+                    leave_out: int | None = None) -> dict[int, float]:
+        """Guide → hours counted for appointments in [start, end) (every guide with any, or those
+        listed), the request `leave_out` not counted (the one being matched)."""
+        ids = "" if guide_ids is None else "AND a.guide_id IN (SELECT value FROM json_each(:ids))"
         rows = await self.db.fetchall(
             f"SELECT a.guide_id, sum({counted_sql(step)}) FROM assignments a JOIN requests r ON r.id = a.request_id "
-            f"WHERE r.starts_at >= ? AND r.starts_at < ? {where} GROUP BY a.guide_id",
-            (to_db_time(start), to_db_time(end), *(guide_ids or [])))
+            f"WHERE r.starts_at >= :start AND r.starts_at < :end AND r.id IS NOT :leave_out {ids} GROUP BY a.guide_id",
+            {"start": to_db_time(start), "end": to_db_time(end), "leave_out": leave_out,
+             "ids": json.dumps(guide_ids or [])})
         return {int(r[0]): float(r[1] or 0) for r in rows}
 
-    async def counted(self, start: datetime, end: datetime, step: float) -> list[tuple[int, datetime, float, str]]:
-        """Every assignment that counts in [start, end): (guide, appointment start, hours, state)."""
+    async def counted(self, start: datetime, end: datetime, step: float,
+                      guide_id: int | None = None) -> list[tuple[int, datetime, float, str]]:
+        """Every assignment that counts in [start, end) (of one guide, or of all): (guide,
+        appointment start, hours, state)."""
+        one = "" if guide_id is None else "AND a.guide_id = :guide"
         rows = await self.db.fetchall(
             f"SELECT a.guide_id, r.starts_at, {counted_sql(step)}, a.state FROM assignments a "
-            "JOIN requests r ON r.id = a.request_id WHERE r.starts_at >= ? AND r.starts_at < ? "
-            "AND a.state IN ('active', 'done') ORDER BY r.starts_at, a.id", (to_db_time(start), to_db_time(end)))
+            "JOIN requests r ON r.id = a.request_id WHERE r.starts_at >= :start AND r.starts_at < :end "
+            f"AND a.state IN ('active', 'done') {one} ORDER BY r.starts_at, a.id",
+            {"start": to_db_time(start), "end": to_db_time(end), "guide": guide_id})
         return [(int(r[0]), from_db_time(r[1]), float(r[2]), r[3]) for r in rows]  # type: ignore[misc]
 
     async def details(self, start: datetime, end: datetime, step: float) -> list[Counted]:
