@@ -23,7 +23,7 @@ from typing import Any
 from bot.clock import utcnow
 from bot.core.authority import coordinator
 from bot.core.context import Context
-from bot.core.dialog import END, Dialog, Option, Step, rows
+from bot.core.dialog import END, MSG_STALE_BUTTON, Dialog, Option, Step, rows
 from bot.core.i18n import G_, I18n, N_
 from bot.core.payloads import Payload
 from bot.core.router import Router
@@ -98,14 +98,17 @@ async def party(services: Any, talk: Conversation, person_id: int) -> Person | N
 
 
 # -- writing --------------------------------------------------------------------------------------
+def refusal(ctx: Context, talk: Conversation | None, guide_only: bool = False) -> str | None:
+    """Why this person cannot write in (or, `guide_only`, propose a meeting point for) `talk`:
+    not a side of it (a stale or forged button), or it has closed; None when they can."""
+    if talk is None or not talk.has(ctx.person.id) or (guide_only and talk.guide_id != ctx.person.id):
+        return ctx._(MSG_STALE_BUTTON)
+    return None if talk.open else closed_note(ctx)
+
+
 async def _open_talk(ctx: Context, data: Any) -> str | None:
-    """The writer is a side of an open conversation (asked at the start and before the answer)."""
-    talk = await conversation(ctx, int(data["assignment"]))
-    if talk is None or not talk.has(ctx.person.id):
-        return ctx._("This button is no longer valid. Please use the latest message.")
-    if not talk.open:
-        return closed_note(ctx)
-    return None
+    """The writing dialog's authority, asked at its start and before the answer."""
+    return refusal(ctx, await conversation(ctx, int(data["assignment"])))
 
 
 def closed_note(ctx: Context) -> str:
@@ -158,12 +161,12 @@ async def start_writing(ctx: Context, talk: Conversation) -> None:
 
 async def on_write(ctx: Context, pressed: Write) -> None:
     talk = await conversation(ctx, pressed.assignment)
-    if talk is None or not talk.has(ctx.person.id):
-        ctx.reply(ctx._("This button is no longer valid. Please use the latest message."))
-    elif not talk.open:
-        ctx.reply(closed_note(ctx))
-    else:
-        await start_writing(ctx, talk)
+    refused = refusal(ctx, talk)
+    if refused is not None:
+        ctx.reply(refused)
+        return
+    assert talk is not None
+    await start_writing(ctx, talk)
 
 
 async def write(ctx: Context) -> None:
@@ -288,10 +291,7 @@ class RelayTexts(Notifier):
 
 # -- meeting point --------------------------------------------------------------------------------
 async def _guide_of_open_talk(ctx: Context, data: Any) -> str | None:
-    refusal = await _open_talk(ctx, data)
-    if refusal is None and (await conversation(ctx, int(data["assignment"]))).guide_id != ctx.person.id:
-        return ctx._("This button is no longer valid. Please use the latest message.")
-    return refusal
+    return refusal(ctx, await conversation(ctx, int(data["assignment"])), guide_only=True)
 
 
 async def _place_given(ctx: Context, value: Any, data: dict[str, Any]) -> Any:
@@ -313,9 +313,11 @@ MEETING = Dialog("meeting-point", (
 
 async def on_propose(ctx: Context, pressed: Propose) -> None:
     talk = await conversation(ctx, pressed.assignment)
-    if talk is None or talk.guide_id != ctx.person.id:
-        ctx.reply(ctx._("This button is no longer valid. Please use the latest message."))
+    refused = refusal(ctx, talk, guide_only=True)
+    if refused is not None:
+        ctx.reply(refused)
         return
+    assert talk is not None
     other = await party(ctx.services, talk, talk.newcomer_id)
     await ctx.services.dialogs.start(ctx, MEETING, {"assignment": talk.assignment_id, "to": name_of(other)})
 
