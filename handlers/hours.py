@@ -27,6 +27,7 @@ from bot.core.authority import coordinator
 from bot.core.context import Context
 from bot.core.dialog import END, MSG_NOTHING_CHANGED, NO, YES, Dialog, Invalid, Option, Step, _End
 from bot.core.i18n import I18n, N_, load_translations
+from bot.core.when import ParseError, parse_duration
 from bot.core.payloads import Payload
 from bot.core.router import Router
 from bot.core.types import Attachment
@@ -389,12 +390,12 @@ def _hours_values(ctx: Context, data: dict[str, Any]) -> dict[str, object]:
 
 
 def _parse_hours(ctx: Context, text: str, data: dict[str, Any]) -> float:
-    cleaned = text.strip().replace(" ", "").replace(",", ".")
+    """Hours as people type them elsewhere in Lotse ("1,5", "2 h", "90 min", "۱٫۵"): parse_duration."""
     try:
-        value = float(cleaned)
-    except ValueError:
+        value = parse_duration(text) / 60
+    except ParseError:
         value = -1.0
-    if not 0 <= value <= MOST_HOURS or value != value:
+    if not 0 < value <= MOST_HOURS:
         raise Invalid(ctx._(MSG_BAD_HOURS, most=ctx.i18n.number(MOST_HOURS)))
     return value
 
