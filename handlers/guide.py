@@ -32,7 +32,7 @@ from bot.vocabulary import GUIDE, PLEDGE, POLICE_CERTIFICATE, TRAINING
 from handlers import labels, spoken
 from handlers.authority import MSG_NOT_A_GUIDE, guide_edit, guide_profile
 from handlers.coordinator import announce_registration
-from handlers.offers import what_when_where
+from handlers.labels import what_when_where
 
 SLOTS_ONLY = "_slots_only"    # data key: the slot editor alone (`availability`): its Done ends the dialog
 OUTCOME = "_outcome"          # data key: what on_finish does (save, discard, keep)

@@ -11,6 +11,7 @@ from babel.units import format_unit
 from bot.core.context import Context
 from bot.core.i18n import I18n, N_, babel_locale
 from bot.store.guides import ALL_DISTRICTS, Profile, Slot
+from bot.store.requests import Request
 
 TOPICS = {
     "doctor": N_("Doctor or hospital"),
@@ -138,3 +139,13 @@ def megabytes(x: Context | I18n, size: int) -> str:
     value = round(size / 1_000_000, 1)
     return format_unit(int(value) if value.is_integer() else value, "digital-megabyte", length="short",
                        locale=i18n_of(x).locale)
+
+
+def what_when_where(x: Context | I18n, request: Request) -> str:
+    """A request in one line: topic, day, time, length and town (offers, cards, reminders, lists)."""
+    i18n = i18n_of(x)
+    local = i18n.local(request.starts_at)
+    return i18n.gettext("%(topic)s on %(date)s at %(time)s, about %(duration)s, in %(town)s.",
+                        topic=topic(i18n, request.topic), date=i18n.date(local.date(), "full"),
+                        time=i18n.time(local), duration=duration(i18n, request.duration_minutes),
+                        town=request.district)

@@ -29,6 +29,7 @@ from bot.store.bookings import Offer
 from bot.store.requests import Request
 from bot.store.store import Person
 from handlers import labels
+from handlers.labels import what_when_where
 from handlers.authority import offer_answer, refusal_text
 from handlers.coordinator import name_of
 from handlers.notify import Notifier
@@ -91,14 +92,6 @@ CLOSED = {
     "withdrawn": N_("This appointment was cancelled. Thank you all the same!"),
     "already": N_("You have already accepted this appointment – thank you!"),
 }
-
-
-def what_when_where(i18n: I18n, request: Request) -> str:
-    local = i18n.local(request.starts_at)
-    return i18n.gettext("%(topic)s on %(date)s at %(time)s, about %(duration)s, in %(town)s.",
-                        topic=labels.topic(i18n, request.topic), date=i18n.date(local.date(), "full"),
-                        time=i18n.time(local), duration=labels.duration(i18n, request.duration_minutes),
-                        town=request.district)
 
 
 def meeting_point(i18n: I18n, request: Request, other: Person | None, proposed: str | None = None) -> str:

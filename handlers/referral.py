@@ -10,6 +10,7 @@ escalation), as one more way to get help.  The not-for-emergencies note stays in
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from bot.clock import utcnow
 from bot.config import ReferralSettings
 from bot.core.authority import coordinator
@@ -17,7 +18,7 @@ from bot.core.context import Context
 from bot.core.i18n import I18n, N_
 from bot.core.payloads import Payload
 from bot.core.router import Router
-from bot.store.requests import Request
+from handlers.labels import what_when_where
 
 MSG_NOT_INTERPRETERS = N_("Guides come along but are volunteers, not interpreters. For a diagnosis, a treatment or "
                           "a court hearing you may need a professional interpreter.")
@@ -59,11 +60,6 @@ def nobody_found_lines(i18n: I18n, pool: ReferralSettings) -> list[str]:
 
 
 # -- coordinators: `interpreter` ----------------------------------------------------------------
-def _what(i18n: I18n, request: Request) -> str:
-    from handlers.offers import what_when_where  # offers imports this module (its escalation card)
-    return what_when_where(i18n, request)
-
-
 async def interpreter(ctx: Context) -> None:
     """Every upcoming request not yet marked, each with a button that marks it."""
     requests = [r for r in await ctx.store.requests.upcoming(utcnow()) if not r.interpreter]
@@ -72,7 +68,7 @@ async def interpreter(ctx: Context) -> None:
         return
     ctx.reply(ctx._("Which request needs a professional interpreter?"))
     for request in requests:
-        ctx.reply(_what(ctx.i18n, request), await ctx.buttons([[(ctx._(MSG_MARK), MarkInterpreter(request.id))]]))
+        ctx.reply(what_when_where(ctx, request), await ctx.buttons([[(ctx._(MSG_MARK), MarkInterpreter(request.id))]]))
 
 
 
@@ -94,7 +90,7 @@ async def on_mark(ctx: Context, pressed: MarkInterpreter) -> None:
     guide = await store.people.get(assignment.guide_id) if assignment is not None else None
     if guide is not None:
         i18n = ctx.i18n_for(guide)
-        ctx.send_to(guide, ctx.message_for(guide, "\n".join([_what(i18n, request), i18n.gettext(MSG_NEEDS_INTERPRETER)])))
+        ctx.send_to(guide, ctx.message_for(guide, "\n".join([what_when_where(i18n, request), i18n.gettext(MSG_NEEDS_INTERPRETER)])))
     ctx.reply(ctx._("Marked. The newcomer was sent where to find a professional interpreter.") if told
               else ctx._("Marked."))
 

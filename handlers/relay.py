@@ -34,6 +34,7 @@ from bot.core.types import Attachment
 from bot.store.relay import Conversation, RelayMessage, SentFile
 from bot.store.store import Person
 from handlers import labels
+from handlers.labels import what_when_where
 from bot.services.coordinators import coordinator_people
 from handlers.coordinator import name_of
 from handlers.newcomer import limited
@@ -337,7 +338,6 @@ async def on_report(ctx: Context, pressed: Report) -> None:
     last = await store.relay.last(talk.assignment_id, ctx.settings.relay.shown_in_report)
     names = {pid: name_of(await party(ctx.services, talk, pid)) for pid in (talk.guide_id, talk.newcomer_id)}
     guide_wrote = message.sender_id == talk.guide_id
-    from handlers.offers import what_when_where  # offers imports this module (its match messages)
     for recipient in await coordinator_people(store, ctx.settings):
         i18n = ctx.i18n_for(recipient)
         lines = [i18n.gettext("%(name)s reported a message from %(other)s about this appointment:",

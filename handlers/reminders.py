@@ -28,7 +28,8 @@ from bot.store.store import Person
 from handlers.coordinator import name_of
 from handlers.newcomer import cancel_one, limited
 from handlers.notify import Notifier
-from handlers.offers import meeting_point, what_when_where
+from handlers.labels import what_when_where
+from handlers.offers import meeting_point
 
 
 @dataclass(frozen=True)

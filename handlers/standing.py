@@ -28,7 +28,7 @@ from bot.services import guides as standing
 from handlers import labels
 from handlers.authority import MSG_SUSPENDED
 from handlers.coordinator import name_of
-from handlers.offers import what_when_where
+from handlers.labels import what_when_where
 
 MSG_PICK_GUIDE = N_("Whose work as a guide do you want to suspend or reactivate?")
 MSG_NO_GUIDES = N_("There are no approved or suspended guides.")
